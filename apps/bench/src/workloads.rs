@@ -1,0 +1,138 @@
+//! The workloads. Each one builds its inputs once (random values: only the timing matters), then
+//! times a closure with [`seconds_per_call`] and converts the time to the unit that
+//! `shared/BENCHMARKS.md` gives for it.
+//!
+//! Besides the shared workloads (`sgemm_*`), the kernel workloads under names of our own:
+//! - `sgemm_N_direct`: `matrixmultiply::sgemm` called directly on the same matrices — the ceiling
+//!   that our `matmul` (which adds shape checks and threading on top) is compared with;
+//! - `add_1m` (`Tensor::add`, which allocates its result), `add_1m_into` (the SIMD kernel into a
+//!   buffer that already exists) and `memcpy_1m` (copying the same 4 MB): elementwise add should run
+//!   within 2× of a plain copy, since both are bound by memory traffic;
+//! - `softmax_1024x1000`: a row-wise softmax at temperature 4;
+//! - `im2col_32x28x28` and `conv2d_fwd_cnn`: im2col of one 32-channel 28×28 image (3×3 kernel), and
+//!   the two convolutions of the `cnn_train` network, forward only, on a batch of 128.
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tensor::conv::{conv2d, im2col_2d, Conv2dGeometry};
+use tensor::Tensor;
+
+use crate::timing::{seconds_per_call, Settings};
+
+/// One benchmark: its name, its unit, and how to measure it.
+pub struct Workload {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub measure: fn(&Settings) -> f64,
+}
+
+/// Every workload, in the order they run.
+pub fn all() -> Vec<Workload> {
+    vec![
+        Workload { name: "sgemm_256", unit: "GFLOP/s", measure: |s| sgemm(s, 256) },
+        Workload { name: "sgemm_512", unit: "GFLOP/s", measure: |s| sgemm(s, 512) },
+        Workload { name: "sgemm_1024", unit: "GFLOP/s", measure: |s| sgemm(s, 1024) },
+        Workload { name: "sgemm_256_direct", unit: "GFLOP/s", measure: |s| sgemm_direct(s, 256) },
+        Workload { name: "sgemm_512_direct", unit: "GFLOP/s", measure: |s| sgemm_direct(s, 512) },
+        Workload { name: "sgemm_1024_direct", unit: "GFLOP/s", measure: |s| sgemm_direct(s, 1024) },
+        Workload { name: "add_1m", unit: "µs per call", measure: add_1m },
+        Workload { name: "add_1m_into", unit: "µs per call", measure: add_1m_into },
+        Workload { name: "memcpy_1m", unit: "µs per call", measure: memcpy_1m },
+        Workload { name: "softmax_1024x1000", unit: "µs per call", measure: softmax },
+        Workload { name: "im2col_32x28x28", unit: "µs per call", measure: im2col },
+        Workload { name: "conv2d_fwd_cnn", unit: "samples/s", measure: conv2d_fwd_cnn },
+    ]
+}
+
+fn rng() -> StdRng {
+    StdRng::seed_from_u64(42)
+}
+
+/// `C = A·B` for square `n×n` matrices, through `Tensor::matmul`; 2n³ floating-point operations.
+fn sgemm(settings: &Settings, n: usize) -> f64 {
+    let a = Tensor::uniform(&[n, n], -1.0, 1.0, &mut rng());
+    let b = Tensor::uniform(&[n, n], -1.0, 1.0, &mut rng());
+    let t = seconds_per_call(settings, || a.matmul(&b));
+    2.0 * (n as f64).powi(3) / t / 1e9
+}
+
+/// The same product by calling `matrixmultiply::sgemm` directly into an existing buffer.
+fn sgemm_direct(settings: &Settings, n: usize) -> f64 {
+    let a = Tensor::uniform(&[n, n], -1.0, 1.0, &mut rng());
+    let b = Tensor::uniform(&[n, n], -1.0, 1.0, &mut rng());
+    let mut c = vec![0.0f32; n * n];
+    let t = seconds_per_call(settings, || {
+        // SAFETY: a, b and c each hold n·n floats, addressed with row-major strides (n, 1).
+        unsafe {
+            matrixmultiply::sgemm(
+                n,
+                n,
+                n,
+                1.0,
+                a.data().as_ptr(),
+                n as isize,
+                1,
+                b.data().as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+            )
+        }
+    });
+    2.0 * (n as f64).powi(3) / t / 1e9
+}
+
+const MILLION: usize = 1 << 20;
+
+fn add_1m(settings: &Settings) -> f64 {
+    let a = Tensor::uniform(&[MILLION], -1.0, 1.0, &mut rng());
+    let b = Tensor::uniform(&[MILLION], -1.0, 1.0, &mut rng());
+    seconds_per_call(settings, || a.add(&b)) * 1e6
+}
+
+fn add_1m_into(settings: &Settings) -> f64 {
+    let a = Tensor::uniform(&[MILLION], -1.0, 1.0, &mut rng());
+    let b = Tensor::uniform(&[MILLION], -1.0, 1.0, &mut rng());
+    let mut out = vec![0.0f32; MILLION];
+    seconds_per_call(settings, || {
+        tensor::parallel::for_each_chunk_mut(&mut out, |offset, part| {
+            let end = offset + part.len();
+            tensor::simd::add(&a.data()[offset..end], &b.data()[offset..end], part)
+        })
+    }) * 1e6
+}
+
+fn memcpy_1m(settings: &Settings) -> f64 {
+    let a = Tensor::uniform(&[MILLION], -1.0, 1.0, &mut rng());
+    let mut out = vec![0.0f32; MILLION];
+    seconds_per_call(settings, || out.copy_from_slice(a.data())) * 1e6
+}
+
+fn softmax(settings: &Settings) -> f64 {
+    let logits = Tensor::normal(&[1024, 1000], 0.0, 3.0, &mut rng());
+    seconds_per_call(settings, || logits.softmax(4.0)) * 1e6
+}
+
+fn im2col(settings: &Settings) -> f64 {
+    let geometry = Conv2dGeometry::new(32, 28, 28, 3, 3, (1, 1), (0, 0), (1, 1));
+    let image = Tensor::uniform(&[32, 28, 28], -1.0, 1.0, &mut rng());
+    let mut columns = vec![0.0f32; geometry.columns_len()];
+    seconds_per_call(settings, || im2col_2d(image.data(), &geometry, &mut columns)) * 1e6
+}
+
+fn conv2d_fwd_cnn(settings: &Settings) -> f64 {
+    const BATCH: usize = 128;
+    let images = Tensor::uniform(&[BATCH, 1, 28, 28], 0.0, 1.0, &mut rng());
+    let w1 = Tensor::normal(&[32, 1, 3, 3], 0.0, 0.3, &mut rng());
+    let w2 = Tensor::normal(&[64, 32, 3, 3], 0.0, 0.06, &mut rng());
+    let b1 = Tensor::zeros(&[32]);
+    let b2 = Tensor::zeros(&[64]);
+    let t = seconds_per_call(settings, || {
+        let h = conv2d(&images, &w1, Some(&b1), (1, 1), (0, 0), (1, 1));
+        conv2d(&h, &w2, Some(&b2), (1, 1), (0, 0), (1, 1))
+    });
+    BATCH as f64 / t
+}

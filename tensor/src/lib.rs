@@ -1,0 +1,43 @@
+//! # tensor — Distillery's CPU tensor engine
+//!
+//! An n-dimensional `f32` array ([`Tensor`]) and the kernels that every layer above is made of:
+//! elementwise maths with NumPy broadcasting, reductions, shape ops, matrix products, softmax, and
+//! the convolution and pooling kernels of a CNN.
+//!
+//! ## Goals
+//! - **Readable**: each module opens with what it is and why it is built the way it is; every fast
+//!   kernel has a naive reference beside it or in its tests, and a test that the two agree.
+//! - **Fast on a CPU**: hot elementwise and reduction loops have explicit SIMD paths (AVX-512,
+//!   AVX2+FMA, NEON) chosen at run time, with a plain scalar fallback; large work is split across
+//!   threads with rayon; matrix products go through `matrixmultiply::sgemm`.
+//! - **Honest errors**: a shape mismatch names the op and both shapes.
+//!
+//! ## Non-goals
+//! - No automatic differentiation here: that is the `autograd` crate, built on these kernels.
+//! - No views or lazy evaluation: tensors are contiguous and row-major; ops that could be views
+//!   (transpose, slice) copy. Simple to reason about, and what SIMD and sgemm want anyway.
+//! - No GPU, no f16/f64 tensors, no integer tensors.
+//!
+//! ## Reading order
+//! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
+//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] →
+//! softmax → [`conv`] (im2col) → [`pool`].
+
+mod error;
+pub mod shape;
+mod tensor;
+
+pub mod parallel;
+pub mod simd;
+
+mod elementwise;
+mod reduce;
+mod shape_ops;
+mod softmax;
+
+pub mod conv;
+pub mod matmul;
+pub mod pool;
+
+pub use error::TensorError;
+pub use tensor::Tensor;
