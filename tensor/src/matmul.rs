@@ -1,15 +1,31 @@
-//! Matrix products through `matrixmultiply::sgemm`.
-//!
-//! (Skeleton: the slice-level `sgemm` below is the one entry point to the crate; the tensor-level
-//! `matmul`, batched products and the threading choice are added by the tensor issue.)
+//! Matrix products through `matrixmultiply::sgemm`: the slice-level [`sgemm`], and on [`Tensor`]
+//! the 2-D and batched [`Tensor::matmul`], [`Tensor::matmul_t`] (either operand transposed) and
+//! [`Tensor::gemm_into`] (accumulating, for gradients).
 //!
 //! ## The layout contract
 //! `matrixmultiply` reads a matrix through a pointer, its sizes, a row stride and a column stride
 //! (in elements). A row-major `r×c` matrix has row stride `c` and column stride 1; reading the same
 //! buffer with the strides swapped (row stride 1, column stride `r`) reads its transpose `c×r`. So a
 //! transposed operand costs nothing: no copy, only other strides.
+//!
+//! ## Threads
+//! `matrixmultiply` runs on one thread (its optional `threading` feature aside). A large product is
+//! split here into bands of rows of `C`: band `i` of `C` needs only band `i` of `op(A)` and all of
+//! `op(B)`, so the bands are independent sgemm calls that rayon runs side by side. A batch of products
+//! is split across its batch instead. Why this and not the crate's own threading: see the closing
+//! note of the tensor issue, which measured both (`apps/bench`, `sgemm_*` against `sgemm_*_direct`).
+
+use rayon::prelude::*;
 
 use crate::error::{fail, TensorError};
+use crate::shape::{broadcast_shapes, broadcast_strides, numel, strides};
+use crate::Tensor;
+
+/// Products smaller than this many multiply-adds (about 50 µs of work) stay on one thread.
+const PARALLEL_MIN_MACS: usize = 1 << 20;
+/// The fewest rows of `C` a band may have: sgemm packs all of `op(B)` for every call, so a band must
+/// be tall enough for that packing to be a small fraction of its work.
+const MIN_BAND_ROWS: usize = 32;
 
 /// `C = alpha · op(A) · op(B) + beta · C`, all row-major `f32` slices.
 ///
@@ -17,6 +33,8 @@ use crate::error::{fail, TensorError};
 /// as an `m×k` row-major matrix; when true, it holds `Aᵀ` as a `k×m` row-major matrix, and is read
 /// transposed. Likewise for `b`. With `beta == 0`, `C` is only written (its old contents, even NaN,
 /// are ignored); with `beta == 1` the product is accumulated into `C`, which is what gradients want.
+///
+/// Large products are split into row bands across rayon's threads (see the module doc).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm(
@@ -31,29 +49,99 @@ pub fn sgemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    for (name, len, want) in [
-        ("A", a.len(), m * k),
-        ("B", b.len(), k * n),
-        ("C", c.len(), m * n),
-    ] {
-        if len != want {
-            fail(TensorError::InvalidArgument {
-                op: "sgemm",
-                message: format!(
-                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
-                ),
-            });
-        }
-    }
+    check_lengths(m, k, n, a.len(), b.len(), c.len());
     if m == 0 || n == 0 {
         return;
     }
-    // Strides of op(A) (m×k): stored A (m×k) is (k, 1); stored Aᵀ (k×m) read transposed is (1, m).
-    let (rsa, csa) = if transpose_a { (1, m) } else { (k, 1) };
+    let threads = rayon::current_num_threads();
+    if threads == 1 || m * k * n < PARALLEL_MIN_MACS || m < 2 * MIN_BAND_ROWS {
+        sgemm_band(m, k, n, alpha, a, transpose_a, b, transpose_b, beta, c);
+        return;
+    }
+    // Two bands per thread lets a thread that finishes early take over part of a slow one's work;
+    // a multiple of 16 rows keeps every band a whole number of the kernel's row tiles.
+    let band = m
+        .div_ceil(2 * threads)
+        .max(MIN_BAND_ROWS)
+        .next_multiple_of(16);
+    c.par_chunks_mut(band * n)
+        .enumerate()
+        .for_each(|(i, c_band)| {
+            let rows = c_band.len() / n;
+            let first = i * band;
+            // Band rows of op(A): rows first.. of a stored A (contiguous), or columns first.. of a
+            // stored Aᵀ (the slice starting at column `first`, read with row stride 1, column stride m).
+            let a_band = if transpose_a {
+                &a[first..]
+            } else {
+                &a[first * k..(first + rows) * k]
+            };
+            sgemm_strided(
+                rows,
+                k,
+                n,
+                alpha,
+                a_band,
+                transpose_a,
+                m,
+                b,
+                transpose_b,
+                beta,
+                c_band,
+            );
+        });
+}
+
+/// Single-threaded `sgemm` on the whole matrices.
+#[allow(clippy::too_many_arguments)]
+fn sgemm_band(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    sgemm_strided(m, k, n, alpha, a, transpose_a, m, b, transpose_b, beta, c);
+}
+
+/// The one unsafe call. `a_rows` is the number of rows of the *full* `op(A)` that `a` belongs to:
+/// when `a` is a stored `Aᵀ`, that is its row length, hence the column stride of the transposed read.
+#[allow(clippy::too_many_arguments)]
+fn sgemm_strided(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    a_rows: usize,
+    b: &[f32],
+    transpose_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    // Strides of op(A) (m×k): stored A (m×k) is (k, 1); stored Aᵀ (k×a_rows) read transposed is
+    // (1, a_rows).
+    let (rsa, csa) = if transpose_a { (1, a_rows) } else { (k, 1) };
     // Strides of op(B) (k×n): stored B (k×n) is (n, 1); stored Bᵀ (n×k) read transposed is (1, k).
     let (rsb, csb) = if transpose_b { (1, k) } else { (n, 1) };
-    // SAFETY: the length checks above guarantee that every (row, column) the strides address lies
-    // inside its slice, and `c` is borrowed mutably so it cannot alias `a` or `b`.
+    // The furthest element each operand's strides reach must lie inside its slice.
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * rs + (cols - 1) * cs + 1
+        }
+    };
+    assert!(last(m, k, rsa, csa) <= a.len() && last(k, n, rsb, csb) <= b.len());
+    assert!(c.len() == m * n);
+    // SAFETY: the assertions above show every (row, column) the strides address lies inside its
+    // slice, and `c` is borrowed mutably so it cannot alias `a` or `b`.
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -71,5 +159,249 @@ pub fn sgemm(
             n as isize,
             1,
         );
+    }
+}
+
+#[track_caller]
+fn check_lengths(m: usize, k: usize, n: usize, a: usize, b: usize, c: usize) {
+    for (name, len, want) in [("A", a, m * k), ("B", b, k * n), ("C", c, m * n)] {
+        if len != want {
+            fail(TensorError::InvalidArgument {
+                op: "sgemm",
+                message: format!(
+                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
+                ),
+            });
+        }
+    }
+}
+
+impl Tensor {
+    /// The matrix product `self · other`, NumPy's `matmul` for tensors of rank ≥ 2.
+    ///
+    /// Shapes: `[…, M, K] · […, K, N] → […, M, N]`, the leading (batch) axes broadcasting as in
+    /// elementwise ops. So `[B, M, K] · [K, N]` applies one matrix to a whole batch — done as a single
+    /// `[B·M, K] · [K, N]` product, which is what a dense layer over a batch is.
+    #[track_caller]
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        self.matmul_t(false, other, false)
+    }
+
+    /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set. The
+    /// transpose is free: the operand is read with swapped strides, never copied. This is what the
+    /// backward of a matrix product needs: `dA = dC · Bᵀ`, `dB = Aᵀ · dC`.
+    #[track_caller]
+    pub fn matmul_t(&self, transpose_self: bool, other: &Tensor, transpose_other: bool) -> Tensor {
+        let plan = Plan::new(
+            "matmul",
+            self.shape(),
+            transpose_self,
+            other.shape(),
+            transpose_other,
+        );
+        let mut out = vec![0.0; numel(&plan.out_shape)];
+        plan.run(1.0, self.data(), other.data(), 0.0, &mut out);
+        Tensor::from_parts(plan.out_shape, out)
+    }
+
+    /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm). With
+    /// `beta = 1` a product is added into a gradient that is already there, with no temporary.
+    #[track_caller]
+    pub fn gemm_into(
+        out: &mut Tensor,
+        alpha: f32,
+        a: &Tensor,
+        transpose_a: bool,
+        b: &Tensor,
+        transpose_b: bool,
+        beta: f32,
+    ) {
+        let plan = Plan::new("gemm_into", a.shape(), transpose_a, b.shape(), transpose_b);
+        if plan.out_shape != out.shape() {
+            fail(TensorError::ShapeMismatch {
+                op: "gemm_into (output)",
+                lhs: plan.out_shape,
+                rhs: out.shape().to_vec(),
+            });
+        }
+        plan.run(alpha, a.data(), b.data(), beta, out.data_mut());
+    }
+}
+
+/// How a (batched, broadcast) product maps onto sgemm calls.
+struct Plan {
+    m: usize,
+    k: usize,
+    n: usize,
+    transpose_a: bool,
+    transpose_b: bool,
+    /// The broadcast batch shape, and each operand's batch strides (in matrices, 0 on broadcast axes).
+    batch: Vec<usize>,
+    a_batch_strides: Vec<usize>,
+    b_batch_strides: Vec<usize>,
+    out_shape: Vec<usize>,
+}
+
+impl Plan {
+    #[track_caller]
+    fn new(op: &'static str, a: &[usize], ta: bool, b: &[usize], tb: bool) -> Plan {
+        if a.len() < 2 || b.len() < 2 {
+            fail(TensorError::InvalidArgument {
+                op,
+                message: format!(
+                    "both operands need at least 2 axes (matrices), found shapes {a:?} and {b:?}"
+                ),
+            });
+        }
+        let (a_batch, a_mat) = a.split_at(a.len() - 2);
+        let (b_batch, b_mat) = b.split_at(b.len() - 2);
+        let (m, ka) = if ta {
+            (a_mat[1], a_mat[0])
+        } else {
+            (a_mat[0], a_mat[1])
+        };
+        let (kb, n) = if tb {
+            (b_mat[1], b_mat[0])
+        } else {
+            (b_mat[0], b_mat[1])
+        };
+        let mismatch = || TensorError::ShapeMismatch {
+            op,
+            lhs: a.to_vec(),
+            rhs: b.to_vec(),
+        };
+        if ka != kb {
+            fail(mismatch());
+        }
+        let batch = broadcast_shapes(op, a_batch, b_batch).unwrap_or_else(|_| fail(mismatch()));
+        let mut out_shape = batch.clone();
+        out_shape.extend([m, n]);
+        Plan {
+            m,
+            k: ka,
+            n,
+            transpose_a: ta,
+            transpose_b: tb,
+            a_batch_strides: broadcast_strides(a_batch, &batch),
+            b_batch_strides: broadcast_strides(b_batch, &batch),
+            batch,
+            out_shape,
+        }
+    }
+
+    fn run(&self, alpha: f32, a: &[f32], b: &[f32], beta: f32, out: &mut [f32]) {
+        let (m, k, n) = (self.m, self.k, self.n);
+        let batches = numel(&self.batch);
+        if batches == 0 || m == 0 || n == 0 {
+            return;
+        }
+        // A batch whose right operand is shared and whose left one is a stack of untransposed
+        // matrices is one tall product: [B·M, K] · [K, N].
+        if self.b_batch_strides.iter().all(|&s| s == 0)
+            && !self.transpose_a
+            && self.a_batch_strides == strides(&self.batch)
+        {
+            sgemm(
+                batches * m,
+                k,
+                n,
+                alpha,
+                a,
+                false,
+                b,
+                self.transpose_b,
+                beta,
+                out,
+            );
+            return;
+        }
+        let batch_strides = strides(&self.batch);
+        let offset = |index: usize, operand_strides: &[usize]| -> usize {
+            batch_strides
+                .iter()
+                .zip(operand_strides)
+                .zip(&self.batch)
+                .map(|((&stride, &operand), &size)| (index / stride % size) * operand)
+                .sum()
+        };
+        let one = |(i, c): (usize, &mut [f32])| {
+            let a_i = offset(i, &self.a_batch_strides) * m * k;
+            let b_i = offset(i, &self.b_batch_strides) * k * n;
+            let a_mat = &a[a_i..a_i + m * k];
+            let b_mat = &b[b_i..b_i + k * n];
+            sgemm(
+                m,
+                k,
+                n,
+                alpha,
+                a_mat,
+                self.transpose_a,
+                b_mat,
+                self.transpose_b,
+                beta,
+                c,
+            );
+        };
+        if batches > 1 && batches * m * k * n >= PARALLEL_MIN_MACS {
+            out.par_chunks_mut(m * n).enumerate().for_each(one);
+        } else {
+            out.chunks_mut(m * n).enumerate().for_each(one);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Naive triple loop in f64, reading op(A) and op(B) by index.
+    fn reference(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f32],
+        ta: bool,
+        b: &[f32],
+        tb: bool,
+    ) -> Vec<f32> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0.0f64;
+                for p in 0..k {
+                    let x = if ta { a[p * m + i] } else { a[i * k + p] };
+                    let y = if tb { b[j * k + p] } else { b[p * n + j] };
+                    acc += x as f64 * y as f64;
+                }
+                c[i * n + j] = acc as f32;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn bands_agree_with_the_reference_for_every_layout() {
+        // Integer-valued inputs in [-3, 3]: every product and partial sum is an integer below 2^24,
+        // so f32 results are exact and must equal the reference bit for bit.
+        // 300·70·60 multiply-adds is above PARALLEL_MIN_MACS, so with 2 threads this takes the banded
+        // path (bands of 80 rows: 80, 80, 80, 60 — a ragged last band included).
+        let (m, k, n) = (300, 70, 60);
+        let ints = |len: usize, seed: usize| -> Vec<f32> {
+            (0..len)
+                .map(|i| ((i * 7 + seed) % 7) as f32 - 3.0)
+                .collect()
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = ints(m * k, 1);
+            let b = ints(k * n, 2);
+            let want = reference(m, k, n, &a, ta, &b, tb);
+            let mut c = vec![f32::NAN; m * n];
+            pool.install(|| sgemm(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            assert_eq!(c, want, "layout ta={ta} tb={tb}");
+        }
     }
 }

@@ -88,7 +88,10 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        for w in all.iter().filter(|w| args.only.is_empty() || args.only.iter().any(|n| n == w.name)) {
+        for w in all
+            .iter()
+            .filter(|w| args.only.is_empty() || args.only.iter().any(|n| n == w.name))
+        {
             eprintln!("bench: {} at {threads} thread(s)…", w.name);
             let value = pool.install(|| (w.measure)(&settings));
             println!(

@@ -29,18 +29,66 @@ pub struct Workload {
 /// Every workload, in the order they run.
 pub fn all() -> Vec<Workload> {
     vec![
-        Workload { name: "sgemm_256", unit: "GFLOP/s", measure: |s| sgemm(s, 256) },
-        Workload { name: "sgemm_512", unit: "GFLOP/s", measure: |s| sgemm(s, 512) },
-        Workload { name: "sgemm_1024", unit: "GFLOP/s", measure: |s| sgemm(s, 1024) },
-        Workload { name: "sgemm_256_direct", unit: "GFLOP/s", measure: |s| sgemm_direct(s, 256) },
-        Workload { name: "sgemm_512_direct", unit: "GFLOP/s", measure: |s| sgemm_direct(s, 512) },
-        Workload { name: "sgemm_1024_direct", unit: "GFLOP/s", measure: |s| sgemm_direct(s, 1024) },
-        Workload { name: "add_1m", unit: "µs per call", measure: add_1m },
-        Workload { name: "add_1m_into", unit: "µs per call", measure: add_1m_into },
-        Workload { name: "memcpy_1m", unit: "µs per call", measure: memcpy_1m },
-        Workload { name: "softmax_1024x1000", unit: "µs per call", measure: softmax },
-        Workload { name: "im2col_32x28x28", unit: "µs per call", measure: im2col },
-        Workload { name: "conv2d_fwd_cnn", unit: "samples/s", measure: conv2d_fwd_cnn },
+        Workload {
+            name: "sgemm_256",
+            unit: "GFLOP/s",
+            measure: |s| sgemm(s, 256),
+        },
+        Workload {
+            name: "sgemm_512",
+            unit: "GFLOP/s",
+            measure: |s| sgemm(s, 512),
+        },
+        Workload {
+            name: "sgemm_1024",
+            unit: "GFLOP/s",
+            measure: |s| sgemm(s, 1024),
+        },
+        Workload {
+            name: "sgemm_256_direct",
+            unit: "GFLOP/s",
+            measure: |s| sgemm_direct(s, 256),
+        },
+        Workload {
+            name: "sgemm_512_direct",
+            unit: "GFLOP/s",
+            measure: |s| sgemm_direct(s, 512),
+        },
+        Workload {
+            name: "sgemm_1024_direct",
+            unit: "GFLOP/s",
+            measure: |s| sgemm_direct(s, 1024),
+        },
+        Workload {
+            name: "add_1m",
+            unit: "µs per call",
+            measure: add_1m,
+        },
+        Workload {
+            name: "add_1m_into",
+            unit: "µs per call",
+            measure: add_1m_into,
+        },
+        Workload {
+            name: "memcpy_1m",
+            unit: "µs per call",
+            measure: memcpy_1m,
+        },
+        Workload {
+            name: "softmax_1024x1000",
+            unit: "µs per call",
+            measure: softmax,
+        },
+        Workload {
+            name: "im2col_32x28x28",
+            unit: "µs per call",
+            measure: im2col,
+        },
+        Workload {
+            name: "conv2d_fwd_cnn",
+            unit: "samples/s",
+            measure: conv2d_fwd_cnn,
+        },
     ]
 }
 
@@ -120,7 +168,9 @@ fn im2col(settings: &Settings) -> f64 {
     let geometry = Conv2dGeometry::new(32, 28, 28, 3, 3, (1, 1), (0, 0), (1, 1));
     let image = Tensor::uniform(&[32, 28, 28], -1.0, 1.0, &mut rng());
     let mut columns = vec![0.0f32; geometry.columns_len()];
-    seconds_per_call(settings, || im2col_2d(image.data(), &geometry, &mut columns)) * 1e6
+    seconds_per_call(settings, || {
+        im2col_2d(image.data(), &geometry, &mut columns)
+    }) * 1e6
 }
 
 fn conv2d_fwd_cnn(settings: &Settings) -> f64 {

@@ -1,0 +1,141 @@
+//! `Tensor::matmul` and friends against a naive triple loop in f64.
+//!
+//! Tolerance: a dot product of length k in f32 has a relative error of at most about k·ε (ε = 2⁻²⁴)
+//! of Σ|a·b|; we allow 1e-5·(1 + k) of that, well above what sgemm produces and far below any real
+//! bug (a wrong index gives errors of order 1).
+
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tensor::Tensor;
+
+/// `op(A)·op(B)` for row-major matrices, with op transposing when the flag is set; f64 accumulation.
+/// Returns the product and `Σ|a·b|` per entry, the scale that rounding errors are measured against.
+fn reference(a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> (Vec<f64>, Vec<f64>) {
+    let (ra, ca) = (a.shape()[0], a.shape()[1]);
+    let (rb, cb) = (b.shape()[0], b.shape()[1]);
+    let (m, k) = if ta { (ca, ra) } else { (ra, ca) };
+    let n = if tb { rb } else { cb };
+    let mut c = vec![0.0; m * n];
+    let mut scale = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            for p in 0..k {
+                let x = if ta { a.at(&[p, i]) } else { a.at(&[i, p]) } as f64;
+                let y = if tb { b.at(&[j, p]) } else { b.at(&[p, j]) } as f64;
+                c[i * n + j] += x * y;
+                scale[i * n + j] += (x * y).abs();
+            }
+        }
+    }
+    (c, scale)
+}
+
+fn assert_close(got: &[f32], want: &[f64], scale: &[f64], k: usize, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, ((&g, &w), &s)) in got.iter().zip(want).zip(scale).enumerate() {
+        let tol = 1e-5 * (1.0 + k as f64) * (1.0 + s);
+        assert!(
+            (g as f64 - w).abs() <= tol,
+            "{what}: element {i} is {g}, reference {w} (tolerance {tol})"
+        );
+    }
+}
+
+fn random(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::uniform(shape, -1.0, 1.0, &mut StdRng::seed_from_u64(seed))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn matmul_t_matches_the_reference(
+        m in 0usize..40, k in 0usize..40, n in 0usize..40,
+        ta in any::<bool>(), tb in any::<bool>(), seed in any::<u64>(),
+    ) {
+        let a = random(&if ta { [k, m] } else { [m, k] }, seed);
+        let b = random(&if tb { [n, k] } else { [k, n] }, seed ^ 1);
+        let c = a.matmul_t(ta, &b, tb);
+        prop_assert_eq!(c.shape(), &[m, n]);
+        let (want, scale) = reference(&a, ta, &b, tb);
+        assert_close(c.data(), &want, &scale, k, "matmul_t");
+    }
+
+    #[test]
+    fn batched_and_broadcast_products_match_per_matrix_products(
+        batch in 1usize..4, m in 1usize..9, k in 1usize..9, n in 1usize..9, seed in any::<u64>(),
+    ) {
+        let a = random(&[batch, m, k], seed);
+        let b = random(&[batch, k, n], seed ^ 2);
+        let shared = random(&[k, n], seed ^ 3);
+        let batched = a.matmul(&b);
+        let broadcast = a.matmul(&shared);
+        prop_assert_eq!(batched.shape(), &[batch, m, n]);
+        for i in 0..batch {
+            let a_i = a.slice(0, i, i + 1).reshape(&[m, k]);
+            let b_i = b.slice(0, i, i + 1).reshape(&[k, n]);
+            let (want, scale) = reference(&a_i, false, &b_i, false);
+            assert_close(&batched.data()[i * m * n..(i + 1) * m * n], &want, &scale, k, "batched");
+            let (want, scale) = reference(&a_i, false, &shared, false);
+            assert_close(&broadcast.data()[i * m * n..(i + 1) * m * n], &want, &scale, k, "shared rhs");
+        }
+    }
+}
+
+#[test]
+fn batch_axes_broadcast_like_numpy() {
+    // [2, 1, 3, 4] · [5, 4, 2] → [2, 5, 3, 2]; entry (i, j) is a[i, 0] · b[j].
+    let a = random(&[2, 1, 3, 4], 7);
+    let b = random(&[5, 4, 2], 8);
+    let c = a.matmul(&b);
+    assert_eq!(c.shape(), &[2, 5, 3, 2]);
+    for i in 0..2 {
+        for j in 0..5 {
+            let a_i = a.slice(0, i, i + 1).reshape(&[3, 4]);
+            let b_j = b.slice(0, j, j + 1).reshape(&[4, 2]);
+            let want = a_i.matmul(&b_j);
+            let got = c.slice(0, i, i + 1).slice(1, j, j + 1).reshape(&[3, 2]);
+            assert_eq!(got, want, "batch ({i}, {j})");
+        }
+    }
+}
+
+#[test]
+fn gemm_into_accumulates_with_beta_one() {
+    let a = random(&[6, 5], 1);
+    let b = random(&[6, 4], 2);
+    let mut c = Tensor::ones(&[5, 4]);
+    // c = 2·aᵀ·b + 1·c: the product enters scaled, the old ones stay.
+    Tensor::gemm_into(&mut c, 2.0, &a, true, &b, false, 1.0);
+    let product = a.matmul_t(true, &b, false);
+    for (got, p) in c.data().iter().zip(product.data()) {
+        assert!((got - (2.0 * p + 1.0)).abs() < 1e-5, "{got} vs 2·{p} + 1");
+    }
+}
+
+#[test]
+fn large_products_give_the_same_bits_on_one_and_two_threads() {
+    let a = random(&[257, 300], 3);
+    let b = random(&[300, 129], 4);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| (a.matmul(&b), a.matmul_t(false, &a, true)))
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn mismatched_inner_sizes_name_the_op_and_both_shapes() {
+    let a = Tensor::zeros(&[2, 3]);
+    let b = Tensor::zeros(&[4, 5]);
+    let err = std::panic::catch_unwind(|| a.matmul(&b)).unwrap_err();
+    let message = err.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("matmul") && message.contains("[2, 3]") && message.contains("[4, 5]"),
+        "{message}"
+    );
+}
