@@ -1,2 +1,51 @@
-//! Workspace-level integration and property tests live in `tests/tests/`; this library holds
-//! helpers they share.
+//! Workspace-level integration and property tests live in `tests/tests/`; this library holds the
+//! input generators they share.
+//!
+//! Every gradient test draws its inputs here, so the rules that keep a finite-difference check
+//! honest are written once: values keep away from kinks (relu at 0, ties in a max) by more than
+//! twice the check's step, and functions with a restricted domain (ln, sqrt, division) get inputs
+//! well inside it.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tensor::Tensor;
+
+/// Values uniform in `[low, high)`, reproducible from `seed`.
+pub fn uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
+    Tensor::uniform(shape, low, high, &mut StdRng::seed_from_u64(seed))
+}
+
+/// Values in `[−2, 2]` with `|x| ≥ 0.1`: away from the kinks of relu, abs and leaky_relu at 0.
+pub fn away_from_zero(shape: &[usize], seed: u64) -> Tensor {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let data = (0..shape.iter().product::<usize>())
+        .map(|_| {
+            let magnitude = rng.random_range(0.1f32..2.0);
+            if rng.random::<bool>() {
+                magnitude
+            } else {
+                -magnitude
+            }
+        })
+        .collect();
+    Tensor::from_vec(data, shape).expect("length matches the shape")
+}
+
+/// Distinct values (a shuffled ladder with steps of 0.1, centred on 0): no two elements within
+/// 0.1 of each other, so a max or a max-pool never has a near-tie that a finite difference could
+/// flip (the check's steps are at most 1/64).
+pub fn distinct(shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut data: Vec<f32> = (0..n).map(|i| (i as f32 - n as f32 / 2.0) * 0.1).collect();
+    for i in (1..n).rev() {
+        data.swap(i, rng.random_range(0..=i));
+    }
+    Tensor::from_vec(data, shape).expect("length matches the shape")
+}
+
+/// Rows that are probability distributions (positive, summing to 1): soft targets.
+pub fn distributions(rows: usize, classes: usize, seed: u64) -> Tensor {
+    let raw = uniform(&[rows, classes], -2.0, 2.0, seed);
+    raw.softmax(1.0)
+}
