@@ -667,6 +667,8 @@ fn awkward_sizes_match_the_definition() {
         (2, 3, 4, 1, 257, 1, 7, (1, 3), (0, 2), (1, 2)),
         // A kernel as large as the padded image: a single output.
         (1, 1, 1, 7, 7, 9, 9, (1, 1), (1, 1), (1, 1)),
+        // A batch of 37 > 16: the weight gradient sums blocks of 3 images, then 13 partials.
+        (37, 2, 3, 5, 4, 2, 3, (1, 2), (1, 0), (2, 1)),
     ];
     for (n, c, o, h, w, kh, kw, stride, padding, dilation) in cases {
         let case = Case {
@@ -762,11 +764,12 @@ fn empty_batch_and_empty_channels_give_well_shaped_results() {
 
 /// The same problem on a 1-thread and a 2-thread pool gives the same bits: images are independent,
 /// and the weight gradient sums over fixed blocks of images that do not depend on the thread count.
-/// The problem is large enough (8·16·72·289 ≈ 2.7M multiply-adds) to take the parallel path.
+/// The problem is large enough (33·16·72·289 ≈ 11M multiply-adds) to take the parallel path, and
+/// its batch (33) is cut into blocks of 3 images for the weight gradient.
 #[test]
 fn one_and_two_threads_give_identical_results() {
     let case = Case {
-        n: 8,
+        n: 33,
         c: 8,
         o: 16,
         h: 17,
