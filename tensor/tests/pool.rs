@@ -1,0 +1,436 @@
+//! Pooling against its definition.
+//!
+//! Max pooling is exact (it only copies values), so it is compared with `==`, including the argmax
+//! indices; inputs are small integers (−2..=2) so that windows are full of ties and the first-max
+//! rule is exercised on almost every window. Average pooling is compared with an f64 reference
+//! under the f32 summation bound `|error| ≤ (k − 1)·u·Σ|x|` for `k` terms (Higham, *Accuracy and
+//! Stability of Numerical Algorithms*, §4.2), plus one rounding `u` for the division: with
+//! `u = 2^-24`, the tolerance is `(k + 1)·u·mean|x|`.
+
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tensor::pool::*;
+use tensor::Tensor;
+
+const U: f64 = 1.0 / (1u64 << 24) as f64;
+
+fn ints(shape: &[usize], seed: u64) -> Tensor {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let len = shape.iter().product();
+    let data = (0..len)
+        .map(|_| rng.random_range(-2i32..=2) as f32)
+        .collect();
+    Tensor::from_vec(data, shape).unwrap()
+}
+
+fn floats(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::uniform(shape, -1.0, 1.0, &mut StdRng::seed_from_u64(seed))
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
+}
+
+/// A pooling problem; 1-D is `h = kh = sh = 1`.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+}
+
+impl Case {
+    /// Output sizes by counting the windows that fit (not by the closed formula).
+    fn out(&self) -> (usize, usize) {
+        let count = |n: usize, k: usize, s: usize| (0..).take_while(|o| o * s + k <= n).count();
+        (
+            count(self.h, self.kh, self.sh),
+            count(self.w, self.kw, self.sw),
+        )
+    }
+    fn planes(&self) -> usize {
+        self.n * self.c
+    }
+    /// Flat input indices of the window of output `(p, oh, ow)`, in row-major order.
+    fn window(&self, p: usize, oh: usize, ow: usize) -> Vec<usize> {
+        let mut cells = Vec::new();
+        for i in 0..self.kh {
+            for j in 0..self.kw {
+                cells.push((p * self.h + oh * self.sh + i) * self.w + ow * self.sw + j);
+            }
+        }
+        cells
+    }
+    /// Every window, in output order.
+    fn windows(&self) -> Vec<Vec<usize>> {
+        let (oh_n, ow_n) = self.out();
+        let mut all = Vec::new();
+        for p in 0..self.planes() {
+            for oh in 0..oh_n {
+                for ow in 0..ow_n {
+                    all.push(self.window(p, oh, ow));
+                }
+            }
+        }
+        all
+    }
+}
+
+fn case2d() -> impl Strategy<Value = Case> {
+    (
+        0usize..3,
+        0usize..4,
+        1usize..9,
+        1usize..9,
+        1usize..4,
+        1usize..4,
+    )
+        .prop_flat_map(|(n, c, h, w, sh, sw)| {
+            (1..=h.min(4), 1..=w.min(4)).prop_map(move |(kh, kw)| Case {
+                n,
+                c,
+                h,
+                w,
+                kh,
+                kw,
+                sh,
+                sw,
+            })
+        })
+}
+
+fn case1d() -> impl Strategy<Value = Case> {
+    (0usize..3, 0usize..4, 1usize..20, 1usize..4).prop_flat_map(|(n, c, l, s)| {
+        (1..=l.min(5)).prop_map(move |k| Case {
+            n,
+            c,
+            h: 1,
+            w: l,
+            kh: 1,
+            kw: k,
+            sh: 1,
+            sw: s,
+        })
+    })
+}
+
+// ----- naive references -------------------------------------------------------------------------
+
+/// Max and argmax of every window, from the documented rule stated independently of the kernel's
+/// loop: a window holding a NaN gives (NaN, its first NaN); otherwise the largest value and the
+/// first cell holding it.
+fn naive_max(case: &Case, x: &[f32]) -> (Vec<f32>, Vec<usize>) {
+    case.windows()
+        .into_iter()
+        .map(|cells| {
+            if let Some(&i) = cells.iter().find(|&&i| x[i].is_nan()) {
+                return (f32::NAN, i);
+            }
+            let max = cells
+                .iter()
+                .map(|&i| x[i])
+                .fold(f32::NEG_INFINITY, f32::max);
+            let i = *cells.iter().find(|&&i| x[i] == max).unwrap();
+            (max, i)
+        })
+        .unzip()
+}
+
+fn naive_avg(case: &Case, x: &[f32]) -> Vec<f64> {
+    case.windows()
+        .into_iter()
+        .map(|cells| cells.iter().map(|&i| x[i] as f64).sum::<f64>() / cells.len() as f64)
+        .collect()
+}
+
+/// `dX[i] = Σ over windows containing i of dY[window] / (KH·KW)`.
+fn naive_avg_backward(case: &Case, dy: &[f32]) -> Vec<f64> {
+    let mut dx = vec![0.0; case.planes() * case.h * case.w];
+    for (cells, &d) in case.windows().iter().zip(dy) {
+        for &i in cells {
+            dx[i] += d as f64 / cells.len() as f64;
+        }
+    }
+    dx
+}
+
+fn run_max(case: &Case, x: &Tensor) -> (Tensor, Vec<usize>) {
+    if case.kh == 1 && case.sh == 1 && x.ndim() == 3 {
+        max_pool1d(x, case.kw, case.sw)
+    } else {
+        max_pool2d(x, (case.kh, case.kw), (case.sh, case.sw))
+    }
+}
+
+fn check_max(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
+    let (y, argmax) = run_max(case, x);
+    let (want_y, want_arg) = naive_max(case, x.data());
+    prop_assert_eq!(&argmax, &want_arg, "argmax {:?}", case);
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    prop_assert_eq!(bits(y.data()), bits(&want_y));
+
+    // The backward scatters dY into the argmax cells only.
+    let dy = ints(y.shape(), 17);
+    let dx = if x.ndim() == 3 {
+        max_pool1d_backward(&dy, &argmax, x.shape())
+    } else {
+        max_pool2d_backward(&dy, &argmax, x.shape())
+    };
+    prop_assert_eq!(dx.shape(), x.shape());
+    let mut want = vec![0.0f32; x.numel()];
+    for (&i, &d) in want_arg.iter().zip(dy.data()) {
+        want[i] += d; // integers: exact in any order
+    }
+    prop_assert_eq!(dx.data(), &want[..]);
+    for (i, &v) in dx.data().iter().enumerate() {
+        prop_assert!(
+            v == 0.0 || want_arg.contains(&i),
+            "gradient at non-argmax {}",
+            i
+        );
+    }
+    Ok(())
+}
+
+fn check_avg(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
+    let one_d = x.ndim() == 3;
+    let y = if one_d {
+        avg_pool1d(x, case.kw, case.sw)
+    } else {
+        avg_pool2d(x, (case.kh, case.kw), (case.sh, case.sw))
+    };
+    let (oh, ow) = case.out();
+    let k = (case.kh * case.kw) as f64;
+    let abs: Vec<f32> = x.data().iter().map(|v| v.abs()).collect();
+    let magnitude = naive_avg(case, &abs);
+    let want = naive_avg(case, x.data());
+    prop_assert_eq!(y.numel(), case.planes() * oh * ow);
+    for ((&g, &r), &m) in y.data().iter().zip(&want).zip(&magnitude) {
+        prop_assert!((g as f64 - r).abs() <= (k + 1.0) * U * m, "{} vs {}", g, r);
+    }
+
+    // Backward: against the scatter definition (each cell sums at most ⌈KH/sh⌉·⌈KW/sw⌉ shares,
+    // each rounded once, so (shares + 1)·u·Σ|shares| bounds it), and through the adjoint
+    // identity ⟨avg(x), g⟩ = ⟨x, avg_backward(g)⟩ in f64.
+    let dy = floats(y.shape(), 5);
+    let dx = if one_d {
+        avg_pool1d_backward(&dy, x.shape(), case.kw, case.sw)
+    } else {
+        avg_pool2d_backward(&dy, x.shape(), (case.kh, case.kw), (case.sh, case.sw))
+    };
+    prop_assert_eq!(dx.shape(), x.shape());
+    let shares = (case.kh.div_ceil(case.sh) * case.kw.div_ceil(case.sw)) as f64;
+    let dy_abs: Vec<f32> = dy.data().iter().map(|v| v.abs()).collect();
+    let dx_magnitude = naive_avg_backward(case, &dy_abs);
+    for ((&g, &r), &m) in dx
+        .data()
+        .iter()
+        .zip(&naive_avg_backward(case, dy.data()))
+        .zip(&dx_magnitude)
+    {
+        prop_assert!(
+            (g as f64 - r).abs() <= (shares + 1.0) * U * m,
+            "{} vs {}",
+            g,
+            r
+        );
+    }
+    let lhs = dot(y.data(), dy.data());
+    let rhs = dot(x.data(), dx.data());
+    let scale = dot(&abs, &dy_abs);
+    prop_assert!((lhs - rhs).abs() <= 2.0 * (k + shares + 2.0) * U * scale + 1e-12);
+    Ok(())
+}
+
+// ----- against the definitions ------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn max_pool2d_and_backward_match_the_definition(case in case2d(), seed: u64) {
+        check_max(&case, &ints(&[case.n, case.c, case.h, case.w], seed))?;
+    }
+
+    #[test]
+    fn max_pool1d_and_backward_match_the_definition(case in case1d(), seed: u64) {
+        check_max(&case, &ints(&[case.n, case.c, case.w], seed))?;
+    }
+
+    #[test]
+    fn avg_pool2d_and_backward_match_the_definition(case in case2d(), seed: u64) {
+        check_avg(&case, &floats(&[case.n, case.c, case.h, case.w], seed))?;
+    }
+
+    #[test]
+    fn avg_pool1d_and_backward_match_the_definition(case in case1d(), seed: u64) {
+        check_avg(&case, &floats(&[case.n, case.c, case.w], seed))?;
+    }
+}
+
+/// Odd sizes (7 channels, 17×33, a 257-long signal), overlapping and gapped windows.
+#[test]
+fn awkward_sizes_match_the_definition() {
+    let cases = [
+        (2, 7, 17, 33, 3, 3, 2, 2),
+        (1, 7, 17, 33, 2, 5, 3, 1),
+        (3, 1, 17, 33, 17, 33, 1, 1),
+        (2, 3, 1, 257, 1, 7, 1, 3),
+    ];
+    for (n, c, h, w, kh, kw, sh, sw) in cases {
+        let case = Case {
+            n,
+            c,
+            h,
+            w,
+            kh,
+            kw,
+            sh,
+            sw,
+        };
+        let shape = if h == 1 {
+            vec![n, c, w]
+        } else {
+            vec![n, c, h, w]
+        };
+        check_max(&case, &ints(&shape, 1)).unwrap();
+        check_avg(&case, &floats(&shape, 2)).unwrap();
+    }
+}
+
+// ----- literal cases: ties, NaN, overlap --------------------------------------------------------
+
+#[test]
+fn max_pool_takes_the_first_of_tied_maxima() {
+    // By hand: windows [5, 5], [5, 1], [1, 5] have their first maximum at 0, 1, 3.
+    let x = Tensor::from_vec(vec![5.0, 5.0, 1.0, 5.0], &[1, 1, 4]).unwrap();
+    let (y, argmax) = max_pool1d(&x, 2, 1);
+    assert_eq!(y.data(), &[5.0, 5.0, 5.0]);
+    assert_eq!(argmax, vec![0, 1, 3]);
+    // 2-D: in [[2, 3], [3, 1]] the first 3 in row-major order is at (0, 1).
+    let x = Tensor::from_vec(vec![2.0, 3.0, 3.0, 1.0], &[1, 1, 2, 2]).unwrap();
+    assert_eq!(max_pool2d(&x, (2, 2), (1, 1)).1, vec![1]);
+}
+
+#[test]
+fn max_pool_propagates_nan() {
+    // By hand from the documented rule (a NaN wins, the first NaN of the window is the argmax):
+    // windows [1, NaN], [NaN, 3], [3, 2], [2, NaN].
+    let x = Tensor::from_vec(vec![1.0, f32::NAN, 3.0, 2.0, f32::NAN], &[1, 1, 5]).unwrap();
+    let (y, argmax) = max_pool1d(&x, 2, 1);
+    assert_eq!(argmax, vec![1, 1, 2, 4]);
+    assert!(y.data()[0].is_nan() && y.data()[1].is_nan() && y.data()[3].is_nan());
+    assert_eq!(y.data()[2], 3.0);
+    // A NaN after a larger number still wins: [[9, 0], [NaN, NaN]] → the NaN at index 2.
+    let x = Tensor::from_vec(vec![9.0, 0.0, f32::NAN, f32::NAN], &[1, 1, 2, 2]).unwrap();
+    assert_eq!(max_pool2d(&x, (2, 2), (2, 2)).1, vec![2]);
+}
+
+#[test]
+fn overlapping_max_windows_add_their_gradients() {
+    // [0, 9, 0] with kernel 2, stride 1: both windows pick the 9 (index 1), so it collects 1 + 10.
+    let x = Tensor::from_vec(vec![0.0, 9.0, 0.0], &[1, 1, 3]).unwrap();
+    let (_, argmax) = max_pool1d(&x, 2, 1);
+    let dy = Tensor::from_vec(vec![1.0, 10.0], &[1, 1, 2]).unwrap();
+    let dx = max_pool1d_backward(&dy, &argmax, &[1, 1, 3]);
+    assert_eq!(dx.data(), &[0.0, 11.0, 0.0]);
+}
+
+#[test]
+fn windows_that_do_not_fit_are_dropped() {
+    // L = 7, kernel 3, stride 2: windows start at 0, 2, 4 (start 6 would need cells 6..9).
+    let x = Tensor::arange(0.0, 7.0, 1.0).reshape(&[1, 1, 7]);
+    assert_eq!(avg_pool1d(&x, 3, 2).data(), &[1.0, 3.0, 5.0]);
+    assert_eq!(max_pool1d(&x, 3, 2).1, vec![2, 4, 6]);
+}
+
+// ----- threads ----------------------------------------------------------------------------------
+
+/// 4·16 planes of 33×33 with a 2×2 window, stride 1: 65 536 outputs, enough for every pool op
+/// (and the max backward's scatter) to take the parallel path.
+#[test]
+fn one_and_two_threads_give_identical_results() {
+    let x = floats(&[4, 16, 33, 33], 1);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let (y, argmax) = max_pool2d(&x, (2, 2), (1, 1));
+            let dx = max_pool2d_backward(&y, &argmax, x.shape());
+            let a = avg_pool2d(&x, (2, 2), (1, 1));
+            let da = avg_pool2d_backward(&a, x.shape(), (2, 2), (1, 1));
+            (y, argmax, dx, a, da)
+        })
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.1, two.1);
+    for (a, b) in [
+        (&one.0, &two.0),
+        (&one.2, &two.2),
+        (&one.3, &two.3),
+        (&one.4, &two.4),
+    ] {
+        let bits = |t: &Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a), bits(b));
+    }
+}
+
+// ----- errors -----------------------------------------------------------------------------------
+
+#[test]
+#[should_panic(
+    expected = "max_pool2d: kernel 6 is larger than the input width 5 (pools do not pad)"
+)]
+fn max_pool2d_rejects_a_kernel_larger_than_the_input() {
+    max_pool2d(&Tensor::zeros(&[1, 1, 8, 5]), (2, 6), (1, 1));
+}
+
+#[test]
+#[should_panic(expected = "avg_pool1d: stride along length must be at least 1")]
+fn avg_pool1d_rejects_a_zero_stride() {
+    avg_pool1d(&Tensor::zeros(&[1, 1, 8]), 2, 0);
+}
+
+#[test]
+#[should_panic(expected = "avg_pool2d: expected input [N, C, H, W] of rank 4, found shape [1, 8]")]
+fn avg_pool2d_rejects_rank_2() {
+    avg_pool2d(&Tensor::zeros(&[1, 8]), (1, 1), (1, 1));
+}
+
+#[test]
+#[should_panic(expected = "avg_pool2d_backward: incompatible shapes [1, 2, 3, 3] and [1, 2, 2, 2]")]
+fn avg_pool2d_backward_checks_the_gradient_shape() {
+    avg_pool2d_backward(&Tensor::zeros(&[1, 2, 3, 3]), &[1, 2, 4, 4], (2, 2), (2, 2));
+}
+
+#[test]
+#[should_panic(expected = "max_pool2d_backward: incompatible shapes [2, 2, 2, 2] and [1, 2, 4, 4]")]
+fn max_pool2d_backward_checks_batch_and_channels() {
+    max_pool2d_backward(&Tensor::zeros(&[2, 2, 2, 2]), &[0; 16], &[1, 2, 4, 4]);
+}
+
+#[test]
+#[should_panic(
+    expected = "max_pool1d_backward: argmax holds 3 indices but grad_out [1, 1, 2] has 2 cells"
+)]
+fn max_pool1d_backward_checks_the_argmax_length() {
+    max_pool1d_backward(&Tensor::zeros(&[1, 1, 2]), &[0, 1, 2], &[1, 1, 4]);
+}
+
+#[test]
+#[should_panic(
+    expected = "max_pool1d_backward: argmax index 1 is outside plane 1 of input [1, 2, 2] \
+                           (indices 2..4)"
+)]
+fn max_pool1d_backward_rejects_an_index_in_another_plane() {
+    // Output cell 1 belongs to plane 1 (input cells 2..4), but its argmax says cell 1.
+    max_pool1d_backward(&Tensor::zeros(&[1, 2, 1]), &[0, 1], &[1, 2, 2]);
+}
