@@ -129,8 +129,9 @@ pub fn gradcheck(
             let fine = central(STEP / 2.0);
             let numeric = (4.0 * fine - coarse) / 3.0;
             let a = a as f64;
-            // Written so that a NaN on either side fails.
-            if !((a - numeric).abs() <= ATOL + RTOL * numeric.abs()) {
+            let within = (a - numeric).abs() <= ATOL + RTOL * numeric.abs();
+            // `within` is false when either side is NaN, so a NaN gradient fails.
+            if !within {
                 failures += 1;
                 first_failure.get_or_insert((j, a, numeric));
             }

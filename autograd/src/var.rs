@@ -57,7 +57,12 @@ impl Drop for Node {
 pub struct Var(pub(crate) Rc<Node>);
 
 impl Var {
-    fn from_node(value: Tensor, requires_grad: bool, recipe: Option<Recipe>, op: &'static str) -> Var {
+    fn from_node(
+        value: Tensor,
+        requires_grad: bool,
+        recipe: Option<Recipe>,
+        op: &'static str,
+    ) -> Var {
         LIVE_NODES.fetch_add(1, Ordering::Relaxed);
         Var(Rc::new(Node {
             value: RefCell::new(value),
@@ -190,7 +195,6 @@ impl Var {
     pub fn same_node(&self, other: &Var) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
-
 }
 
 impl Var {

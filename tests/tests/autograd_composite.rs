@@ -38,7 +38,11 @@ fn apply(step: &Step, values: &[Var]) -> Var {
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        (any::<u8>(), any::<usize>(), any::<usize>()).prop_map(|(op, lhs, rhs)| Step { op, lhs, rhs }),
+        (any::<u8>(), any::<usize>(), any::<usize>()).prop_map(|(op, lhs, rhs)| Step {
+            op,
+            lhs,
+            rhs,
+        }),
         1..12,
     )
 }

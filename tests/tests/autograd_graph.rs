@@ -44,8 +44,14 @@ fn intermediate_values_keep_no_gradient_and_no_recipe_after_backward() {
     let loss = h.mul_scalar(3.0).sum_all();
     assert!(h.is_recorded() && loss.is_recorded());
     loss.backward();
-    assert!(!h.is_recorded() && !loss.is_recorded(), "backward frees the recipes");
-    assert!(h.grad().is_none(), "intermediate gradients are dropped once passed on");
+    assert!(
+        !h.is_recorded() && !loss.is_recorded(),
+        "backward frees the recipes"
+    );
+    assert!(
+        h.grad().is_none(),
+        "intermediate gradients are dropped once passed on"
+    );
     assert!((w.grad().unwrap().data()[0] - 3.0 * 2f32.exp()).abs() < 1e-5);
 }
 
@@ -54,7 +60,10 @@ fn no_grad_records_nothing() {
     let w = scalar_param(2.0);
     let y = no_grad(|| w.mul(&w).exp());
     assert!(!y.requires_grad() && !y.is_recorded());
-    assert!(autograd::is_recording(), "recording resumes after the scope");
+    assert!(
+        autograd::is_recording(),
+        "recording resumes after the scope"
+    );
     // Nested scopes and a panic inside one still restore recording.
     let _ = std::panic::catch_unwind(|| no_grad(|| no_grad(|| panic!("inside"))));
     assert!(autograd::is_recording());
@@ -80,9 +89,13 @@ fn constants_get_no_gradient() {
 #[test]
 fn backward_from_a_non_scalar_says_what_to_do() {
     let w = Var::parameter(Tensor::ones(&[2, 3]));
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.exp().backward())).unwrap_err();
+    let err =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.exp().backward())).unwrap_err();
     let message = err.downcast_ref::<String>().unwrap();
-    assert!(message.contains("[2, 3]") && message.contains("backward_with"), "{message}");
+    assert!(
+        message.contains("[2, 3]") && message.contains("backward_with"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -27,12 +27,19 @@ fn a_thousand_steps_leave_only_the_parameters() {
         // recipe: only these three handles and the parameters remain.
         assert_eq!(live_nodes(), before + 2 + 3, "step {step}");
         drop((input, logits, loss));
-        assert_eq!(live_nodes(), before + 2, "step {step}: only the parameters remain");
+        assert_eq!(
+            live_nodes(),
+            before + 2,
+            "step {step}: only the parameters remain"
+        );
         for p in params {
             let g = p.take_grad().expect("every parameter gets a gradient");
             p.value_mut().axpy_(-0.5, &g);
         }
     }
     // And the loop was really training something.
-    assert!(last_loss < 0.5 * first_loss.unwrap(), "{first_loss:?} → {last_loss}");
+    assert!(
+        last_loss < 0.5 * first_loss.unwrap(),
+        "{first_loss:?} → {last_loss}"
+    );
 }

@@ -84,7 +84,9 @@ impl Var {
     /// `−self`.
     pub fn neg(&self) -> Var {
         let y = self.value().neg();
-        Var::from_op("neg", y, &[self], |g, inputs| inputs[0].accumulate_grad(g.neg()))
+        Var::from_op("neg", y, &[self], |g, inputs| {
+            inputs[0].accumulate_grad(g.neg())
+        })
     }
 
     /// `self + s` for a constant `s`.

@@ -14,7 +14,6 @@
 
 use tensor::conv;
 
-
 use crate::var::Var;
 
 /// The geometry of a 2-D convolution.
@@ -27,7 +26,11 @@ pub struct Conv2dParams {
 
 impl Default for Conv2dParams {
     fn default() -> Self {
-        Conv2dParams { stride: (1, 1), padding: (0, 0), dilation: (1, 1) }
+        Conv2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+        }
     }
 }
 
@@ -41,7 +44,11 @@ pub struct Conv1dParams {
 
 impl Default for Conv1dParams {
     fn default() -> Self {
-        Conv1dParams { stride: 1, padding: 0, dilation: 1 }
+        Conv1dParams {
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+        }
     }
 }
 
@@ -62,12 +69,26 @@ impl Var {
             let (x, w) = (&inputs[0], &inputs[1]);
             if x.requires_grad() {
                 let shape = x.shape();
-                let dx = conv::conv2d_backward_input(g, &w.value(), &shape, p.stride, p.padding, p.dilation);
+                let dx = conv::conv2d_backward_input(
+                    g,
+                    &w.value(),
+                    &shape,
+                    p.stride,
+                    p.padding,
+                    p.dilation,
+                );
                 x.accumulate_grad(dx);
             }
             if w.requires_grad() {
                 let shape = w.shape();
-                let dw = conv::conv2d_backward_weight(g, &x.value(), &shape, p.stride, p.padding, p.dilation);
+                let dw = conv::conv2d_backward_weight(
+                    g,
+                    &x.value(),
+                    &shape,
+                    p.stride,
+                    p.padding,
+                    p.dilation,
+                );
                 w.accumulate_grad(dw);
             }
             if let Some(b) = inputs.get(2) {
@@ -94,12 +115,26 @@ impl Var {
             let (x, w) = (&inputs[0], &inputs[1]);
             if x.requires_grad() {
                 let shape = x.shape();
-                let dx = conv::conv1d_backward_input(g, &w.value(), &shape, p.stride, p.padding, p.dilation);
+                let dx = conv::conv1d_backward_input(
+                    g,
+                    &w.value(),
+                    &shape,
+                    p.stride,
+                    p.padding,
+                    p.dilation,
+                );
                 x.accumulate_grad(dx);
             }
             if w.requires_grad() {
                 let shape = w.shape();
-                let dw = conv::conv1d_backward_weight(g, &x.value(), &shape, p.stride, p.padding, p.dilation);
+                let dw = conv::conv1d_backward_weight(
+                    g,
+                    &x.value(),
+                    &shape,
+                    p.stride,
+                    p.padding,
+                    p.dilation,
+                );
                 w.accumulate_grad(dw);
             }
             if let Some(b) = inputs.get(2) {
@@ -110,4 +145,3 @@ impl Var {
         })
     }
 }
-

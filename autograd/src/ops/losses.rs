@@ -66,7 +66,10 @@ impl Var {
     pub fn cross_entropy(&self, labels: &[usize], reduction: Reduction) -> Var {
         let (n, c) = batch_and_classes("cross_entropy", &self.value());
         if labels.len() != n {
-            panic!("cross_entropy: {n} samples of logits but {} labels", labels.len());
+            panic!(
+                "cross_entropy: {n} samples of logits but {} labels",
+                labels.len()
+            );
         }
         if let Some(&bad) = labels.iter().find(|&&l| l >= c) {
             panic!("cross_entropy: label {bad} is out of range for {c} classes");
@@ -165,11 +168,16 @@ impl Var {
             .sum();
         let scale = reduction.scale(n);
         let target = target.clone();
-        Var::from_op("kl_div", Tensor::scalar(total as f32 * scale), &[self], move |g, inputs| {
-            // (softmax(z/T)·Σp − p)/T: the log_softmax backward with upstream −p, summed.
-            let p_sums = target.sum_axis(1, true);
-            let grad = log_q.exp().mul(&p_sums).sub(&target);
-            inputs[0].accumulate_grad(grad.mul_scalar(g.item() * scale / temperature));
-        })
+        Var::from_op(
+            "kl_div",
+            Tensor::scalar(total as f32 * scale),
+            &[self],
+            move |g, inputs| {
+                // (softmax(z/T)·Σp − p)/T: the log_softmax backward with upstream −p, summed.
+                let p_sums = target.sum_axis(1, true);
+                let grad = log_q.exp().mul(&p_sums).sub(&target);
+                inputs[0].accumulate_grad(grad.mul_scalar(g.item() * scale / temperature));
+            },
+        )
     }
 }

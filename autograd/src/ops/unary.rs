@@ -70,7 +70,12 @@ impl Var {
     /// `xᵖ` for a constant exponent `p`.
     pub fn powf(&self, p: f32) -> Var {
         let y = self.value().powf(p);
-        elementwise("powf", self, y, Derivative::OfInput(move |x: f32| p * x.powf(p - 1.0)))
+        elementwise(
+            "powf",
+            self,
+            y,
+            Derivative::OfInput(move |x: f32| p * x.powf(p - 1.0)),
+        )
     }
 
     /// `|x|`; its derivative at 0 is taken as 0 (a subgradient).

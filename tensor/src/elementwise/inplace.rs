@@ -59,12 +59,19 @@ impl Tensor {
     /// `self += alpha · x` (BLAS's axpy): the SGD step `w −= lr·g` is `w.axpy_(-lr, &g)`.
     #[track_caller]
     pub fn axpy_(&mut self, alpha: f32, x: &Tensor) {
-        self.update_with(x, "axpy_", |b, a| simd::axpy(alpha, b, a), |a, b| a + alpha * b);
+        self.update_with(
+            x,
+            "axpy_",
+            |b, a| simd::axpy(alpha, b, a),
+            |a, b| a + alpha * b,
+        );
     }
 
     /// `self ·= s`.
     pub fn scale_(&mut self, s: f32) {
-        for_each_chunk_mut(self.data_mut(), |_, chunk| chunk.iter_mut().for_each(|x| *x *= s));
+        for_each_chunk_mut(self.data_mut(), |_, chunk| {
+            chunk.iter_mut().for_each(|x| *x *= s)
+        });
     }
 
     /// Every element set to `value`.

@@ -14,9 +14,9 @@ mod binary;
 mod inplace;
 mod unary;
 
+use crate::error::fail;
 use crate::parallel::for_each_chunk_mut;
 use crate::shape::{broadcast_shapes, broadcast_strides, numel};
-use crate::error::fail;
 use crate::Tensor;
 
 impl Tensor {

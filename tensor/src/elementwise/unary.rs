@@ -9,7 +9,9 @@ impl Tensor {
     fn simd_unary(&self, k: impl Fn(&[f32], &mut [f32]) + Sync) -> Tensor {
         let x = self.data();
         let mut out = vec![0.0; x.len()];
-        for_each_chunk_mut(&mut out, |offset, chunk| k(&x[offset..offset + chunk.len()], chunk));
+        for_each_chunk_mut(&mut out, |offset, chunk| {
+            k(&x[offset..offset + chunk.len()], chunk)
+        });
         Tensor::from_parts(self.shape().to_vec(), out)
     }
 
