@@ -121,7 +121,7 @@ pub(super) const EXP_POLY: [f32; 6] = [
     8.333_452e-3,
     4.166_579_6e-2,
     1.666_666_5e-1,
-    5.000_000_1e-1,
+    0.5, // Cephes writes 5.0000001201e-1, which is 0.5 in f32
 ];
 
 /// `e^x` for 8 lanes.
@@ -226,10 +226,7 @@ unsafe fn sum_block(a: &[f32]) -> f32 {
     for c in &mut singles {
         acc[0] = _mm256_add_ps(acc[0], _mm256_loadu_ps(c.as_ptr()));
     }
-    let v = _mm256_add_ps(
-        _mm256_add_ps(acc[0], acc[1]),
-        _mm256_add_ps(acc[2], acc[3]),
-    );
+    let v = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
     hsum(v) + scalar::sum(singles.remainder())
 }
 
@@ -260,12 +257,13 @@ unsafe fn dot_block(a: &[f32], b: &[f32]) -> f32 {
     let mut sa = qa.remainder().chunks_exact(LANES);
     let mut sb = qb.remainder().chunks_exact(LANES);
     for (x, y) in (&mut sa).zip(&mut sb) {
-        acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(x.as_ptr()), _mm256_loadu_ps(y.as_ptr()), acc[0]);
+        acc[0] = _mm256_fmadd_ps(
+            _mm256_loadu_ps(x.as_ptr()),
+            _mm256_loadu_ps(y.as_ptr()),
+            acc[0],
+        );
     }
-    let v = _mm256_add_ps(
-        _mm256_add_ps(acc[0], acc[1]),
-        _mm256_add_ps(acc[2], acc[3]),
-    );
+    let v = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
     hsum(v) + scalar::dot(sa.remainder(), sb.remainder())
 }
 
@@ -292,10 +290,7 @@ pub unsafe fn max(a: &[f32]) -> f32 {
     if _mm256_movemask_ps(nan) != 0 {
         return f32::NAN;
     }
-    let v = _mm256_max_ps(
-        _mm256_max_ps(acc[0], acc[1]),
-        _mm256_max_ps(acc[2], acc[3]),
-    );
+    let v = _mm256_max_ps(_mm256_max_ps(acc[0], acc[1]), _mm256_max_ps(acc[2], acc[3]));
     let tail = scalar::max(singles.remainder());
     if tail.is_nan() {
         return tail;

@@ -194,10 +194,7 @@ unsafe fn dot_or_sum_block(a: &[f32], b: Option<&[f32]>) -> f32 {
     if i < n {
         acc[1] = step(acc[1], i, tail_mask(n - i));
     }
-    let v = _mm512_add_ps(
-        _mm512_add_ps(acc[0], acc[1]),
-        _mm512_add_ps(acc[2], acc[3]),
-    );
+    let v = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
     _mm512_reduce_add_ps(v)
 }
 
@@ -233,9 +230,6 @@ pub unsafe fn max(a: &[f32]) -> f32 {
     if nan != 0 {
         return f32::NAN;
     }
-    let v = _mm512_max_ps(
-        _mm512_max_ps(acc[0], acc[1]),
-        _mm512_max_ps(acc[2], acc[3]),
-    );
+    let v = _mm512_max_ps(_mm512_max_ps(acc[0], acc[1]), _mm512_max_ps(acc[2], acc[3]));
     _mm512_reduce_max_ps(v)
 }

@@ -107,7 +107,7 @@ const EXP_POLY: [f32; 6] = [
     8.333_452e-3,
     4.166_579_6e-2,
     1.666_666_5e-1,
-    5.000_000_1e-1,
+    0.5, // Cephes writes 5.0000001201e-1, which is 0.5 in f32
 ];
 
 /// `e^x` for 4 lanes: the method of `avx2::exp8`, line for line.
@@ -196,7 +196,11 @@ unsafe fn dot_block(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in (&mut qa).zip(&mut qb) {
         for (k, acc) in acc.iter_mut().enumerate() {
             let off = k * LANES;
-            *acc = vfmaq_f32(*acc, vld1q_f32(x.as_ptr().add(off)), vld1q_f32(y.as_ptr().add(off)));
+            *acc = vfmaq_f32(
+                *acc,
+                vld1q_f32(x.as_ptr().add(off)),
+                vld1q_f32(y.as_ptr().add(off)),
+            );
         }
     }
     let mut sa = qa.remainder().chunks_exact(LANES);

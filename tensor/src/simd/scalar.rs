@@ -27,12 +27,13 @@ pub fn div(a: &[f32], b: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `max(x, y)`, NaN if either is NaN. (`f32::max` would return the other operand instead.)
+/// `max(x, y)`, NaN if either is NaN (`f32::max` would return the other operand instead).
+///
+/// Written as x86's `maxps` computes it, `x > y ? x : y` (which already gives `y` when `y` is NaN),
+/// with a NaN `x` returned as is: so every level agrees bit for bit, down to `max(+0, −0) = −0`.
 #[inline]
 pub fn max_propagating_nan(x: f32, y: f32) -> f32 {
-    if x.is_nan() || y.is_nan() {
-        f32::NAN
-    } else if x >= y {
+    if x.is_nan() || x > y {
         x
     } else {
         y
