@@ -41,7 +41,7 @@
 //! forward pass cost only the kernels. [`Var::detach`] cuts one value off the graph.
 //!
 //! ## The hand-written derivatives
-//! 31 ops, in `ops/`, each with its derivative in the file's doc comment:
+//! 40 ops, in `ops/`, each with its derivative in the file's doc comment:
 //! add, sub, mul, div, neg, add_scalar, mul_scalar (`arithmetic`); exp, ln, sqrt, powf, abs, relu,
 //! leaky_relu, sigmoid, tanh (`unary`, one generic rule `g·f'`); sum_all, mean_all, sum_axis,
 //! mean_axis, max_axis (`reduce`); matmul with transposes (`matmul`); reshape, permute, slice,
