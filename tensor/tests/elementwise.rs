@@ -227,9 +227,12 @@ fn map_applies_any_function() {
 
 // ----- binary and broadcasting -------------------------------------------------------------------
 
+/// The output shape, and for each output element the flat indices it reads in the two operands.
+type BroadcastPlan = (Vec<usize>, Vec<(usize, usize)>);
+
 /// NumPy's broadcast, written out independently of `tensor::shape`: returns the output shape and,
 /// for each output element, the flat indices it reads in `a` and `b`; `None` if incompatible.
-fn naive_broadcast(a: &[usize], b: &[usize]) -> Option<(Vec<usize>, Vec<(usize, usize)>)> {
+fn naive_broadcast(a: &[usize], b: &[usize]) -> Option<BroadcastPlan> {
     let rank = a.len().max(b.len());
     let pad = |s: &[usize]| {
         let mut p = vec![1; rank - s.len()];
@@ -389,13 +392,16 @@ fn every_binary_op_names_itself_in_the_error() {
 
 // ----- scalar operands and std::ops --------------------------------------------------------------
 
+/// An op's name, its result, its f64 reference `(x, s) ↦ …` and its tolerance.
+type ScalarCheck = (&'static str, Tensor, fn(f64, f64) -> f64, Tol);
+
 #[test]
 fn scalar_forms_match_f64() {
     let mut rng = StdRng::seed_from_u64(13);
     let s = 1.37f32;
     for shape in awkward_shapes() {
         let x = random_tensor(&mut rng, &shape, -10.0, 10.0);
-        let checks: [(&str, Tensor, fn(f64, f64) -> f64, Tol); 4] = [
+        let checks: [ScalarCheck; 4] = [
             ("add_scalar", x.add_scalar(s), |x, s| x + s, Tol::Exact),
             ("sub_scalar", x.sub_scalar(s), |x, s| x - s, Tol::Exact),
             ("mul_scalar", x.mul_scalar(s), |x, s| x * s, Tol::Exact),
@@ -498,7 +504,8 @@ fn in_place_refuses_an_operand_that_would_grow_self() {
 
 #[test]
 fn in_place_errors_name_the_op() {
-    let cases: [(&str, fn(&mut Tensor, &Tensor)); 4] = [
+    type InPlace = (&'static str, fn(&mut Tensor, &Tensor));
+    let cases: [InPlace; 4] = [
         ("add_", |a, b| a.add_(b)),
         ("sub_", |a, b| a.sub_(b)),
         ("mul_", |a, b| a.mul_(b)),

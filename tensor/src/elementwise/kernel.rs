@@ -55,7 +55,7 @@ impl Tensor {
 
     /// `z = f(x, y)` elementwise with NumPy broadcasting: the result has the broadcast shape of the
     /// two operands. `op` names the operation in the error message when the shapes are incompatible
-    /// ("add: incompatible shapes [2, 3] and [4]").
+    /// (`"add: incompatible shapes [2, 3] and [4]"`).
     #[track_caller]
     pub fn zip_map(
         &self,
