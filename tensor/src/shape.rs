@@ -80,6 +80,18 @@ pub(crate) fn check_axis(op: &'static str, axis: usize, ndim: usize) {
     }
 }
 
+/// Panics with a shape-mismatch message naming `op` unless `lhs == rhs`.
+#[track_caller]
+pub(crate) fn check_same_shape(op: &'static str, lhs: &[usize], rhs: &[usize]) {
+    if lhs != rhs {
+        fail(TensorError::ShapeMismatch {
+            op,
+            lhs: lhs.to_vec(),
+            rhs: rhs.to_vec(),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,81 +1,98 @@
-//! In-place updates, for optimisers and gradient accumulation: no allocation per step.
+//! In-place updates, for optimisers: `w.axpy_(-lr, &grad)` changes `w` without allocating.
 //!
-//! The right-hand side must broadcast *to* `self`'s shape (it may be smaller, never larger).
+//! The trailing underscore marks mutation (PyTorch's convention). The right-hand operand must
+//! broadcast *to* `self`'s shape — the result must fit in `self` — so `[2, 3] += [3]` is fine and
+//! `[3] += [2, 3]` is refused, naming the op and both shapes. Equal shapes (the optimiser's case)
+//! run in place on parallel chunks; a broadcast right-hand side is computed out of place and then
+//! moved into `self` (one allocation; rare in practice).
 
 use crate::error::{fail, TensorError};
 use crate::parallel::for_each_chunk_mut;
-use crate::shape::broadcast_shapes;
+use crate::shape::{broadcast_shapes, check_same_shape};
 use crate::simd;
 use crate::Tensor;
 
-impl Tensor {
-    /// `self ∘= other` through `combine(current, other)`; equal shapes take the SIMD kernel `fast`.
-    #[track_caller]
-    fn update_with(
-        &mut self,
-        other: &Tensor,
-        op: &'static str,
-        fast: impl Fn(&[f32], &mut [f32]) + Sync,
-        combine: impl Fn(f32, f32) -> f32 + Sync,
-    ) {
-        if self.shape() == other.shape() {
-            let b = other.data();
-            for_each_chunk_mut(self.data_mut(), |offset, chunk| {
-                fast(&b[offset..offset + chunk.len()], chunk)
-            });
-            return;
-        }
-        let target = broadcast_shapes(op, self.shape(), other.shape()).unwrap_or_else(|e| fail(e));
-        if target != self.shape() {
-            fail(TensorError::ShapeMismatch {
-                op,
-                lhs: self.shape().to_vec(),
-                rhs: other.shape().to_vec(),
-            });
-        }
-        let updated = self.zip_map(other, op, combine);
-        *self = updated;
+/// Panics unless `other` broadcasts to `target` (the result of the op must have `target`'s shape).
+#[track_caller]
+fn check_broadcasts_to(op: &'static str, target: &[usize], other: &[usize]) {
+    match broadcast_shapes(op, target, other) {
+        Ok(shape) if shape == target => {}
+        _ => fail(TensorError::ShapeMismatch {
+            op,
+            lhs: target.to_vec(),
+            rhs: other.to_vec(),
+        }),
     }
+}
 
-    /// `self += other`.
+impl Tensor {
+    /// `self += other` (`other` broadcast to `self`'s shape).
     #[track_caller]
     pub fn add_(&mut self, other: &Tensor) {
-        self.update_with(other, "add_", |b, a| simd::axpy(1.0, b, a), |a, b| a + b);
+        check_broadcasts_to("add_", self.shape(), other.shape());
+        if self.shape() == other.shape() {
+            // y + 1·x is exactly y + x (the product by 1 is exact), fused or not.
+            self.axpy_unchecked(1.0, other);
+        } else {
+            *self = Tensor::add(self, other);
+        }
     }
 
-    /// `self −= other`.
+    /// `self −= other` (`other` broadcast to `self`'s shape).
     #[track_caller]
     pub fn sub_(&mut self, other: &Tensor) {
-        self.update_with(other, "sub_", |b, a| simd::axpy(-1.0, b, a), |a, b| a - b);
+        check_broadcasts_to("sub_", self.shape(), other.shape());
+        if self.shape() == other.shape() {
+            // y + (−1)·x is exactly y − x.
+            self.axpy_unchecked(-1.0, other);
+        } else {
+            *self = Tensor::sub(self, other);
+        }
     }
 
-    /// `self ·= other` elementwise.
+    /// `self ⊙= other` (`other` broadcast to `self`'s shape).
     #[track_caller]
     pub fn mul_(&mut self, other: &Tensor) {
-        let multiply = |b: &[f32], a: &mut [f32]| a.iter_mut().zip(b).for_each(|(x, &y)| *x *= y);
-        self.update_with(other, "mul_", multiply, |a, b| a * b);
-    }
-
-    /// `self += alpha · x` (BLAS's axpy): the SGD step `w −= lr·g` is `w.axpy_(-lr, &g)`.
-    #[track_caller]
-    pub fn axpy_(&mut self, alpha: f32, x: &Tensor) {
-        self.update_with(
-            x,
-            "axpy_",
-            |b, a| simd::axpy(alpha, b, a),
-            |a, b| a + alpha * b,
-        );
+        check_broadcasts_to("mul_", self.shape(), other.shape());
+        if self.shape() == other.shape() {
+            let x = other.data();
+            for_each_chunk_mut(self.data_mut(), |offset, chunk| {
+                for (y, &v) in chunk.iter_mut().zip(&x[offset..]) {
+                    *y *= v;
+                }
+            });
+        } else {
+            *self = Tensor::mul(self, other);
+        }
     }
 
     /// `self ·= s`.
     pub fn scale_(&mut self, s: f32) {
         for_each_chunk_mut(self.data_mut(), |_, chunk| {
-            chunk.iter_mut().for_each(|x| *x *= s)
+            for y in chunk {
+                *y *= s;
+            }
         });
     }
 
-    /// Every element set to `value`.
+    /// `self += alpha · x` (BLAS's axpy; fused multiply-add on the SIMD levels). `x` must have
+    /// exactly `self`'s shape: this is the optimiser's step, where a broadcast would be a bug.
+    #[track_caller]
+    pub fn axpy_(&mut self, alpha: f32, x: &Tensor) {
+        check_same_shape("axpy_", self.shape(), x.shape());
+        self.axpy_unchecked(alpha, x);
+    }
+
+    /// Sets every element to `value`.
     pub fn fill_(&mut self, value: f32) {
         self.data_mut().fill(value);
+    }
+
+    /// `self += alpha · x` for equal shapes (checked by the caller), in parallel chunks.
+    fn axpy_unchecked(&mut self, alpha: f32, x: &Tensor) {
+        let x = x.data();
+        for_each_chunk_mut(self.data_mut(), |offset, chunk| {
+            simd::axpy(alpha, &x[offset..offset + chunk.len()], chunk)
+        });
     }
 }

@@ -1,64 +1,79 @@
-//! Unary maths: each op is `map` with its formula, or a SIMD kernel where one exists.
+//! Unary elementwise ops, `y = f(x)` with `y` of the shape of `x`.
+//!
+//! Each op is its scalar function handed to [`Tensor::map`]; `exp` and `relu` hand their SIMD slice
+//! kernels to the same loop instead. Derivatives (for `autograd`), in terms of `x` or of `y`:
+//!
+//! | op              | y                              | dy/dx                         |
+//! |-----------------|--------------------------------|-------------------------------|
+//! | `neg`           | −x                             | −1                            |
+//! | `exp`           | eˣ                             | y                             |
+//! | `ln`            | ln x                           | 1/x                           |
+//! | `sqrt`          | √x                             | 1/(2y)                        |
+//! | `relu`          | max(x, 0)                      | 1 if x > 0 else 0             |
+//! | `leaky_relu(s)` | x if x > 0 else s·x            | 1 if x > 0 else s             |
+//! | `sigmoid`       | 1/(1 + e⁻ˣ)                    | y·(1 − y)                     |
+//! | `tanh`          | tanh x                         | 1 − y²                        |
+//! | `abs`           | \|x\|                          | sign(x)                       |
+//! | `powf(p)`       | xᵖ                             | p·xᵖ⁻¹                        |
+//! | `clamp(lo, hi)` | min(max(x, lo), hi)            | 1 if lo < x < hi else 0       |
+//!
+//! NaN in gives NaN out for every op (`relu` included: see `simd`).
 
-use crate::parallel::for_each_chunk_mut;
+use crate::error::{fail, TensorError};
 use crate::simd;
 use crate::Tensor;
 
-impl Tensor {
-    /// Runs a slice kernel `k(input, output)` over the tensor, in parallel chunks.
-    fn simd_unary(&self, k: impl Fn(&[f32], &mut [f32]) + Sync) -> Tensor {
-        let x = self.data();
-        let mut out = vec![0.0; x.len()];
-        for_each_chunk_mut(&mut out, |offset, chunk| {
-            k(&x[offset..offset + chunk.len()], chunk)
-        });
-        Tensor::from_parts(self.shape().to_vec(), out)
+/// The logistic function, computed without overflow for any `x`: for `x ≥ 0`, `e⁻ˣ ≤ 1` and
+/// `1/(1 + e⁻ˣ)` is safe; for `x < 0` the same value is written `eˣ/(1 + eˣ)`, again with an
+/// exponential ≤ 1. (The naive `eˣ/(1 + eˣ)` gives ∞/∞ = NaN from x ≈ 89 up.)
+#[inline]
+fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
     }
+}
 
+impl Tensor {
     /// `−x`.
     pub fn neg(&self) -> Tensor {
-        self.mul_scalar(-1.0)
+        self.map(|x| -x)
     }
 
-    /// `eˣ` (vectorised; see `simd` for its accuracy).
+    /// `eˣ`, with the SIMD `exp` (relative error < 1.5 ulp; 0 for x < −104, ∞ for x > 88.73).
     pub fn exp(&self) -> Tensor {
-        self.simd_unary(simd::exp)
+        self.map_slices(simd::exp)
     }
 
-    /// `ln x` (NaN for x < 0, −∞ at 0).
+    /// The natural logarithm: NaN for x < 0, −∞ at 0.
     pub fn ln(&self) -> Tensor {
         self.map(f32::ln)
     }
 
-    /// `√x`.
+    /// The square root: NaN for x < 0.
     pub fn sqrt(&self) -> Tensor {
         self.map(f32::sqrt)
     }
 
-    /// `max(x, 0)`.
+    /// `max(x, 0)`, with the SIMD kernel; NaN stays NaN.
     pub fn relu(&self) -> Tensor {
-        self.simd_unary(simd::relu)
+        self.map_slices(simd::relu)
     }
 
     /// `x` for `x > 0`, `slope·x` otherwise.
     pub fn leaky_relu(&self, slope: f32) -> Tensor {
-        self.map(move |x| if x > 0.0 { x } else { slope * x })
+        self.map(|x| if x > 0.0 { x } else { slope * x })
     }
 
-    /// `σ(x) = 1/(1 + e⁻ˣ)`, written so that no `exp` overflows: for `x < 0` it is computed as
-    /// `eˣ/(1 + eˣ)`, where `eˣ < 1`.
+    /// The logistic function `1/(1 + e⁻ˣ)`, stable for large `|x|`: exactly 1 far right, tiny
+    /// (down to 0) far left, never NaN for finite input.
     pub fn sigmoid(&self) -> Tensor {
-        self.map(|x| {
-            if x >= 0.0 {
-                1.0 / (1.0 + (-x).exp())
-            } else {
-                let e = x.exp();
-                e / (1.0 + e)
-            }
-        })
+        self.map(sigmoid)
     }
 
-    /// `tanh x`.
+    /// The hyperbolic tangent (the standard library's, stable for large `|x|`).
     pub fn tanh(&self) -> Tensor {
         self.map(f32::tanh)
     }
@@ -68,33 +83,22 @@ impl Tensor {
         self.map(f32::abs)
     }
 
-    /// `xᵖ`.
+    /// `xᵖ` (the standard library's `powf`: NaN for negative `x` and non-integer `p`).
     pub fn powf(&self, p: f32) -> Tensor {
-        self.map(move |x| x.powf(p))
+        self.map(|x| x.powf(p))
     }
 
-    /// `x` clamped into `[low, high]`.
-    pub fn clamp(&self, low: f32, high: f32) -> Tensor {
-        self.map(move |x| x.clamp(low, high))
-    }
-
-    /// `x + s`.
-    pub fn add_scalar(&self, s: f32) -> Tensor {
-        self.simd_unary(move |x, out| simd::add_scalar(x, s, out))
-    }
-
-    /// `x − s`.
-    pub fn sub_scalar(&self, s: f32) -> Tensor {
-        self.add_scalar(-s)
-    }
-
-    /// `x · s`.
-    pub fn mul_scalar(&self, s: f32) -> Tensor {
-        self.simd_unary(move |x, out| simd::mul_scalar(x, s, out))
-    }
-
-    /// `x / s`.
-    pub fn div_scalar(&self, s: f32) -> Tensor {
-        self.map(move |x| x / s)
+    /// `x` limited to `[lo, hi]`; NaN stays NaN. Panics unless `lo ≤ hi`.
+    #[track_caller]
+    pub fn clamp(&self, lo: f32, hi: f32) -> Tensor {
+        // `!(lo <= hi)` rather than `lo > hi`, so that a NaN bound is refused too.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        if !(lo <= hi) {
+            fail(TensorError::InvalidArgument {
+                op: "clamp",
+                message: format!("needs lo <= hi, found lo = {lo}, hi = {hi}"),
+            });
+        }
+        self.map(|x| x.clamp(lo, hi))
     }
 }

@@ -136,6 +136,7 @@ pub(super) const EXP_POLY: [f32; 6] = [
 /// NaN survives the clamp (`vminps(HI, x)` returns its second operand, x, when either is NaN) and
 /// every step after it.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 unsafe fn exp8(x: __m256) -> __m256 {
     let x = _mm256_max_ps(
         _mm256_set1_ps(EXP_LO),
@@ -186,6 +187,7 @@ pub unsafe fn exp(a: &[f32], out: &mut [f32]) {
 
 /// The sum of the 8 lanes, added as a tree (4 + 4, 2 + 2, 1 + 1).
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 unsafe fn hsum(v: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -195,6 +197,7 @@ unsafe fn hsum(v: __m256) -> f32 {
 
 /// The largest of the 8 lanes (no NaN among them: `max` tracks NaN separately).
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 unsafe fn hmax(v: __m256) -> f32 {
     let s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
     let s = _mm_max_ps(s, _mm_movehl_ps(s, s));

@@ -115,6 +115,7 @@ pub unsafe fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
 
 /// `e^x` for 16 lanes: the method of `avx2::exp8`, line for line.
 #[target_feature(enable = "avx512f")]
+#[inline]
 unsafe fn exp16(x: __m512) -> __m512 {
     let x = _mm512_max_ps(
         _mm512_set1_ps(EXP_LO),

@@ -112,6 +112,7 @@ const EXP_POLY: [f32; 6] = [
 
 /// `e^x` for 4 lanes: the method of `avx2::exp8`, line for line.
 #[target_feature(enable = "neon")]
+#[inline]
 unsafe fn exp4(x: float32x4_t) -> float32x4_t {
     let x = vmaxq_f32(vdupq_n_f32(EXP_LO), vminq_f32(vdupq_n_f32(EXP_HI), x));
     let n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(LOG2_E)));
