@@ -7,7 +7,7 @@ use distillery_tests::uniform;
 use proptest::prelude::*;
 
 /// Graphs per run; raise (or set `PROPTEST_CASES`) for a deep run.
-const CASES: u32 = 48;
+const CASES: u32 = 256;
 
 /// One node of a random graph: an op and the indices (into the values so far) of its operands.
 #[derive(Debug, Clone)]
