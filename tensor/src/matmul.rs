@@ -12,8 +12,14 @@
 //! `matrixmultiply` runs on one thread (its optional `threading` feature aside). A large product is
 //! split here into bands of rows of `C`: band `i` of `C` needs only band `i` of `op(A)` and all of
 //! `op(B)`, so the bands are independent sgemm calls that rayon runs side by side. A batch of products
-//! is split across its batch instead. Why this and not the crate's own threading: see the closing
-//! note of the tensor issue, which measured both (`apps/bench`, `sgemm_*` against `sgemm_*_direct`).
+//! is split across its batch instead.
+//!
+//! Why not the crate's own `threading` feature? Measured on this project's 2-core machine
+//! (`apps/bench`, same run): our bands at 2 threads gave 64.4 / 68.2 / 65.4 GFLOP/s for n = 256 /
+//! 512 / 1024, the crate's threading with `MATMUL_NUM_THREADS=2` 64.8 / 68.2 / 67.9 — a tie. Bands
+//! win on everything else: they run in rayon's pool, so `--threads` and `RAYON_NUM_THREADS` govern
+//! every kernel alike, and a product called from inside a parallel loop (a batch of convolutions)
+//! does not start a second set of threads that fight rayon's for the same cores.
 
 use rayon::prelude::*;
 
