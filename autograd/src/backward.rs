@@ -53,9 +53,11 @@ impl Var {
         if !self.requires_grad() {
             return;
         }
-        let order = topological_order(self);
+        let mut order = topological_order(self);
         self.accumulate_grad(grad);
-        for var in order.iter().rev() {
+        // Popping (not iterating) lets each node go as soon as its backward has run, so the
+        // forward's activations are freed during the walk, not after it.
+        while let Some(var) = order.pop() {
             let Some(recipe) = var.take_recipe() else {
                 continue; // a leaf: its gradient stays for the optimiser
             };
@@ -84,6 +86,13 @@ fn topological_order(root: &Var) -> Vec<Var> {
         }
         if !seen.insert(key(&var)) {
             continue;
+        }
+        if var.is_consumed() {
+            panic!(
+                "backward: the graph through this `{}` was already consumed by an earlier \
+                 backward (it frees the graph as it goes). Add the losses and call backward once.",
+                var.op()
+            );
         }
         let inputs = var.recorded_inputs();
         stack.push((var, true));

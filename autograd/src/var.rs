@@ -4,7 +4,7 @@
 //! so an op's backward can keep its inputs alive by holding their handles, and a value used in
 //! several places is one node reached along several edges.
 
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,6 +39,9 @@ pub struct Node {
     recipe: RefCell<Option<Recipe>>,
     /// Human-readable op name, for error messages and graph dumps.
     op: &'static str,
+    /// Set when backward has taken the recipe: walking through this node again would silently
+    /// lose gradient, so a second backward that reaches it panics instead.
+    consumed: Cell<bool>,
 }
 
 pub(crate) struct Recipe {
@@ -47,8 +50,24 @@ pub(crate) struct Recipe {
 }
 
 impl Drop for Node {
+    /// Frees a chain of nodes iteratively. The default drop would recurse — this node's recipe
+    /// drops its inputs, whose recipes drop theirs — and overflow the stack on a long graph that
+    /// is dropped without a backward (a running total added to for a whole epoch, say).
     fn drop(&mut self) {
         LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
+        let mut pending: Vec<Var> = match self.recipe.get_mut().take() {
+            Some(recipe) => recipe.inputs,
+            None => return,
+        };
+        while let Some(var) = pending.pop() {
+            // Only a node that nothing else holds will be freed now; take its inputs over before
+            // it goes, so that its own drop finds no recipe and does not recurse.
+            if Rc::strong_count(&var.0) == 1 {
+                if let Some(recipe) = var.0.recipe.borrow_mut().take() {
+                    pending.extend(recipe.inputs);
+                }
+            }
+        }
     }
 }
 
@@ -70,6 +89,7 @@ impl Var {
             requires_grad,
             recipe: RefCell::new(recipe),
             op,
+            consumed: Cell::new(false),
         }))
     }
 
@@ -112,7 +132,9 @@ impl Var {
         self.0.value.borrow()
     }
 
-    /// The forward value, writable: how an optimiser updates a parameter.
+    /// The forward value, writable: how an optimiser updates a parameter. Only between steps:
+    /// backward reads the inputs' values when it runs, so changing one between a forward and its
+    /// backward gives a silently wrong gradient.
     pub fn value_mut(&self) -> RefMut<'_, Tensor> {
         self.0.value.borrow_mut()
     }
@@ -132,7 +154,8 @@ impl Var {
         self.0.op
     }
 
-    /// The gradient accumulated so far, if any reached this value.
+    /// The gradient accumulated so far, if any reached this value. (A `Ref`: drop it before the
+    /// next backward, which needs to write the gradient.)
     pub fn grad(&self) -> Option<Ref<'_, Tensor>> {
         Ref::filter_map(self.0.grad.borrow(), |g| g.as_ref()).ok()
     }
@@ -167,21 +190,19 @@ impl Var {
         if !self.requires_grad() {
             return;
         }
+        let shape = self.0.value.borrow().shape().to_vec();
+        if contribution.shape() != shape {
+            panic!(
+                "{}: gradient of shape {:?} for a value of shape {:?}",
+                self.0.op,
+                contribution.shape(),
+                shape
+            );
+        }
         let mut grad = self.0.grad.borrow_mut();
         match grad.as_mut() {
             Some(g) => g.add_(&contribution),
-            None => {
-                let shape = self.0.value.borrow().shape().to_vec();
-                if contribution.shape() != shape {
-                    panic!(
-                        "{}: gradient of shape {:?} for a value of shape {:?}",
-                        self.0.op,
-                        contribution.shape(),
-                        shape
-                    );
-                }
-                *grad = Some(contribution);
-            }
+            None => *grad = Some(contribution),
         }
     }
 
@@ -199,7 +220,16 @@ impl Var {
 
 impl Var {
     pub(crate) fn take_recipe(&self) -> Option<Recipe> {
-        self.0.recipe.borrow_mut().take()
+        let recipe = self.0.recipe.borrow_mut().take();
+        if recipe.is_some() {
+            self.0.consumed.set(true);
+        }
+        recipe
+    }
+
+    /// Whether backward has already run through this value (and freed what it was made from).
+    pub(crate) fn is_consumed(&self) -> bool {
+        self.0.consumed.get()
     }
 
     /// The inputs of the op that made this value (empty for leaves, and once backward has run).

@@ -99,9 +99,78 @@ fn backward_from_a_non_scalar_says_what_to_do() {
 }
 
 #[test]
+fn a_long_graph_dropped_without_backward_does_not_overflow_the_stack() {
+    // A running total kept for a whole epoch, then dropped: Node's Drop unlinks the chain in a loop.
+    let w = scalar_param(1.0);
+    let mut total = w.clone();
+    for _ in 0..100_000 {
+        total = total.add(&w);
+    }
+    drop(total);
+    assert_eq!(w.grad().map(|g| g.data().to_vec()), None);
+}
+
+#[test]
+fn a_second_backward_through_a_consumed_graph_says_so() {
+    // h is shared by two losses; the first backward frees the graph below h, so a second one
+    // would silently lose the 30 it should add to w's gradient. It panics with the remedy instead.
+    let w = scalar_param(1.0);
+    let h = w.mul_scalar(3.0);
+    let l1 = h.sum_all();
+    let l2 = h.mul_scalar(10.0).sum_all();
+    l1.backward();
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l2.backward())).unwrap_err();
+    let message = err.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("already consumed") && message.contains("backward once"),
+        "{message}"
+    );
+    // The remedy gives the right answer: ∂(3w + 30w)/∂w = 33.
+    let w = scalar_param(1.0);
+    let h = w.mul_scalar(3.0);
+    h.sum_all().add(&h.mul_scalar(10.0).sum_all()).backward();
+    assert_eq!(w.grad().unwrap().data(), &[33.0]);
+}
+
+#[test]
+fn every_gradient_contribution_must_have_the_value_s_shape() {
+    // A custom op that sends a [3] gradient to a [2, 3] value is refused on the first *and* on a
+    // later contribution (a broadcast here would hide the bug).
+    let x = Var::parameter(Tensor::ones(&[2, 3]));
+    for _ in 0..2 {
+        let y = Var::from_op("bad", Tensor::zeros(&[1]), &[&x], |_, inputs| {
+            inputs[0].accumulate_grad(Tensor::ones(&[3]))
+        });
+        let err =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y.backward())).unwrap_err();
+        let message = err.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains("[3]") && message.contains("[2, 3]"),
+            "{message}"
+        );
+        x.accumulate_grad(Tensor::ones(&[2, 3])); // the second round starts with a gradient present
+    }
+}
+
+#[test]
+fn derivatives_at_the_kinks_are_the_documented_subgradients() {
+    // By convention (as PyTorch): relu'(0) = 0, |x|'(0) = 0, leaky_relu'(0) = slope, and a max
+    // with tied entries sends the whole gradient to the first of them.
+    let x = Var::parameter(Tensor::from_vec(vec![0.0, 0.0], &[2]).unwrap());
+    x.relu().sum_all().backward();
+    assert_eq!(x.take_grad().unwrap().data(), &[0.0, 0.0]);
+    x.abs().sum_all().backward();
+    assert_eq!(x.take_grad().unwrap().data(), &[0.0, 0.0]);
+    x.leaky_relu(0.1).sum_all().backward();
+    assert_eq!(x.take_grad().unwrap().data(), &[0.1, 0.1]);
+    x.max_axis(0, false).sum_all().backward();
+    assert_eq!(x.take_grad().unwrap().data(), &[1.0, 0.0]);
+}
+
+#[test]
 fn a_long_chain_does_not_overflow_the_stack() {
     // 100 000 ops in a row: the topological sort is iterative, and backward frees the chain link
-    // by link (a recursive drop of 100 000 nested nodes would overflow).
+    // by link.
     let w = scalar_param(1.0);
     let mut y = w.clone();
     for _ in 0..100_000 {

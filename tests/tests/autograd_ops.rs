@@ -108,6 +108,12 @@ proptest! {
             uniform(&[batch, b_mat[0], b_mat[1]], -1.0, 1.0, seed ^ 1)
         };
         check("matmul", &[a, b], |v| v[0].matmul_t(ta, &v[1], tb))?;
+        // The left operand broadcast over a batch of right operands, and a size-1 batch axis.
+        let rhs_batch = uniform(&[batch, b_mat[0], b_mat[1]], -1.0, 1.0, seed ^ 4);
+        let lhs = uniform(&a_mat, -1.0, 1.0, seed ^ 5);
+        check("matmul (shared lhs)", &[lhs, rhs_batch.clone()], |v| v[0].matmul_t(ta, &v[1], tb))?;
+        let one = uniform(&[1, a_mat[0], a_mat[1]], -1.0, 1.0, seed ^ 6);
+        check("matmul (size-1 batch)", &[one, rhs_batch], |v| v[0].matmul_t(ta, &v[1], tb))?;
         let a2 = uniform(&a_mat, -1.0, 1.0, seed ^ 2);
         let b2 = uniform(&b_mat, -1.0, 1.0, seed ^ 3);
         check("matmul (2-D)", &[a2, b2], |v| v[0].matmul_t(ta, &v[1], tb))?;
@@ -133,9 +139,10 @@ proptest! {
     }
 
     #[test]
-    fn softmax_and_log_softmax(rows in 1usize..4, classes in 1usize..7, seed in any::<u64>(),
+    fn softmax_and_log_softmax(rows in 1usize..4, classes in 1usize..7, depth in 1usize..3, seed in any::<u64>(),
                                temperature in prop::sample::select(vec![0.5f32, 1.0, 2.0, 4.0])) {
-        let z = uniform(&[rows, classes], -3.0, 3.0, seed);
+        // 3-D as well as 2-D logits: the op works on the last axis whatever comes before.
+        let z = uniform(&[depth, rows, classes], -3.0, 3.0, seed);
         check("softmax", std::slice::from_ref(&z), |v| v[0].softmax(temperature))?;
         check("log_softmax", &[z], |v| v[0].log_softmax(temperature))?;
     }
@@ -143,10 +150,16 @@ proptest! {
     #[test]
     fn conv2d(n in 1usize..3, c in 1usize..3, o in 1usize..3, h in 3usize..7, w in 3usize..7,
               kh in 1usize..4, kw in 1usize..4, stride in 1usize..3, padding in 0usize..2,
-              dilation in 1usize..3, with_bias in any::<bool>(), seed in any::<u64>()) {
-        // Keep the (dilated) kernel inside the padded image.
-        prop_assume!((kh - 1) * dilation < h + 2 * padding && (kw - 1) * dilation < w + 2 * padding);
-        let p = Conv2dParams { stride: (stride, 1), padding: (padding, padding), dilation: (dilation, 1) };
+              dilation in 1usize..3, with_bias in any::<bool>(), flip in any::<bool>(), seed in any::<u64>()) {
+        // Keep the (dilated) kernel inside the padded image (checked for the larger setting on both axes).
+        prop_assume!((kh - 1) * dilation < h && (kw - 1) * dilation < w);
+        // Height and width get different settings (stride/dilation swap roles with `flip`), so a
+        // backward that mixed up the two axes would show.
+        let p = if flip {
+            Conv2dParams { stride: (1, stride), padding: (0, padding), dilation: (1, dilation) }
+        } else {
+            Conv2dParams { stride: (stride, 1), padding: (padding, 0), dilation: (dilation, 1) }
+        };
         let mut inputs = vec![
             uniform(&[n, c, h, w], -1.0, 1.0, seed),
             uniform(&[o, c, kh, kw], -1.0, 1.0, seed ^ 1),
@@ -175,8 +188,10 @@ proptest! {
                k in 1usize..3, stride in 1usize..3, seed in any::<u64>()) {
         prop_assume!(k <= h && k <= w);
         let x = distinct(&[n, c, h, w], seed);
-        check("max_pool2d", std::slice::from_ref(&x), |v| v[0].max_pool2d((k, k), (stride, stride)))?;
-        check("avg_pool2d", std::slice::from_ref(&x), |v| v[0].avg_pool2d((k, k), (stride, stride)))?;
+        // Non-square windows and strides: (k, k + 1) and (stride, 1) when the width allows.
+        let kw = if k < w { k + 1 } else { k };
+        check("max_pool2d", std::slice::from_ref(&x), |v| v[0].max_pool2d((k, kw), (stride, 1)))?;
+        check("avg_pool2d", std::slice::from_ref(&x), |v| v[0].avg_pool2d((k, kw), (stride, 1)))?;
         let signal = x.reshape(&[n, c, h * w]);
         check("max_pool1d", std::slice::from_ref(&signal), |v| v[0].max_pool1d(k + 1, stride))?;
         check("avg_pool1d", &[signal], |v| v[0].avg_pool1d(k + 1, stride))?;

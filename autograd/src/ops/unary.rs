@@ -34,15 +34,17 @@ fn elementwise<F>(op: &'static str, x: &Var, y: Tensor, derivative: Derivative<F
 where
     F: Fn(f32) -> f32 + Sync + 'static,
 {
+    // Keep a copy of the output only if a backward will need it (not during inference).
+    let recording = crate::no_grad::is_recording() && x.requires_grad();
     let (keep, df) = match derivative {
         Derivative::OfInput(df) => (None, df),
-        Derivative::OfOutput(df) => (Some(y.clone()), df),
+        Derivative::OfOutput(df) => (recording.then(|| y.clone()), df),
     };
     Var::from_op(op, y, &[x], move |g, inputs| {
         let x = &inputs[0];
         let local = match &keep {
             Some(y) => y.map(&df),
-            None => x.value().map(&df),
+            None => x.value().map(&df), // OfInput (OfOutput always keeps y when recording)
         };
         x.accumulate_grad(g.mul(&local));
     })
