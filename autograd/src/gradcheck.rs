@@ -103,8 +103,9 @@ pub fn gradcheck(
     }
     drop(y);
 
-    // Numeric: L(inputs) = Σ w·f(inputs), in f64, evaluated without recording.
-    let loss = |values: &[Tensor]| -> f64 {
+    // Numeric: L(inputs) = Σ w·f(inputs), in f64, evaluated without recording. `term` turns each
+    // product w·y into what is summed: itself for L, its size for S = Σ|w·y| (the rounding scale).
+    let weighted_sum = |values: &[Tensor], term: fn(f64) -> f64| -> f64 {
         no_grad(|| {
             let vars: Vec<Var> = values.iter().map(|t| Var::constant(t.clone())).collect();
             let y = f(&vars);
@@ -112,22 +113,14 @@ pub fn gradcheck(
             y.data()
                 .iter()
                 .zip(weights.data())
-                .map(|(&v, &w)| v as f64 * w as f64)
+                .map(|(&v, &w)| term(v as f64 * w as f64))
                 .sum()
         })
     };
+    let loss = |values: &[Tensor]| weighted_sum(values, |p| p);
     let mut values: Vec<Tensor> = inputs.to_vec();
-    // S = Σ|w·y| at the unperturbed inputs, for the rounding allowance 3·u·S/h.
-    let magnitude: f64 = no_grad(|| {
-        let vars: Vec<Var> = values.iter().map(|t| Var::constant(t.clone())).collect();
-        let y = f(&vars);
-        let y = y.value();
-        y.data()
-            .iter()
-            .zip(weights.data())
-            .map(|(&v, &w)| (v as f64 * w as f64).abs())
-            .sum()
-    });
+    // S at the unperturbed inputs, for the rounding allowance 3·u·S/h.
+    let magnitude = weighted_sum(&values, f64::abs);
     let rounding = 3.0 * (f32::EPSILON as f64 / 2.0) * magnitude / STEP as f64;
     for (i, param) in params.iter().enumerate() {
         let analytic: Vec<f32> = match param.grad() {
