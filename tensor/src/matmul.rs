@@ -61,7 +61,7 @@ pub fn sgemm(
     }
     let threads = rayon::current_num_threads();
     if threads == 1 || m * k * n < PARALLEL_MIN_MACS || m < 2 * MIN_BAND_ROWS {
-        sgemm_band(m, k, n, alpha, a, transpose_a, b, transpose_b, beta, c);
+        sgemm_strided(m, k, n, alpha, a, transpose_a, m, b, transpose_b, beta, c);
         return;
     }
     // Two bands per thread lets a thread that finishes early take over part of a slow one's work;
@@ -96,23 +96,6 @@ pub fn sgemm(
                 c_band,
             );
         });
-}
-
-/// Single-threaded `sgemm` on the whole matrices.
-#[allow(clippy::too_many_arguments)]
-fn sgemm_band(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
-    sgemm_strided(m, k, n, alpha, a, transpose_a, m, b, transpose_b, beta, c);
 }
 
 /// The one unsafe call. `a_rows` is the number of rows of the *full* `op(A)` that `a` belongs to:

@@ -13,6 +13,7 @@
 //! The three products are `tensor::conv`'s kernels; this file only wires them to the graph.
 
 use tensor::conv;
+use tensor::Tensor;
 
 use crate::var::Var;
 
@@ -63,40 +64,16 @@ impl Var {
             p.padding,
             p.dilation,
         );
-        let mut inputs = vec![self, weight];
-        inputs.extend(bias);
-        Var::from_op("conv2d", y, &inputs, move |g, inputs| {
-            let (x, w) = (&inputs[0], &inputs[1]);
-            if x.requires_grad() {
-                let shape = x.shape();
-                let dx = conv::conv2d_backward_input(
-                    g,
-                    &w.value(),
-                    &shape,
-                    p.stride,
-                    p.padding,
-                    p.dilation,
-                );
-                x.accumulate_grad(dx);
-            }
-            if w.requires_grad() {
-                let shape = w.shape();
-                let dw = conv::conv2d_backward_weight(
-                    g,
-                    &x.value(),
-                    &shape,
-                    p.stride,
-                    p.padding,
-                    p.dilation,
-                );
-                w.accumulate_grad(dw);
-            }
-            if let Some(b) = inputs.get(2) {
-                if b.requires_grad() {
-                    b.accumulate_grad(conv::conv_backward_bias(g));
-                }
-            }
-        })
+        let (s, pad, d) = (p.stride, p.padding, p.dilation);
+        record(
+            "conv2d",
+            y,
+            self,
+            weight,
+            bias,
+            move |g, w, shape| conv::conv2d_backward_input(g, w, shape, s, pad, d),
+            move |g, x, shape| conv::conv2d_backward_weight(g, x, shape, s, pad, d),
+        )
     }
 
     /// 1-D convolution of `self` (`[N, C, L]`) with `weight` (`[O, C, K]`), plus `bias` (`[O]`).
@@ -109,39 +86,45 @@ impl Var {
             p.padding,
             p.dilation,
         );
-        let mut inputs = vec![self, weight];
-        inputs.extend(bias);
-        Var::from_op("conv1d", y, &inputs, move |g, inputs| {
-            let (x, w) = (&inputs[0], &inputs[1]);
-            if x.requires_grad() {
-                let shape = x.shape();
-                let dx = conv::conv1d_backward_input(
-                    g,
-                    &w.value(),
-                    &shape,
-                    p.stride,
-                    p.padding,
-                    p.dilation,
-                );
-                x.accumulate_grad(dx);
-            }
-            if w.requires_grad() {
-                let shape = w.shape();
-                let dw = conv::conv1d_backward_weight(
-                    g,
-                    &x.value(),
-                    &shape,
-                    p.stride,
-                    p.padding,
-                    p.dilation,
-                );
-                w.accumulate_grad(dw);
-            }
-            if let Some(b) = inputs.get(2) {
-                if b.requires_grad() {
-                    b.accumulate_grad(conv::conv_backward_bias(g));
-                }
-            }
-        })
+        let (s, pad, d) = (p.stride, p.padding, p.dilation);
+        record(
+            "conv1d",
+            y,
+            self,
+            weight,
+            bias,
+            move |g, w, shape| conv::conv1d_backward_input(g, w, shape, s, pad, d),
+            move |g, x, shape| conv::conv1d_backward_weight(g, x, shape, s, pad, d),
+        )
     }
+}
+
+/// Records a convolution `y` of `x` with `weight` (and `bias`), whose backward products are
+/// `backward_input(g, weight, x's shape)` and `backward_weight(g, x, weight's shape)`; the bias
+/// gradient is the same for every convolution (a sum over samples and positions).
+fn record(
+    op: &'static str,
+    y: Tensor,
+    x: &Var,
+    weight: &Var,
+    bias: Option<&Var>,
+    backward_input: impl Fn(&Tensor, &Tensor, &[usize]) -> Tensor + 'static,
+    backward_weight: impl Fn(&Tensor, &Tensor, &[usize]) -> Tensor + 'static,
+) -> Var {
+    let mut inputs = vec![x, weight];
+    inputs.extend(bias);
+    Var::from_op(op, y, &inputs, move |g, inputs| {
+        let (x, w) = (&inputs[0], &inputs[1]);
+        if x.requires_grad() {
+            let dx = backward_input(g, &w.value(), &x.shape());
+            x.accumulate_grad(dx);
+        }
+        if w.requires_grad() {
+            let dw = backward_weight(g, &x.value(), &w.shape());
+            w.accumulate_grad(dw);
+        }
+        if let Some(b) = inputs.get(2).filter(|b| b.requires_grad()) {
+            b.accumulate_grad(conv::conv_backward_bias(g));
+        }
+    })
 }
