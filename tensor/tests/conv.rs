@@ -12,36 +12,14 @@
 //! through the adjoint identities `⟨conv(x), g⟩ = ⟨x, dX(g)⟩` and `⟨conv_w(w), g⟩ = ⟨w, dW(g)⟩`
 //! (f64 sums, floats), and by central differences on tiny cases.
 
+mod common;
+
+use common::{dot, floats, ints, U};
 use proptest::prelude::*;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use tensor::conv::*;
 use tensor::Tensor;
 
-/// Unit roundoff of f32.
-const U: f64 = 1.0 / (1u64 << 24) as f64;
-
 // ----- data -------------------------------------------------------------------------------------
-
-/// Integers in −3..=3 as f32: products and sums stay exact (see the header).
-fn ints(shape: &[usize], seed: u64) -> Tensor {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let len = shape.iter().product();
-    let data = (0..len)
-        .map(|_| rng.random_range(-3i32..=3) as f32)
-        .collect();
-    Tensor::from_vec(data, shape).unwrap()
-}
-
-/// Uniform floats in [−1, 1).
-fn floats(shape: &[usize], seed: u64) -> Tensor {
-    Tensor::uniform(shape, -1.0, 1.0, &mut StdRng::seed_from_u64(seed))
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
-}
 
 fn abs(t: &Tensor) -> Tensor {
     let data = t.data().iter().map(|v| v.abs()).collect();
@@ -405,8 +383,8 @@ proptest! {
     #[test]
     fn col2im_is_the_adjoint_of_im2col(case in case2d(), seed: u64) {
         let g = case.geometry();
-        let x = ints(&[case.c, case.h, case.w], seed);
-        let c = ints(&[g.rows(), g.cols()], seed ^ 1);
+        let x = ints(&[case.c, case.h, case.w], 3, seed);
+        let c = ints(&[g.rows(), g.cols()], 3, seed ^ 1);
         let mut cols = vec![f32::NAN; g.columns_len()];
         im2col_2d(x.data(), &g, &mut cols);
         let mut back = vec![0.0; g.image_len()];
@@ -417,7 +395,7 @@ proptest! {
     #[test]
     fn col2im_accumulates_into_the_image(case in case2d(), seed: u64) {
         let g = case.geometry();
-        let c = ints(&[g.rows(), g.cols()], seed);
+        let c = ints(&[g.rows(), g.cols()], 3, seed);
         let mut from_zero = vec![0.0; g.image_len()];
         col2im_2d(c.data(), &g, &mut from_zero);
         let mut from_seven = vec![7.0; g.image_len()];
@@ -430,11 +408,11 @@ proptest! {
     fn im2col_1d_matches_the_definition_and_col2im_1d_is_its_adjoint(case in case1d(), seed: u64) {
         let g = Conv1dGeometry::new(case.c, case.w, case.kw, case.stride.1, case.padding.1,
                                     case.dilation.1);
-        let x = ints(&[case.c, case.w], seed);
+        let x = ints(&[case.c, case.w], 3, seed);
         let mut cols = vec![f32::NAN; g.columns_len()];
         im2col_1d(x.data(), &g, &mut cols);
         prop_assert_eq!(&cols, &naive_im2col(&case, x.data()));
-        let c = ints(&[g.rows(), g.cols()], seed ^ 1);
+        let c = ints(&[g.rows(), g.cols()], 3, seed ^ 1);
         let mut back = vec![0.0; case.c * case.w];
         col2im_1d(c.data(), &g, &mut back);
         prop_assert_eq!(dot(&cols, c.data()), dot(x.data(), &back));
@@ -459,15 +437,15 @@ proptest! {
     /// Forward and both backward products, exact on integers.
     #[test]
     fn conv2d_and_its_backward_match_the_definition(case in case2d(), seed: u64, with_bias: bool) {
-        let x = ints(&case.x_shape(), seed);
-        let w = ints(&case.w_shape(), seed ^ 1);
-        let b = ints(&[case.o], seed ^ 2);
+        let x = ints(&case.x_shape(), 3, seed);
+        let w = ints(&case.w_shape(), 3, seed ^ 1);
+        let b = ints(&[case.o], 3, seed ^ 2);
         let b = with_bias.then_some(&b);
         let y = case.conv(&x, &w, b);
         prop_assert_eq!(y.shape(), &case.y_shape());
         prop_assert!(exact(&y, &naive_conv(&case, &x, &w, b)), "forward {:?}", case);
 
-        let dy = ints(&case.y_shape(), seed ^ 3);
+        let dy = ints(&case.y_shape(), 3, seed ^ 3);
         let dx = case.back_input(&dy, &w);
         prop_assert_eq!(dx.shape(), &case.x_shape());
         prop_assert!(exact(&dx, &naive_back_input(&case, &dy, &w)), "input grad {:?}", case);
@@ -516,15 +494,15 @@ proptest! {
     fn conv1d_and_its_backward_match_the_definition(case in case1d(), seed: u64) {
         let (n, c, o, l, k) = (case.n, case.c, case.o, case.w, case.kw);
         let (s, p, d) = (case.stride.1, case.padding.1, case.dilation.1);
-        let x = ints(&[n, c, l], seed);
-        let w = ints(&[o, c, k], seed ^ 1);
-        let b = ints(&[o], seed ^ 2);
+        let x = ints(&[n, c, l], 3, seed);
+        let w = ints(&[o, c, k], 3, seed ^ 1);
+        let b = ints(&[o], 3, seed ^ 2);
         let y = conv1d(&x, &w, Some(&b), s, p, d);
         prop_assert_eq!(y.shape(), &[n, o, case.out().1]);
         prop_assert!(exact(&y, &naive_conv1d(&case, &x, &w, Some(&b))));
 
         // The backward against the 2-D reference with height 1 (same buffers, other shapes).
-        let dy = ints(y.shape(), seed ^ 3);
+        let dy = ints(y.shape(), 3, seed ^ 3);
         let dy4 = dy.clone().reshape(&case.y_shape());
         let w4 = w.clone().reshape(&case.w_shape());
         let x4 = x.clone().reshape(&case.x_shape());
@@ -541,7 +519,7 @@ proptest! {
         n in 0usize..4, o in 0usize..5, h in 1usize..6, w in 1usize..6, seed: u64,
     ) {
         for shape in [vec![n, o, h, w], vec![n, o, h * w]] {
-            let dy = ints(&shape, seed);
+            let dy = ints(&shape, 3, seed);
             let db = conv_backward_bias(&dy);
             prop_assert_eq!(db.shape(), &[o]);
             for ch in 0..o {
@@ -723,7 +701,7 @@ fn awkward_sizes_match_the_definition() {
 fn empty_batch_and_empty_channels_give_well_shaped_results() {
     // N = 0: nothing to compute, but every shape is still right.
     let x = Tensor::zeros(&[0, 3, 5, 5]);
-    let w = ints(&[4, 3, 3, 3], 1);
+    let w = ints(&[4, 3, 3, 3], 3, 1);
     let y = conv2d(&x, &w, None, (1, 1), (0, 0), (1, 1));
     assert_eq!(y.shape(), &[0, 4, 3, 3]);
     let dw = conv2d_backward_weight(&y, &x, &[4, 3, 3, 3], (1, 1), (0, 0), (1, 1));

@@ -4,9 +4,10 @@
 //! of Σ|a·b|; we allow 1e-5·(1 + k) of that, well above what sgemm produces and far below any real
 //! bug (a wrong index gives errors of order 1).
 
+mod common;
+
+use common::floats;
 use proptest::prelude::*;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tensor::Tensor;
 
 /// `op(A)·op(B)` for row-major matrices, with op transposing when the flag is set; f64 accumulation.
@@ -42,10 +43,6 @@ fn assert_close(got: &[f32], want: &[f64], scale: &[f64], k: usize, what: &str) 
     }
 }
 
-fn random(shape: &[usize], seed: u64) -> Tensor {
-    Tensor::uniform(shape, -1.0, 1.0, &mut StdRng::seed_from_u64(seed))
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -54,8 +51,8 @@ proptest! {
         m in 0usize..40, k in 0usize..40, n in 0usize..40,
         ta in any::<bool>(), tb in any::<bool>(), seed in any::<u64>(),
     ) {
-        let a = random(&if ta { [k, m] } else { [m, k] }, seed);
-        let b = random(&if tb { [n, k] } else { [k, n] }, seed ^ 1);
+        let a = floats(&if ta { [k, m] } else { [m, k] }, seed);
+        let b = floats(&if tb { [n, k] } else { [k, n] }, seed ^ 1);
         let c = a.matmul_t(ta, &b, tb);
         prop_assert_eq!(c.shape(), &[m, n]);
         let (want, scale) = reference(&a, ta, &b, tb);
@@ -66,9 +63,9 @@ proptest! {
     fn batched_and_broadcast_products_match_per_matrix_products(
         batch in 1usize..4, m in 1usize..9, k in 1usize..9, n in 1usize..9, seed in any::<u64>(),
     ) {
-        let a = random(&[batch, m, k], seed);
-        let b = random(&[batch, k, n], seed ^ 2);
-        let shared = random(&[k, n], seed ^ 3);
+        let a = floats(&[batch, m, k], seed);
+        let b = floats(&[batch, k, n], seed ^ 2);
+        let shared = floats(&[k, n], seed ^ 3);
         let batched = a.matmul(&b);
         let broadcast = a.matmul(&shared);
         prop_assert_eq!(batched.shape(), &[batch, m, n]);
@@ -86,8 +83,8 @@ proptest! {
 #[test]
 fn batch_axes_broadcast_like_numpy() {
     // [2, 1, 3, 4] · [5, 4, 2] → [2, 5, 3, 2]; entry (i, j) is a[i, 0] · b[j].
-    let a = random(&[2, 1, 3, 4], 7);
-    let b = random(&[5, 4, 2], 8);
+    let a = floats(&[2, 1, 3, 4], 7);
+    let b = floats(&[5, 4, 2], 8);
     let c = a.matmul(&b);
     assert_eq!(c.shape(), &[2, 5, 3, 2]);
     for i in 0..2 {
@@ -103,8 +100,8 @@ fn batch_axes_broadcast_like_numpy() {
 
 #[test]
 fn gemm_into_accumulates_with_beta_one() {
-    let a = random(&[6, 5], 1);
-    let b = random(&[6, 4], 2);
+    let a = floats(&[6, 5], 1);
+    let b = floats(&[6, 4], 2);
     let mut c = Tensor::ones(&[5, 4]);
     // c = 2·aᵀ·b + 1·c: the product enters scaled, the old ones stay.
     Tensor::gemm_into(&mut c, 2.0, &a, true, &b, false, 1.0);
@@ -116,8 +113,8 @@ fn gemm_into_accumulates_with_beta_one() {
 
 #[test]
 fn large_products_give_the_same_bits_on_one_and_two_threads() {
-    let a = random(&[257, 300], 3);
-    let b = random(&[300, 129], 4);
+    let a = floats(&[257, 300], 3);
+    let b = floats(&[300, 129], 4);
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -1,13 +1,10 @@
 //! Reductions against naive f64 references.
 
-use proptest::prelude::*;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use tensor::Tensor;
+mod common;
 
-fn random(shape: &[usize], seed: u64) -> Tensor {
-    Tensor::uniform(shape, -1.0, 1.0, &mut StdRng::seed_from_u64(seed))
-}
+use common::floats;
+use proptest::prelude::*;
+use tensor::Tensor;
 
 /// Reference for sum/max/argmax over `axis` with f64 accumulation: returns per output element
 /// (in row-major order of the remaining axes) the sum, the max and its first index.
@@ -45,7 +42,7 @@ proptest! {
 
     #[test]
     fn axis_reductions_match_the_reference((shape, axis) in shape_and_axis(), seed in any::<u64>(), keepdim in any::<bool>()) {
-        let t = random(&shape, seed);
+        let t = floats(&shape, seed);
         let want = reference(&t, axis);
         let sum = t.sum_axis(axis, keepdim);
         let mean = t.mean_axis(axis, keepdim);
@@ -69,8 +66,8 @@ proptest! {
     #[test]
     fn sum_to_shape_is_the_adjoint_of_broadcasting(seed in any::<u64>()) {
         // ⟨broadcast(x), g⟩ = ⟨x, sum_to_shape(g)⟩ for x of shape [3, 1], broadcast to [2, 3, 4].
-        let x = random(&[3, 1], seed);
-        let g = random(&[2, 3, 4], seed ^ 5);
+        let x = floats(&[3, 1], seed);
+        let g = floats(&[2, 3, 4], seed ^ 5);
         let lhs: f64 = x.broadcast_to(&[2, 3, 4]).data().iter().zip(g.data()).map(|(&a, &b)| a as f64 * b as f64).sum();
         let reduced = g.sum_to_shape(&[3, 1]);
         prop_assert_eq!(reduced.shape(), &[3, 1]);
@@ -121,7 +118,7 @@ fn max_and_argmax_let_nan_win_and_take_the_first_tie() {
 
 #[test]
 fn reductions_give_the_same_bits_on_one_and_two_threads() {
-    let t = random(&[300, 400], 9);
+    let t = floats(&[300, 400], 9);
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -1,14 +1,11 @@
 //! Shape ops: each against an index-by-index definition, and each adjoint pair against the identity
 //! ⟨op(x), g⟩ = ⟨x, adjoint(g)⟩ that its backward relies on.
 
-use proptest::prelude::*;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use tensor::Tensor;
+mod common;
 
-fn random(shape: &[usize], seed: u64) -> Tensor {
-    Tensor::uniform(shape, -1.0, 1.0, &mut StdRng::seed_from_u64(seed))
-}
+use common::floats;
+use proptest::prelude::*;
+use tensor::Tensor;
 
 /// Row-major multi-index of flat position `flat` in `shape`.
 fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
@@ -39,7 +36,7 @@ proptest! {
     fn permute_moves_every_element_where_its_definition_says(
         shape in shape_strategy(), seed in any::<u64>(), shuffle in any::<u64>(),
     ) {
-        let t = random(&shape, seed);
+        let t = floats(&shape, seed);
         // A permutation of the axes drawn from `shuffle`.
         let mut order: Vec<usize> = (0..shape.len()).collect();
         let mut s = shuffle;
@@ -64,7 +61,7 @@ proptest! {
         let n = shape[axis];
         let start = pick.1 % (n + 1);
         let end = start + pick.2 % (n - start + 1);
-        let x = random(&shape, seed);
+        let x = floats(&shape, seed);
         let y = x.slice(axis, start, end);
         // Index-by-index: y[…, j, …] = x[…, start + j, …].
         for flat in 0..y.numel() {
@@ -73,7 +70,7 @@ proptest! {
             index[axis] += start;
             prop_assert_eq!(got, x.at(&index));
         }
-        let g = random(y.shape(), seed ^ 9);
+        let g = floats(y.shape(), seed ^ 9);
         let mut back = Tensor::zeros(&shape);
         back.slice_add_(axis, start, &g);
         prop_assert!((dot(&y, &g) - dot(&x, &back)).abs() < 1e-4);
@@ -81,14 +78,14 @@ proptest! {
 
     #[test]
     fn gather_and_scatter_add_rows_are_adjoint(rows in 1usize..8, cols in 0usize..5, seed in any::<u64>(), picks in prop::collection::vec(any::<usize>(), 0..12)) {
-        let x = random(&[rows, cols], seed);
+        let x = floats(&[rows, cols], seed);
         let indices: Vec<usize> = picks.iter().map(|p| p % rows).collect();
         let y = x.gather_rows(&indices);
         prop_assert_eq!(y.shape(), &[indices.len(), cols]);
         for (i, &r) in indices.iter().enumerate() {
             prop_assert_eq!(&y.data()[i * cols..(i + 1) * cols], &x.data()[r * cols..(r + 1) * cols]);
         }
-        let g = random(y.shape(), seed ^ 3);
+        let g = floats(y.shape(), seed ^ 3);
         let mut back = Tensor::zeros(&[rows, cols]);
         back.scatter_add_rows(&indices, &g);
         prop_assert!((dot(&y, &g) - dot(&x, &back)).abs() < 1e-4);
@@ -98,7 +95,7 @@ proptest! {
     fn concat_undoes_slicing(shape in shape_strategy(), seed in any::<u64>(), pick in any::<(usize, usize)>()) {
         let axis = pick.0 % shape.len();
         let cut = pick.1 % (shape[axis] + 1);
-        let x = random(&shape, seed);
+        let x = floats(&shape, seed);
         let parts = [x.slice(axis, 0, cut), x.slice(axis, cut, shape[axis])];
         prop_assert_eq!(Tensor::concat(&[&parts[0], &parts[1]], axis), x);
     }
