@@ -124,8 +124,7 @@ impl Tensor {
     pub fn mean_axis(&self, axis: usize, keepdim: bool) -> Tensor {
         let n = self.shape().get(axis).copied().unwrap_or(0);
         let mut out = self.sum_axis(axis, keepdim);
-        let scale = 1.0 / n as f32;
-        out.data_mut().iter_mut().for_each(|v| *v *= scale);
+        out.scale_(1.0 / n as f32);
         out
     }
 

@@ -13,6 +13,7 @@
 
 use crate::error::{fail, TensorError};
 use crate::shape::{broadcast_shapes, broadcast_strides, check_axis, numel, strides};
+use crate::simd;
 use crate::Tensor;
 
 impl Tensor {
@@ -106,7 +107,7 @@ impl Tensor {
         for (&i, src) in indices.iter().zip(source.data().chunks(row_len.max(1))) {
             check_row("scatter_add_rows", i, rows);
             let dst = &mut self.data_mut()[i * row_len..(i + 1) * row_len];
-            dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s);
+            simd::axpy(1.0, src, dst);
         }
     }
 
@@ -153,7 +154,7 @@ impl Tensor {
         let blocks = self.data_mut().chunks_mut(n * inner);
         for (block, src) in blocks.zip(source.data().chunks(len * inner)) {
             let dst = &mut block[start * inner..(start + len) * inner];
-            dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s);
+            simd::axpy(1.0, src, dst);
         }
     }
 

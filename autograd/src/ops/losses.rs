@@ -60,6 +60,15 @@ fn check_target(op: &str, logits: &Tensor, target: &Tensor) {
     }
 }
 
+/// `softmax·Σ_c target_c − target`, row by row, from the rows' log-probabilities: the gradient of
+/// `−Σ_c target_c · log softmax(u)_c` with respect to `u`, shared by the soft cross-entropy
+/// (`u = z`) and the KL divergence (`u = z/T`, which adds a factor `1/T`). When the target rows
+/// sum to 1 it is the familiar `softmax − target`.
+fn softmax_times_mass_minus_target(log_probs: &Tensor, target: &Tensor) -> Tensor {
+    let mass = target.sum_axis(1, true);
+    log_probs.exp().mul(&mass).sub(target)
+}
+
 impl Var {
     /// Cross-entropy of logits `[N, C]` against class indices `labels` (`N` of them, each `< C`).
     #[track_caller]
@@ -113,9 +122,7 @@ impl Var {
             Tensor::scalar(total as f32 * scale),
             &[self],
             move |g, inputs| {
-                // softmax(z)·Σq − q, row by row.
-                let q_sums = target.sum_axis(1, true);
-                let grad = log_p.exp().mul(&q_sums).sub(&target);
+                let grad = softmax_times_mass_minus_target(&log_p, &target);
                 inputs[0].accumulate_grad(grad.mul_scalar(g.item() * scale));
             },
         )
@@ -173,9 +180,8 @@ impl Var {
             Tensor::scalar(total as f32 * scale),
             &[self],
             move |g, inputs| {
-                // (softmax(z/T)·Σp − p)/T: the log_softmax backward with upstream −p, summed.
-                let p_sums = target.sum_axis(1, true);
-                let grad = log_q.exp().mul(&p_sums).sub(&target);
+                // The soft cross-entropy's gradient at u = z/T, times the 1/T of the chain rule.
+                let grad = softmax_times_mass_minus_target(&log_q, &target);
                 inputs[0].accumulate_grad(grad.mul_scalar(g.item() * scale / temperature));
             },
         )
