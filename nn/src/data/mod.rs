@@ -1,0 +1,1 @@
+//! Data: IDX files (the MNIST format), in-memory data sets and batch iteration.
