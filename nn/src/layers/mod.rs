@@ -1,6 +1,16 @@
 //! The layers: each a struct holding its parameters and settings, with a `forward` made of
 //! autograd ops (whose files hold the derivatives).
 
+pub mod activation;
+pub mod conv;
 pub mod dense;
+pub mod dropout;
+pub mod flatten;
+pub mod pool;
 
+pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
+pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
+pub use dropout::Dropout;
+pub use flatten::Flatten;
+pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};
