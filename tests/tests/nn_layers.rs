@@ -257,7 +257,7 @@ proptest! {
             check("mse", &[logits.clone(), target.clone()], |v| {
                 nn::losses::mse(&v[0], &v[1], reduction)
             })?;
-            check("l1", &[logits.clone()], |v| {
+            check("l1", std::slice::from_ref(&logits), |v| {
                 nn::losses::l1(&v[0], &Var::constant(shifted.clone()), reduction)
             })?;
         }
