@@ -1,3 +1,5 @@
 //! # kd — knowledge distillation
 //!
-//! Filled in by the `kd` issue: temperature-softened targets, distillation losses and the trainer.
+//! Filled in by the `kd` issue, on top of `nn`.
+
+pub mod metrics;
