@@ -1,0 +1,106 @@
+//! Binary distillation: a two-class problem with one sigmoid output.
+//!
+//! For a student logit `z`, a teacher logit `t`, a label `y ∈ {0, 1}` and temperature `T`, with
+//! `p = σ(t/T)` the teacher's softened probability of the positive class:
+//!
+//! ```text
+//! loss = hard_weight · BCE(z, y)  +  soft_weight · T² · [BCE(z/T, p) − H(p)]
+//! ```
+//!
+//! `BCE(z/T, p) − H(p)` is the KL divergence between the two Bernoulli distributions
+//! `KL(p ‖ σ(z/T))`: the binary cross-entropy against the teacher's probability, less the teacher's
+//! own entropy `H(p) = −p log p − (1 − p) log(1 − p)`, a constant that carries no gradient but makes
+//! the term 0 when the student matches the teacher. It is the two-class case of the softmax KL
+//! (a sigmoid is a softmax over the logits `(0, z)`), so the `T²` argument of `response.rs` holds:
+//! the gradient is `∂/∂z = T·(σ(z/T) − σ(t/T))` per sample.
+//!
+//! Shapes: logits `[N]` or `[N, 1]`, labels `N` values 0 or 1. Means over the batch.
+
+use autograd::{Reduction, Var};
+use tensor::Tensor;
+
+use crate::response::LossTerms;
+use crate::soft_targets::check_temperature;
+
+/// The binary distillation loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinaryLoss {
+    pub hard_weight: f32,
+    pub soft_weight: f32,
+    pub temperature: f32,
+}
+
+impl BinaryLoss {
+    pub fn new(hard_weight: f32, soft_weight: f32, temperature: f32) -> BinaryLoss {
+        check_temperature(temperature);
+        assert!(
+            hard_weight >= 0.0 && soft_weight >= 0.0,
+            "BinaryLoss: weights must be ≥ 0, found hard {hard_weight}, soft {soft_weight}"
+        );
+        BinaryLoss {
+            hard_weight,
+            soft_weight,
+            temperature,
+        }
+    }
+
+    /// The loss of a batch; `labels` are 0 or 1 (as `usize`, like class labels).
+    pub fn compute(
+        &self,
+        student_logits: &Var,
+        teacher_logits: &Tensor,
+        labels: &[usize],
+    ) -> LossTerms {
+        let shape = student_logits.shape();
+        if shape != teacher_logits.shape() || shape.first() != Some(&labels.len()) {
+            panic!(
+                "BinaryLoss: student logits {shape:?}, teacher logits {:?} and {} labels must agree",
+                teacher_logits.shape(),
+                labels.len()
+            );
+        }
+        let y: Vec<f32> = labels
+            .iter()
+            .map(|&l| match l {
+                0 => 0.0,
+                1 => 1.0,
+                other => panic!("BinaryLoss: labels must be 0 or 1, found {other}"),
+            })
+            .collect();
+        let y = Tensor::from_vec(y, &shape).expect("one label per logit");
+        let hard = student_logits.bce_with_logits(&y, Reduction::Mean);
+        let soft = self.soft_loss(student_logits, teacher_logits);
+        let (hard_value, soft_value) = (hard.value().item(), soft.value().item());
+        let total = match (self.hard_weight, self.soft_weight) {
+            (h, 0.0) => hard.mul_scalar(h),
+            (0.0, s) => soft.mul_scalar(s),
+            (h, s) => hard.mul_scalar(h).add(&soft.mul_scalar(s)),
+        };
+        LossTerms {
+            total,
+            hard: hard_value,
+            soft: soft_value,
+        }
+    }
+
+    /// `T² · KL(σ(t/T) ‖ σ(z/T))`, mean over the batch.
+    pub fn soft_loss(&self, student_logits: &Var, teacher_logits: &Tensor) -> Var {
+        let t = self.temperature;
+        let p = teacher_logits.mul_scalar(1.0 / t).sigmoid();
+        let entropy: f64 = p
+            .data()
+            .iter()
+            .map(|&p| {
+                let p = p as f64;
+                let term = |q: f64| if q > 0.0 { -q * q.ln() } else { 0.0 };
+                term(p) + term(1.0 - p)
+            })
+            .sum::<f64>()
+            / p.numel().max(1) as f64;
+        student_logits
+            .mul_scalar(1.0 / t)
+            .bce_with_logits(&p, Reduction::Mean)
+            .add_scalar(-entropy as f32)
+            .mul_scalar(t * t)
+    }
+}
