@@ -31,6 +31,20 @@ pub trait Module {
     /// generator, batch norm updates its running statistics in training mode.
     fn forward(&mut self, input: &Var) -> Var;
 
+    /// Runs the module and also returns the outputs of the named inner layers, in the order asked:
+    /// what feature-based distillation reads from a teacher and a student. Only containers have
+    /// named inner layers ([`Sequential`](crate::Sequential) overrides this); asking any other
+    /// module for a feature is a programming error and panics.
+    fn forward_with_features(&mut self, input: &Var, features: &[&str]) -> (Var, Vec<Var>) {
+        if !features.is_empty() {
+            panic!(
+                "{}: has no named inner layers, asked for {features:?}",
+                self.describe()
+            );
+        }
+        (self.forward(input), Vec::new())
+    }
+
     /// The trainable parameters, named relative to this module, in a fixed order.
     fn parameters(&self) -> Vec<Named>;
 
@@ -85,6 +99,9 @@ pub fn prefixed(prefix: &str, names: Vec<Named>) -> Vec<Named> {
 impl<M: Module + ?Sized> Module for Box<M> {
     fn forward(&mut self, input: &Var) -> Var {
         (**self).forward(input)
+    }
+    fn forward_with_features(&mut self, input: &Var, features: &[&str]) -> (Var, Vec<Var>) {
+        (**self).forward_with_features(input, features)
     }
     fn parameters(&self) -> Vec<Named> {
         (**self).parameters()

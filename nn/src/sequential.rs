@@ -51,11 +51,20 @@ impl Sequential {
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
+}
 
-    /// Runs every layer and also returns the outputs of the layers named in `features`, in the
-    /// order asked. Panics on a name that is not a layer (a programming error: the names come from
-    /// the model's own definition).
-    pub fn forward_with_features(&mut self, input: &Var, features: &[&str]) -> (Var, Vec<Var>) {
+impl Module for Sequential {
+    fn forward(&mut self, input: &Var) -> Var {
+        let mut x = input.clone();
+        for (_, layer) in &mut self.layers {
+            x = layer.forward(&x);
+        }
+        x
+    }
+
+    /// Panics on a name that is not a layer (a programming error: the names come from the model's
+    /// own definition).
+    fn forward_with_features(&mut self, input: &Var, features: &[&str]) -> (Var, Vec<Var>) {
         for name in features {
             if !self.layers.iter().any(|(n, _)| n == name) {
                 panic!(
@@ -79,16 +88,6 @@ impl Sequential {
             .map(|v| v.expect("checked above"))
             .collect();
         (x, found)
-    }
-}
-
-impl Module for Sequential {
-    fn forward(&mut self, input: &Var) -> Var {
-        let mut x = input.clone();
-        for (_, layer) in &mut self.layers {
-            x = layer.forward(&x);
-        }
-        x
     }
 
     fn parameters(&self) -> Vec<Named> {
