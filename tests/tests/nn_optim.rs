@@ -26,6 +26,9 @@ fn param(values: &[f32]) -> Var {
     Var::parameter(tensor(values))
 }
 
+/// How a test builds the optimiser under test from its parameters.
+type Make = fn(Vec<Var>) -> Box<dyn Optimizer>;
+
 /// Sets `p`'s gradient to exactly `g` (replacing whatever was there).
 fn set_grad(p: &Var, g: &[f32]) {
     p.zero_grad();
@@ -258,8 +261,8 @@ struct Reference {
 impl Reference {
     fn step(&mut self, grad: &[f32], lr: f64) {
         self.t += 1;
-        for i in 0..self.theta.len() {
-            let g = f64::from(grad[i]);
+        for (i, &g) in grad.iter().enumerate() {
+            let g = f64::from(g);
             match self.rule {
                 Rule::Sgd {
                     momentum,
@@ -309,7 +312,6 @@ impl Reference {
 
 #[test]
 fn fifty_random_steps_agree_with_an_f64_reference() {
-    type Make = fn(Vec<Var>) -> Box<dyn Optimizer>;
     // The f32 values of the hyper-parameters, widened, are what the reference uses, so that the
     // comparison measures the arithmetic, not the rounding of 0.9 to f32.
     let (mu, b1, b2) = (f64::from(0.9f32), f64::from(0.9f32), f64::from(0.999f32));
@@ -423,7 +425,7 @@ fn a_parameter_without_gradient_is_untouched_and_its_state_waits() {
     // one, its update is that of a *first* step. For Adam with β = (0.5, 0.75) that is a move of
     // lr·g/(|g| + ε) ≈ lr = 0.1; had b's step count advanced with a's (t = 3), the move would be
     // lr·(0.5/0.875)/√(0.25/0.578125) ≈ 0.0869.
-    let makers: [(&str, fn(Vec<Var>) -> Box<dyn Optimizer>, f64); 3] = [
+    let makers: [(&str, Make, f64); 3] = [
         // SGD momentum: first step v = g = 0.5, θ = 1 − 0.1·0.5.
         (
             "sgd",
