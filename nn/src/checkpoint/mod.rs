@@ -185,8 +185,8 @@ pub fn load(path: &Path, model: &dyn Module) -> Result<BTreeMap<String, String>,
         values.push(values_here);
     }
 
-    for ((_, var), data) in state.iter().zip(values) {
-        var.value_mut().data_mut().copy_from_slice(&data);
+    for ((_, var), loaded) in state.iter().zip(values) {
+        var.value_mut().data_mut().copy_from_slice(&loaded);
     }
     Ok(metadata)
 }
@@ -217,7 +217,11 @@ pub fn read_metadata(path: &Path) -> Result<BTreeMap<String, String>, Checkpoint
     // the file exactly), so give it a buffer of the file's length holding the real length and
     // header followed by zeros. `vec![0; n]` is a calloc: pages never written are never touched,
     // so the tensor bytes cost neither a read nor real memory.
-    let mut buffer = vec![0u8; file_len as usize];
+    let whole_len = usize::try_from(file_len).map_err(|_| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("{file_len} bytes do not fit in this machine's memory"),
+    })?;
+    let mut buffer = vec![0u8; whole_len];
     buffer[..8].copy_from_slice(&len_bytes);
     read_exact_or_corrupt(&mut file, &mut buffer[8..8 + header_len as usize], path)?;
     let (_, header) = SafeTensors::read_metadata(&buffer).map_err(|e| corrupt(path, e))?;
