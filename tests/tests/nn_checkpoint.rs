@@ -86,7 +86,13 @@ fn round_trip_gives_bit_identical_outputs_and_the_metadata() {
     assert_eq!(bits_of(&saved), bits_of(&restored));
 
     let x = Var::constant(distillery_tests::uniform(&[5, 4], -2.0, 2.0, 9));
-    let expected: Vec<u32> = saved.forward(&x).value().data().iter().map(|v| v.to_bits()).collect();
+    let expected: Vec<u32> = saved
+        .forward(&x)
+        .value()
+        .data()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
     let found: Vec<u32> = restored
         .forward(&x)
         .value()
@@ -98,7 +104,10 @@ fn round_trip_gives_bit_identical_outputs_and_the_metadata() {
 
     assert_eq!(metadata["epoch"], "7");
     assert_eq!(metadata["teacher"], "resnet-ish");
-    assert_eq!(metadata["architecture"], "Sequential[Dense(4→8), Dense(8→3)]");
+    assert_eq!(
+        metadata["architecture"],
+        "Sequential[Dense(4→8), Dense(8→3)]"
+    );
     assert_eq!(metadata["format"], checkpoint::FORMAT);
     assert_eq!(metadata.len(), 4, "{metadata:?}");
     assert_eq!(checkpoint::read_metadata(&path).unwrap(), metadata);
@@ -130,7 +139,10 @@ fn the_file_is_plain_safetensors() {
     assert!(header.starts_with('{'), "{header}");
     assert!(header.trim_end().ends_with('}'), "{header}");
     for name in ["0.weight", "0.bias", "1.weight", "1.bias", "__metadata__"] {
-        assert!(header.contains(&format!("\"{name}\"")), "{name} in {header}");
+        assert!(
+            header.contains(&format!("\"{name}\"")),
+            "{name} in {header}"
+        );
     }
     assert!(header.contains("\"dtype\":\"F32\""), "{header}");
     assert!(header.contains("\"shape\":[8,4]"), "{header}");
@@ -150,7 +162,10 @@ fn the_file_is_plain_safetensors() {
 fn a_file_written_by_hand_from_the_spec_loads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("by_hand.safetensors");
-    let data: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let data: Vec<u8> = [1.5f32, -2.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
     write_by_hand(
         &path,
         r#"{"0.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}"#,
@@ -158,7 +173,10 @@ fn a_file_written_by_hand_from_the_spec_loads() {
     );
     let mut model = single(2, 1, false, 0);
     let metadata = checkpoint::load(&path, &model).unwrap();
-    assert!(metadata.is_empty(), "no __metadata__ in the file: {metadata:?}");
+    assert!(
+        metadata.is_empty(),
+        "no __metadata__ in the file: {metadata:?}"
+    );
     let y = model.forward(&Var::constant(Tensor::ones(&[1, 2])));
     // By hand: 1·1.5 + 1·(−2.0) = −0.5, exact in f32.
     assert_eq!(y.value().data(), &[-0.5]);
@@ -175,15 +193,24 @@ fn a_truncated_file_is_corrupt_and_the_message_names_the_path() {
     let model = mlp(4, 8, 3, 5);
     let before = bits_of(&model);
     let error = checkpoint::load(&path, &model).unwrap_err();
-    assert!(matches!(error, CheckpointError::Corrupt { .. }), "{error:?}");
+    assert!(
+        matches!(error, CheckpointError::Corrupt { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(message.contains(&path.display().to_string()), "{message}");
-    assert!(message.contains("truncated or not a safetensors file"), "{message}");
+    assert!(
+        message.contains("truncated or not a safetensors file"),
+        "{message}"
+    );
     assert_eq!(bits_of(&model), before);
 
     // The header alone is intact here, but its offsets promise more bytes than the file has.
     let error = checkpoint::read_metadata(&path).unwrap_err();
-    assert!(matches!(error, CheckpointError::Corrupt { .. }), "{error:?}");
+    assert!(
+        matches!(error, CheckpointError::Corrupt { .. }),
+        "{error:?}"
+    );
 
     // Cut inside the header: both readers refuse it the same way.
     fs::write(&path, &bytes[..20]).unwrap();
@@ -191,7 +218,10 @@ fn a_truncated_file_is_corrupt_and_the_message_names_the_path() {
         checkpoint::read_metadata(&path).unwrap_err(),
         checkpoint::load(&path, &model).unwrap_err(),
     ] {
-        assert!(matches!(error, CheckpointError::Corrupt { .. }), "{error:?}");
+        assert!(
+            matches!(error, CheckpointError::Corrupt { .. }),
+            "{error:?}"
+        );
         assert!(error.to_string().contains(&path.display().to_string()));
     }
 }
@@ -202,7 +232,10 @@ fn text_is_not_a_checkpoint() {
     let path = dir.path().join("notes.txt");
     fs::write(&path, "these are not the weights you are looking for").unwrap();
     let error = checkpoint::load(&path, &single(2, 2, true, 0)).unwrap_err();
-    assert!(matches!(error, CheckpointError::Corrupt { .. }), "{error:?}");
+    assert!(
+        matches!(error, CheckpointError::Corrupt { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("notes.txt"), "{error}");
 }
 
@@ -250,6 +283,23 @@ fn a_wrong_shape_is_refused_and_the_model_is_untouched() {
         assert!(message.contains(part), "{part:?} in {message}");
     }
     assert_eq!(bits_of(&model), before, "a failed load changed the model");
+
+    // The mismatch in the second layer, after two tensors that fit: those two must not have
+    // been written either.
+    let path = dir.path().join("three_classes.safetensors");
+    checkpoint::save(&path, &mlp(4, 8, 3, 21), &BTreeMap::new()).unwrap();
+    let model = mlp(4, 8, 5, 22);
+    let before = bits_of(&model);
+    let error = checkpoint::load(&path, &model).unwrap_err();
+    assert!(
+        matches!(&error, CheckpointError::ShapeMismatch { name, .. } if name == "1.weight"),
+        "{error:?}"
+    );
+    assert_eq!(
+        bits_of(&model),
+        before,
+        "a failed load changed the first layer"
+    );
 }
 
 #[test]
@@ -273,7 +323,11 @@ fn a_file_without_the_bias_the_model_has_is_missing_it() {
     assert!(error.to_string().contains("0.bias"), "{error}");
     // Both describe themselves as Dense(3→2): the bias is not in `describe`, so no note.
     assert!(!error.to_string().contains("written for"), "{error}");
-    assert_eq!(bits_of(&model), before, "a failed load changed the weight it does have");
+    assert_eq!(
+        bits_of(&model),
+        before,
+        "a failed load changed the weight it does have"
+    );
 }
 
 #[test]
@@ -316,7 +370,9 @@ fn a_renamed_layer_is_missing_and_unexpected_with_both_architectures() {
     let message = error.to_string();
     assert!(message.contains("fc1.weight"), "{message}");
     assert!(
-        message.contains("written for Sequential[Dense(2→2)], this model is Sequential[Dense(2→2), Dense(2→2)]"),
+        message.contains(
+            "written for Sequential[Dense(2→2)], this model is Sequential[Dense(2→2), Dense(2→2)]"
+        ),
         "{message}"
     );
 }
@@ -325,7 +381,10 @@ fn a_renamed_layer_is_missing_and_unexpected_with_both_architectures() {
 fn a_wrong_dtype_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f64.safetensors");
-    let data: Vec<u8> = [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let data: Vec<u8> = [1.5f64, -2.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
     write_by_hand(
         &path,
         r#"{"0.weight":{"dtype":"F64","shape":[1,2],"data_offsets":[0,16]}}"#,

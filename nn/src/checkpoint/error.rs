@@ -20,6 +20,9 @@ pub struct Architectures {
 }
 
 /// Why a checkpoint could not be saved, read or loaded. Every variant carries the file's path.
+///
+/// (The architectures are boxed to keep the error small: it travels in every `Result` of this
+/// module, and the common case, `Ok`, should not pay for the rare one.)
 #[derive(Debug)]
 pub enum CheckpointError {
     /// The operating system refused: no such file, no permission, disk full, missing folder.
@@ -38,13 +41,13 @@ pub enum CheckpointError {
         path: PathBuf,
         names: Vec<String>,
         unexpected: Vec<String>,
-        architectures: Option<Architectures>,
+        architectures: Option<Box<Architectures>>,
     },
     /// Tensors the file has and the model lacks (sorted by name).
     Unexpected {
         path: PathBuf,
         names: Vec<String>,
-        architectures: Option<Architectures>,
+        architectures: Option<Box<Architectures>>,
     },
     /// A tensor present in both with different shapes (the first such, in the model's order).
     ShapeMismatch {
@@ -52,7 +55,7 @@ pub enum CheckpointError {
         name: String,
         model_shape: Vec<usize>,
         file_shape: Vec<usize>,
-        architectures: Option<Architectures>,
+        architectures: Option<Box<Architectures>>,
     },
     /// A tensor stored in another element type than F32 (`found` is the safetensors dtype name,
     /// e.g. "F16"). The engine computes in f32 only, and converting silently would hide a file
@@ -84,7 +87,7 @@ fn list(names: &[String]) -> String {
 }
 
 /// The sentence added when the architectures differ; nothing when they agree or are unknown.
-fn architecture_note(architectures: &Option<Architectures>) -> String {
+fn architecture_note(architectures: &Option<Box<Architectures>>) -> String {
     match architectures {
         Some(a) => format!(
             "; the checkpoint was written for {}, this model is {}",

@@ -122,10 +122,10 @@ pub fn load(path: &Path, model: &dyn Module) -> Result<BTreeMap<String, String>,
 
     let model_architecture = model.describe();
     let architectures = match metadata.get("architecture") {
-        Some(written) if *written != model_architecture => Some(Architectures {
+        Some(written) if *written != model_architecture => Some(Box::new(Architectures {
             checkpoint: written.clone(),
             model: model_architecture,
-        }),
+        })),
         _ => None,
     };
 
@@ -157,7 +157,9 @@ pub fn load(path: &Path, model: &dyn Module) -> Result<BTreeMap<String, String>,
     // Dtypes and shapes, decoded as we go; nothing is written until all have passed.
     let mut values = Vec::with_capacity(state.len());
     for (name, var) in &state {
-        let info = header.info(name).expect("every model name is in the file, checked above");
+        let info = header
+            .info(name)
+            .expect("every model name is in the file, checked above");
         if info.dtype != Dtype::F32 {
             return Err(CheckpointError::WrongDtype {
                 path: path.to_path_buf(),
@@ -237,7 +239,10 @@ fn write_then_rename(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         return Err(io_error(
             path,
             "save to",
-            io::Error::new(io::ErrorKind::InvalidInput, "the path does not end in a file name"),
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path does not end in a file name",
+            ),
         ));
     };
     let temporary: PathBuf = path.with_file_name(format!(
