@@ -444,6 +444,7 @@ fn a_failed_save_leaves_no_temporary_file_and_other_files_untouched() {
     let nowhere = dir.path().join("no_such_folder").join("model.safetensors");
     let error = checkpoint::save(&nowhere, &mlp(4, 8, 3, 19), &BTreeMap::new()).unwrap_err();
     assert!(matches!(error, CheckpointError::Io { .. }), "{error:?}");
+    assert_eq!(error.path(), nowhere, "the error names the file asked for");
     assert!(error.to_string().contains("no_such_folder"), "{error}");
 
     let names: Vec<String> = fs::read_dir(dir.path())
@@ -465,6 +466,7 @@ fn a_failed_rename_removes_the_temporary_file_and_keeps_what_was_there() {
 
     let error = checkpoint::save(&target, &single(2, 2, true, 20), &BTreeMap::new()).unwrap_err();
     assert!(matches!(error, CheckpointError::Io { .. }), "{error:?}");
+    assert_eq!(error.path(), target);
     assert!(error.to_string().contains("model.safetensors"), "{error}");
 
     let names: Vec<String> = fs::read_dir(dir.path())

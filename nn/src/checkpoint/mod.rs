@@ -252,7 +252,7 @@ fn write_then_rename(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         SAVES.fetch_add(1, Ordering::Relaxed)
     ));
 
-    let result = write_synced(&temporary, bytes).and_then(|()| {
+    let result = write_synced(path, &temporary, bytes).and_then(|()| {
         fs::rename(&temporary, path).map_err(|source| {
             let action = format!("rename {} to it", temporary.display());
             io_error(path, &action, source)
@@ -265,15 +265,17 @@ fn write_then_rename(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     result
 }
 
-/// Creates `path`, writes `bytes`, and waits until the operating system has them on the disk:
-/// without the sync, a power cut after the rename could leave the new name on an empty file.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let mut file =
-        File::create(path).map_err(|source| io_error(path, "create the temporary file", source))?;
-    file.write_all(bytes)
-        .map_err(|source| io_error(path, "write", source))?;
-    file.sync_all()
-        .map_err(|source| io_error(path, "flush to disk", source))
+/// Creates `temporary`, writes `bytes`, and waits until the operating system has them on the
+/// disk: without the sync, a power cut after the rename could leave `path` naming an empty file.
+/// Errors name `path`, the file the caller asked for, and say which temporary file failed.
+fn write_synced(path: &Path, temporary: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let fail = |what: &str, source| {
+        let action = format!("{what} the temporary file {}", temporary.display());
+        io_error(path, &action, source)
+    };
+    let mut file = File::create(temporary).map_err(|e| fail("create", e))?;
+    file.write_all(bytes).map_err(|e| fail("write", e))?;
+    file.sync_all().map_err(|e| fail("flush to disk", e))
 }
 
 /// Reads exactly `buffer.len()` bytes; a file that ends sooner is truncated, not an I/O failure.
