@@ -13,6 +13,7 @@
 //! expect (same names, same layouts, safetensors files). Non-goals: recurrent layers, attention,
 //! mixed precision, GPUs.
 
+pub mod checkpoint;
 pub mod data;
 pub mod init;
 pub mod layers;
