@@ -6,7 +6,7 @@
 //!
 //! ## Reading order
 //! [`module`] (the `Module` trait: forward, named parameters, train/eval) → [`init`] →
-//! `layers/dense.rs` → [`sequential`] → the other layers → [`losses`] → [`optim`] → `checkpoint`
+//! `layers/dense.rs` → [`sequential`] → the other layers → [`losses`] → [`optim`] → [`checkpoint`]
 //! → [`data`].
 //!
 //! Goals: the layers a small CNN, MLP or 1-D CNN needs, trained and saved the way PyTorch users
