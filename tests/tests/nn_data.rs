@@ -702,6 +702,41 @@ fn same_seed_and_epoch_same_order_other_epoch_or_seed_differs() {
 }
 
 #[test]
+fn shuffles_are_uniform_over_permutations() {
+    // 600 epochs of a 3-sample set: each of the 3! = 6 orders is expected 100 times, with standard
+    // deviation √(600·(1/6)·(5/6)) ≈ 9.1, so [60, 140] is more than 4σ either side. A biased
+    // shuffle (e.g. Sattolo's, which only makes the 2 cyclic orders) lands far outside.
+    let ds = numbered(3, 1);
+    let cfg = shuffled(3, 12, false);
+    let mut counts = std::collections::HashMap::new();
+    for epoch in 0..600 {
+        *counts.entry(order_of(&ds, &cfg, epoch)).or_insert(0) += 1;
+    }
+    assert_eq!(counts.len(), 6, "{counts:?}");
+    assert!(
+        counts.values().all(|&c| (60..=140).contains(&c)),
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn split_off_chooses_every_sample_equally_often() {
+    // 1000 seeds of a 3-of-10 split: each sample is chosen 300 times on average, standard
+    // deviation √(1000·0.3·0.7) ≈ 14.5, so [240, 360] is more than 4σ either side.
+    let ds = numbered(10, 1);
+    let mut chosen = [0usize; 10];
+    for seed in 0..1000 {
+        for i in ids(&ds.split_off(3, seed).1) {
+            chosen[i] += 1;
+        }
+    }
+    assert!(
+        chosen.iter().all(|&c| (240..=360).contains(&c)),
+        "{chosen:?}"
+    );
+}
+
+#[test]
 fn batch_rows_and_labels_match_the_dataset() {
     let ds = numbered(23, 7);
     for b in batches(&ds, &shuffled(6, 9, false), 2) {
