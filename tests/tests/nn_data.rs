@@ -176,6 +176,22 @@ fn idx_round_trip_gzip_detected_by_magic_not_name() {
 }
 
 #[test]
+fn gzip_from_the_gzip_tool_with_compressed_blocks() {
+    // The stored blocks above exercise the container, not the inflater. These 39 bytes are
+    // `gzip -9n` of an IDX [4, 8] file whose data are i² mod 7 for i = 0..32: one fixed-Huffman
+    // block (first byte 0x63: BFINAL 1, BTYPE 01) with back-references into the repeating pattern.
+    let from_gzip_tool = [
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x63, 0x60, 0xe0, 0x60, 0x62,
+        0x60, 0x60, 0x60, 0x01, 0x62, 0x0e, 0x06, 0x46, 0x16, 0x26, 0x26, 0x16, 0x46, 0x9c, 0x14,
+        0x00, 0x09, 0x79, 0x4f, 0xe6, 0x2c, 0x00, 0x00, 0x00,
+    ];
+    let back = read_idx_bytes(&from_gzip_tool, "tool.gz").unwrap();
+    assert_eq!(back.dims, vec![4, 8]);
+    let expected: Vec<u8> = (0..32u32).map(|i| (i * i % 7) as u8).collect();
+    assert_eq!(back.data, expected);
+}
+
+#[test]
 fn concatenated_gzip_members_read_as_one_file() {
     // RFC 1952 §2.2: a gzip file is a series of members; `gzip -c a b > c` makes one. Split an IDX
     // file's bytes after the header and compress the halves separately.
