@@ -1,0 +1,138 @@
+//! Teachers: one trained model or an ensemble, always run in evaluation mode and without recording
+//! a graph (no gradient ever flows into a teacher).
+//!
+//! An ensemble is combined in one of two ways, and they are not the same:
+//! - [`Combine::Logits`]: average the members' logits, then soften: `softmax(mean_i t_i / T)`.
+//! - [`Combine::Probabilities`]: soften each member, then average: `mean_i softmax(t_i / T)`. The
+//!   usual ensemble of classifiers, and what Hinton et al. distil from.
+//!
+//! Everything downstream (the losses, the metrics) takes *logits*. For the probability average
+//! the teacher therefore returns the logits that reproduce it at temperature `T`:
+//! `T · log(mean_i softmax(t_i / T))`, whose `softmax(· / T)` is exactly that average (a softmax
+//! ignores a constant added to a row, and this row's exponentials already sum to 1). For one model
+//! or the logit average, the logits do not depend on `T`.
+//!
+//! Teacher outputs can be computed once per data set and cached ([`Teacher::logits_for`]), which
+//! saves a forward pass per step, but only when every step sees the very inputs that were cached:
+//! with augmentation or mixup the teacher must see each changed input, on the fly.
+
+use autograd::{no_grad, Var};
+use nn::data::{batches, BatchConfig, Dataset};
+use nn::Module;
+use tensor::Tensor;
+
+/// How an ensemble's members are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Combine {
+    /// Average the softened probabilities (the usual ensemble).
+    #[default]
+    Probabilities,
+    /// Average the logits.
+    Logits,
+}
+
+/// One model or several, used only for inference.
+pub struct Teacher {
+    members: Vec<Box<dyn Module>>,
+    combine: Combine,
+}
+
+impl Teacher {
+    /// A teacher of one model.
+    pub fn single(model: Box<dyn Module>) -> Teacher {
+        Teacher::ensemble(vec![model], Combine::Logits)
+    }
+
+    /// An ensemble. Panics when `members` is empty.
+    pub fn ensemble(mut members: Vec<Box<dyn Module>>, combine: Combine) -> Teacher {
+        assert!(!members.is_empty(), "Teacher: an ensemble needs a member");
+        for m in &mut members {
+            m.set_training(false);
+        }
+        Teacher { members, combine }
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    pub fn combine(&self) -> Combine {
+        self.combine
+    }
+
+    /// The members, e.g. to count their parameters or save them.
+    pub fn members(&self) -> &[Box<dyn Module>] {
+        &self.members
+    }
+
+    /// The teacher's logits `[N, C]` for a batch of inputs, at temperature `T` (which matters only
+    /// for an ensemble averaging probabilities: see the module documentation).
+    pub fn logits(&mut self, inputs: &Tensor, temperature: f32) -> Tensor {
+        self.logits_and_features(inputs, temperature, &[]).0
+    }
+
+    /// The logits and the named intermediate outputs of the *first* member (the one hints read).
+    pub fn logits_and_features(
+        &mut self,
+        inputs: &Tensor,
+        temperature: f32,
+        features: &[&str],
+    ) -> (Tensor, Vec<Tensor>) {
+        no_grad(|| {
+            let x = Var::constant(inputs.clone());
+            let mut features_out = Vec::new();
+            let mut all_logits = Vec::with_capacity(self.members.len());
+            for (i, member) in self.members.iter_mut().enumerate() {
+                let wanted: &[&str] = if i == 0 { features } else { &[] };
+                let (logits, found) = member.forward_with_features(&x, wanted);
+                if i == 0 {
+                    features_out = found.iter().map(|f| f.value().clone()).collect();
+                }
+                all_logits.push(logits.value().clone());
+            }
+            (self.combined(all_logits, temperature), features_out)
+        })
+    }
+
+    fn combined(&self, mut logits: Vec<Tensor>, temperature: f32) -> Tensor {
+        if logits.len() == 1 {
+            return logits.pop().expect("one member");
+        }
+        let scale = 1.0 / logits.len() as f32;
+        match self.combine {
+            Combine::Logits => sum(logits).mul_scalar(scale),
+            Combine::Probabilities => {
+                let probabilities = logits.iter().map(|t| t.softmax(temperature)).collect();
+                // T·log p̄: the logits whose softmax at T is the average p̄.
+                sum(probabilities)
+                    .mul_scalar(scale)
+                    .ln()
+                    .mul_scalar(temperature)
+            }
+        }
+    }
+
+    /// The teacher's logits for every sample of `data`, in order (`[len, C]`): the cache for
+    /// training without augmentation. Computed in batches of `batch_size`.
+    pub fn logits_for(&mut self, data: &Dataset, batch_size: usize, temperature: f32) -> Tensor {
+        let config = BatchConfig::new(batch_size);
+        let rows: Vec<Tensor> = batches(data, &config, 0)
+            .map(|batch| self.logits(&batch.inputs, temperature))
+            .collect();
+        let refs: Vec<&Tensor> = rows.iter().collect();
+        Tensor::concat(&refs, 0)
+    }
+}
+
+fn sum(tensors: Vec<Tensor>) -> Tensor {
+    let mut iter = tensors.into_iter();
+    let first = iter.next().expect("at least one tensor");
+    iter.fold(first, |mut acc, t| {
+        acc.add_(&t);
+        acc
+    })
+}
