@@ -13,7 +13,7 @@ use kd::{
 };
 use nn::data::Dataset;
 use nn::optim::Adam;
-use nn::{Dense, Module, Relu, Sequential};
+use nn::{Dense, Relu, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
