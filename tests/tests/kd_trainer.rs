@@ -1,0 +1,208 @@
+//! The pieces around the distillation loss: teachers (ensembles, the cache), mixup, and the
+//! `Distiller` loop's options (hints, schedules, binary tasks, divergence).
+
+use autograd::Var;
+use distillery_tests::uniform;
+use kd::mixup::mix_with;
+use kd::{
+    mixup, parameters_to_train, Combine, Distiller, HardTargets, Hint, HintAdapter, Objective,
+    ResponseLoss, Teacher, TrainConfig,
+};
+use nn::data::{batches, BatchConfig, Dataset};
+use nn::optim::{Adam, Optimizer, Sgd, StepLr};
+use nn::{Dense, Module, Relu, Sequential};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tensor::Tensor;
+
+fn mlp(inputs: usize, hidden: usize, outputs: usize, seed: u64) -> Sequential {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Sequential::new()
+        .push_named("fc1", Dense::new(inputs, hidden, &mut rng))
+        .push_named("hidden", Relu)
+        .push_named("fc2", Dense::new(hidden, outputs, &mut rng))
+}
+
+/// A data set of `n` points in `[−1, 1]^dim`, labelled by which of `classes` slabs of the first
+/// coordinate plus half the second they fall in: learnable, not trivial.
+fn slabs(n: usize, dim: usize, classes: usize, seed: u64) -> Dataset {
+    let x = uniform(&[n, dim], -1.0, 1.0, seed);
+    let labels = x
+        .data()
+        .chunks(dim)
+        .map(|p| {
+            let s = (p[0] + 0.5 * p[1] + 1.5) / 3.0; // in [0, 1]
+            ((s * classes as f32) as usize).min(classes - 1)
+        })
+        .collect();
+    Dataset::new(x.into_vec(), vec![dim], labels, classes)
+}
+
+/// Probability averaging: the returned logits, softened at T, are the members' average softened
+/// distribution (f64 reference); logit averaging returns the mean logits.
+#[test]
+fn ensembles_combine_as_documented() {
+    let x = uniform(&[5, 3], -1.0, 1.0, 1);
+    let t = 3.0;
+    let members: Vec<Tensor> = (0..3)
+        .map(|s| {
+            mlp(3, 8, 4, s)
+                .forward(&Var::constant(x.clone()))
+                .value()
+                .clone()
+        })
+        .collect();
+    let boxed = |n: u64| -> Vec<Box<dyn Module>> {
+        (0..n)
+            .map(|s| Box::new(mlp(3, 8, 4, s)) as Box<dyn Module>)
+            .collect()
+    };
+    let mut by_probabilities = Teacher::ensemble(boxed(3), Combine::Probabilities);
+    let softened = by_probabilities.logits(&x, t).softmax(t);
+    let mut by_logits = Teacher::ensemble(boxed(3), Combine::Logits);
+    let mean_logits = by_logits.logits(&x, t);
+    for i in 0..5 * 4 {
+        let expected: f64 = members
+            .iter()
+            .map(|m| m.softmax(t).data()[i] as f64)
+            .sum::<f64>()
+            / 3.0;
+        assert!((softened.data()[i] as f64 - expected).abs() < 1e-6);
+        let expected_logit: f64 = members.iter().map(|m| m.data()[i] as f64).sum::<f64>() / 3.0;
+        assert!((mean_logits.data()[i] as f64 - expected_logit).abs() < 1e-5);
+    }
+}
+
+/// The cache holds, row for row, what the teacher says about each sample on the fly.
+#[test]
+fn cached_teacher_logits_match_on_the_fly_ones() {
+    let data = slabs(50, 3, 4, 2);
+    let mut teacher = Teacher::single(Box::new(mlp(3, 8, 4, 3)));
+    let cache = teacher.logits_for(&data, 16, 1.0);
+    let mut config = BatchConfig::new(7);
+    config.shuffle_seed = Some(9);
+    for batch in batches(&data, &config, 0) {
+        let direct = teacher.logits(&batch.inputs, 1.0);
+        assert_eq!(cache.gather_rows(&batch.indices).data(), direct.data());
+    }
+}
+
+/// λ = 0.25, partners swapped: each input is ¼ of itself and ¾ of the other, and each target row
+/// ¼ on its own label and ¾ on the partner's (worked by hand).
+#[test]
+fn mixup_mixes_inputs_and_labels_by_lambda() {
+    let x = Tensor::from_vec(vec![0.0, 4.0, 8.0, 12.0], &[2, 2]).unwrap();
+    let mixed = mix_with(&x, &[0, 2], 3, 0.25, &[1, 0]);
+    assert_eq!(mixed.inputs.data(), &[6.0, 10.0, 2.0, 6.0]);
+    match mixed.targets {
+        HardTargets::Distributions(q) => {
+            assert_eq!(q.data(), &[0.25, 0.0, 0.75, 0.75, 0.0, 0.25]);
+        }
+        HardTargets::Labels(_) => panic!("mixup makes distributions"),
+    }
+    // A drawn λ lies in [0, 1] and every target row sums to 1.
+    let mixed = mixup(&x, &[0, 2], 3, 0.4, &mut StdRng::seed_from_u64(1));
+    assert!((0.0..=1.0).contains(&mixed.lambda));
+    if let HardTargets::Distributions(q) = mixed.targets {
+        for row in q.data().chunks(3) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
+    }
+}
+
+/// A hint with augmentation and mixup: the teacher runs on the fly, the hint term is logged and
+/// falls as the adapter and the student learn, and the schedule's rates are the ones used.
+#[test]
+fn hints_mixup_and_a_schedule_run_together() {
+    let data = slabs(256, 4, 3, 4);
+    let mut teacher = Teacher::single(Box::new(mlp(4, 32, 3, 5)));
+    let mut student = mlp(4, 8, 3, 6);
+    let hint = Hint {
+        student_layer: "hidden".into(),
+        teacher_layer: "hidden".into(),
+        adapter: HintAdapter::dense(8, 32, &mut StdRng::seed_from_u64(7)),
+        weight: 0.5,
+    };
+    let optimizer = Box::new(Adam::new(parameters_to_train(&student, Some(&hint)), 1e-2));
+    let mut config = TrainConfig::new(6, 32, 8);
+    config.mixup_alpha = Some(0.4);
+    config.clip_norm = Some(5.0);
+    let mut distiller = Distiller {
+        student: &mut student,
+        teacher: Some(&mut teacher),
+        objective: Objective::Response(ResponseLoss::new(0.5, 0.5, 2.0)),
+        hint: Some(hint),
+        optimizer,
+        schedule: Some(Box::new(StepLr::new(1e-2, 2, 0.5))),
+        config,
+    };
+    let outcome = distiller.fit(&data, Some(&data), &mut |_| {});
+    assert!(outcome.diverged.is_none());
+    let epochs = &outcome.epochs;
+    assert!(epochs[5].train_loss.hint < 0.5 * epochs[0].train_loss.hint);
+    assert!(epochs
+        .iter()
+        .all(|e| e.train_loss.soft > 0.0 && e.train_loss.hard > 0.0));
+    // StepLr(1e-2, step 2, γ 0.5): epochs 0–1 at 1e-2, 2–3 at 5e-3, 4–5 at 2.5e-3.
+    let rates: Vec<f32> = epochs.iter().map(|e| e.lr).collect();
+    assert_eq!(rates, [1e-2, 1e-2, 5e-3, 5e-3, 2.5e-3, 2.5e-3]);
+    assert!(epochs[5].eval.is_some());
+}
+
+/// A two-class task with one logit: trained alone and distilled, both learn it.
+#[test]
+fn binary_objectives_learn_a_two_class_problem() {
+    let data = slabs(400, 2, 2, 10);
+    let mut teacher_model = mlp(2, 16, 1, 11);
+    let optimizer = Box::new(Adam::new(teacher_model.parameter_vars(), 2e-2));
+    let outcome = Distiller {
+        student: &mut teacher_model,
+        teacher: None,
+        objective: Objective::BinaryHard,
+        hint: None,
+        optimizer,
+        schedule: None,
+        config: TrainConfig::new(30, 32, 12),
+    }
+    .fit(&data, Some(&data), &mut |_| {});
+    let teacher_accuracy = outcome.epochs.last().unwrap().eval.unwrap().accuracy;
+    assert!(teacher_accuracy > 0.95, "teacher {teacher_accuracy}");
+
+    let mut teacher = Teacher::single(Box::new(teacher_model));
+    let mut student = mlp(2, 8, 1, 13);
+    let optimizer = Box::new(Adam::new(student.parameter_vars(), 2e-2));
+    let outcome = Distiller {
+        student: &mut student,
+        teacher: Some(&mut teacher),
+        objective: Objective::Binary(kd::BinaryLoss::new(0.5, 0.5, 2.0)),
+        hint: None,
+        optimizer,
+        schedule: None,
+        config: TrainConfig::new(30, 32, 14),
+    }
+    .fit(&data, Some(&data), &mut |_| {});
+    let last = outcome.epochs.last().unwrap();
+    assert!(last.eval.unwrap().accuracy > 0.93, "{last:?}");
+    assert!(last.train_loss.soft > 0.0);
+}
+
+/// An absurd learning rate makes the loss non-finite; the run stops and says where.
+#[test]
+fn a_diverging_run_stops_and_reports_it() {
+    let data = slabs(64, 2, 3, 15);
+    let mut student = mlp(2, 8, 3, 16);
+    let optimizer: Box<dyn Optimizer> = Box::new(Sgd::new(student.parameter_vars(), 1e30));
+    let outcome = Distiller {
+        student: &mut student,
+        teacher: None,
+        objective: Objective::Hard {
+            label_smoothing: 0.0,
+        },
+        hint: None,
+        optimizer,
+        schedule: None,
+        config: TrainConfig::new(5, 16, 17),
+    }
+    .fit(&data, None, &mut |_| {});
+    assert!(outcome.diverged.is_some(), "{outcome:?}");
+}
