@@ -432,7 +432,7 @@ pub fn predicted_classes(logits: &Tensor, binary: bool) -> Vec<usize> {
             .map(|&z| usize::from(z > 0.0))
             .collect()
     } else {
-        logits.argmax_axis(logits.ndim() - 1)
+        crate::metrics::predictions(logits)
     }
 }
 
