@@ -36,9 +36,12 @@
 //! and r). Note that `Σ y` does not depend on x at all (`g = 1` gives `∂L/∂x = 0`): tests must
 //! weight the output randomly, as `gradcheck` does.
 //!
-//! The running statistics are updated as PyTorch does: `running_mean ← (1 − momentum)·running_mean
-//! + momentum·μ` and `running_var` the same with the *unbiased* variance `m/(m − 1)·σ²`, although
-//! the batch itself is normalised with the biased one.
+//! The running statistics are updated as PyTorch does, the variance with the *unbiased* batch
+//! variance although the batch itself is normalised with the biased one:
+//! ```text
+//! running_mean ← (1 − momentum)·running_mean + momentum·μ
+//! running_var  ← (1 − momentum)·running_var  + momentum·m/(m − 1)·σ²
+//! ```
 //!
 //! ## Evaluation mode
 //! The running statistics replace the batch's, so the layer is a fixed affine map per channel,
