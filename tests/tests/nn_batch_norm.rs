@@ -339,35 +339,51 @@ fn fused_op_matches_f64_loops_on_a_large_batch_far_from_zero() {
     let shape = [32, 2, 32, 32];
     let x = uniform(&shape, 99.0, 101.0, 30);
     let (gamma, beta) = affine(2, 31);
-    let g = uniform(&shape, -1.0, 1.0, 32);
+    // An upstream gradient with a large common part (g in [9, 11]): ∂L/∂x subtracts mean(g) ≈ 10
+    // from g, so an error in Σ g shows in every element of ∂L/∂x, not only in ∂L/∂β.
+    let g = uniform(&shape, 9.0, 11.0, 32);
     let (y, stats) = batch_norm_forward(&x, gamma.data(), beta.data(), EPS);
     let (mean, var) = f64_stats(&x);
-    assert_close("mean", &stats.mean, &mean, 0.0, 1e-7);
-    assert_close("var", &stats.var, &var, 0.0, 1e-6);
+    // Both f64 sums of the same values, in different orders: agree to ~1e-13 relative (the
+    // variance is 0.33, so 1e-12 is ~1e-12 absolute); an f32 sum would be off by ~1e-6.
+    for c in 0..2 {
+        assert!((stats.mean[c] - mean[c]).abs() < 1e-10, "mean {c}");
+        assert!((stats.var[c] - var[c]).abs() < 1e-12, "var {c}");
+    }
     assert_eq!(stats.count, 32 * 32 * 32);
-    // y: x − μ in f32 carries μ's rounding, ≤ ulp(100)/2 ≈ 3.8e-6, times γ·r ≤ 1.5·1.74 ≈ 2.6:
-    // ~1e-5 at worst.
+    // y: x − μ is formed in f64 and rounded once, then one f32 multiply-add: a few ulps of
+    // values of size ≤ 1.5·1.74 + 1 ≈ 3.6, so ~1e-6. (With μ rounded to f32 first, the error
+    // would be ulp(100)/2·γ·r ≈ 1e-5.)
     let expected = f64_normalise(&x, &mean, &var, gamma.data(), beta.data(), EPS as f64);
-    assert_close("y", y.data(), &expected, 2e-5, 0.0);
+    assert_close("y", y.data(), &expected, 2e-6, 0.0);
 
     let grads = batch_norm_backward(&g, &x, gamma.data(), &stats, true);
     let expected_dx = f64_input_gradient(&x, &g, gamma.data(), EPS as f64);
-    // Same ~1e-5 error of x̂, times mean(g·x̂) (≈ 0.005 here) is negligible; g − mean(g) is exact
-    // to a few ulps: 1e-5 is ample and a f32-summed mean(g) (error ~1e-4) would still fail.
+    // dx ~ γ·r·(g − mean(g) − x̂·mean(g·x̂)) with g − mean(g) ≈ ±1 formed from values ≈ 10 (ulp
+    // 1e-6): ~1e-6 of rounding. Errors this catches (each tried): Σ g or Σ g·x̂ summed in f32
+    // (dx off by ~1e-4), or x̂ formed with μ rounded to f32 (mean(g·x̂) off by 10·2e-6·r, so dx
+    // off by ~1e-4 too).
     assert_close(
         "dx",
         grads.input.as_ref().unwrap().data(),
         &expected_dx,
-        1e-5,
-        1e-4,
+        5e-6,
+        0.0,
     );
-    // ∂L/∂β = Σ g by f64 loop.
+    // ∂L/∂β = Σ g ≈ 3.3e5 and ∂L/∂γ = Σ g·x̂ by f64 loops; the kernel rounds each f64 sum to
+    // f32 once (half an ulp of 3.3e5 is 0.016, relative 5e-8). With μ rounded to f32, Σ g·x̂
+    // would be off by Σ g·(μ − μ_f32)·r, up to ~1 here.
     let (_, c, s) = layout(&shape);
+    let (mean, var) = f64_stats(&x);
     let mut sum_g = vec![0.0f64; c];
-    for (k, &gv) in g.data().iter().enumerate() {
-        sum_g[(k / s) % c] += gv as f64;
+    let mut sum_g_xhat = vec![0.0f64; c];
+    for (k, (&gv, &xv)) in g.data().iter().zip(x.data()).enumerate() {
+        let ch = (k / s) % c;
+        sum_g[ch] += gv as f64;
+        sum_g_xhat[ch] += gv as f64 * (xv as f64 - mean[ch]) / (var[ch] + EPS as f64).sqrt();
     }
-    assert_close("dβ", &grads.bias, &sum_g, 1e-4, 1e-6);
+    assert_close("dβ", &grads.bias, &sum_g, 0.0, 1e-7);
+    assert_close("dγ", &grads.weight, &sum_g_xhat, 1e-4, 1e-6);
     // Not asking for ∂L/∂x computes none.
     assert!(batch_norm_backward(&g, &x, gamma.data(), &stats, false)
         .input
@@ -627,7 +643,7 @@ fn batch_stats_report_count_and_rstd() {
         BatchStats {
             mean: vec![2.0],
             var: vec![1.0],
-            rstd: vec![r as f32],
+            rstd: vec![r],
             count: 2
         }
     );

@@ -59,14 +59,18 @@ use tensor::Tensor;
 use crate::module::{Module, Named};
 
 /// Per-channel statistics of one training batch: what the backward and the running averages need.
+///
+/// Kept in f64 (they are C numbers): μ rounded to f32 would shift every x̂ of a channel by the same
+/// `(μ − μ_f32)·r`, up to `ulp(μ)/2·r` (2e-6·r for activations near 100), and `Σ g·x̂` would
+/// multiply that shift by `Σ g`; the backward forms `x − μ` in f64 for that reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchStats {
     /// The batch mean μ of each channel.
-    pub mean: Vec<f32>,
+    pub mean: Vec<f64>,
     /// The biased batch variance σ² (divided by m) of each channel.
-    pub var: Vec<f32>,
+    pub var: Vec<f64>,
     /// `1/√(σ² + ε)` of each channel.
-    pub rstd: Vec<f32>,
+    pub rstd: Vec<f64>,
     /// m: how many values each channel's statistics ran over (N·S).
     pub count: usize,
 }
@@ -89,6 +93,13 @@ fn batch_layout(op: &str, shape: &[usize], channels: usize) -> (usize, usize, us
         panic!("{op}: input must be [N, {channels}, …] for {channels} channels, found {shape:?}");
     }
     (shape[0], channels, shape[2..].iter().product())
+}
+
+/// `x − μ`, subtracted in f64 and rounded once: the exact difference of the f32 value and the
+/// f64 mean (see [`BatchStats`]).
+#[inline]
+fn centred(x: f32, mean: f64) -> f32 {
+    (x as f64 - mean) as f32
 }
 
 /// Calls `f(c, run)` for every contiguous run of `S` values, in memory order: sample 0's channels
@@ -152,8 +163,7 @@ pub fn batch_norm_forward(
 
     // Pass 3: y = (x − μ)·(γ·r) + β. Not folded into x·a + (β − μ·a), one operation fewer: when
     // |μ| ≫ σ (activations around 100 with σ ≈ 1, say), x·a and μ·a are large and nearly equal,
-    // and their difference would keep only the few digits that μ's subtraction keeps here.
-    let mean32: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+    // and their difference would keep only the few digits that the subtraction keeps here.
     let scale: Vec<f32> = (0..c)
         .map(|ch| (weight[ch] as f64 * rstd[ch]) as f32)
         .collect();
@@ -166,17 +176,17 @@ pub fn batch_norm_forward(
             .enumerate()
         {
             let ch = i % c;
-            let (mu, a, b) = (mean32[ch], scale[ch], bias[ch]);
+            let (mu, a, b) = (mean[ch], scale[ch], bias[ch]);
             for (o, &v) in out.iter_mut().zip(run) {
-                *o = (v - mu) * a + b;
+                *o = centred(v, mu) * a + b;
             }
         }
     }
 
     let stats = BatchStats {
-        mean: mean32,
-        var: var.iter().map(|&v| v as f32).collect(),
-        rstd: rstd.iter().map(|&v| v as f32).collect(),
+        mean,
+        var,
+        rstd,
         count: m,
     };
     (y, stats)
@@ -184,9 +194,10 @@ pub fn batch_norm_forward(
 
 /// The training-mode backward kernel: from `grad_out` (g, x's shape), the forward's input `x`,
 /// `weight` (γ) and the forward's `stats`, the gradients of x (only if `need_input`), γ and β.
-/// See the module doc for the derivation; sums in f64 for the forward's reason and one more:
-/// `∂L/∂x` subtracts `mean(g)` and `x̂·mean(g·x̂)` from g, terms that nearly cancel g when the loss
-/// hardly depends on the channel, so an error in a sum becomes an error in every element.
+/// See the module doc for the derivation. Sums in f64 for the forward's reason, and because
+/// `∂L/∂x` subtracts `mean(g)` from g: when g has a large common part (every value of a channel
+/// pushed the same way), the difference is small and an error in `Σ g` is an error in every
+/// element.
 #[track_caller]
 pub fn batch_norm_backward(
     grad_out: &Tensor,
@@ -217,9 +228,9 @@ pub fn batch_norm_backward(
             let ch = i % c;
             let (mu, r) = (mean[ch], rstd[ch]);
             for (&gv, &xv) in g_run.iter().zip(x_run) {
-                let xhat = (xv - mu) * r;
+                let xhat = (xv as f64 - mu) * r;
                 sum_g[ch] += gv as f64;
-                sum_g_xhat[ch] += gv as f64 * xhat as f64;
+                sum_g_xhat[ch] += gv as f64 * xhat;
             }
         }
     }
@@ -239,10 +250,10 @@ pub fn batch_norm_backward(
                 .enumerate()
             {
                 let ch = i % c;
-                let (mu, r) = (mean[ch], rstd[ch]);
+                let (mu, r) = (mean[ch], rstd[ch] as f32);
                 let (mg, mgx, k) = (mean_g[ch], mean_g_xhat[ch], weight[ch] * r);
                 for ((o, &gv), &xv) in out.iter_mut().zip(g_run).zip(x_run) {
-                    let xhat = (xv - mu) * r;
+                    let xhat = centred(xv, mu) * r;
                     *o = k * (gv - mg - xhat * mgx);
                 }
             }
@@ -408,11 +419,11 @@ impl<const D: usize> BatchNorm<D> {
         let unbias = stats.count as f64 / (stats.count - 1) as f64;
         let mut mean = self.running_mean.value_mut();
         for (r, &mu) in mean.data_mut().iter_mut().zip(&stats.mean) {
-            *r = (keep * *r as f64 + take * mu as f64) as f32;
+            *r = (keep * *r as f64 + take * mu) as f32;
         }
         let mut var = self.running_var.value_mut();
         for (r, &v) in var.data_mut().iter_mut().zip(&stats.var) {
-            *r = (keep * *r as f64 + take * unbias * v as f64) as f32;
+            *r = (keep * *r as f64 + take * unbias * v) as f32;
         }
     }
 }
