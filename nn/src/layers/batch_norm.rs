@@ -32,8 +32,8 @@
 //! ```
 //! So the backward needs only the two per-channel sums `Σ g` and `Σ g·x̂` (which are also ∂L/∂β
 //! and ∂L/∂γ) and one more pass over the data: fusing turns the dozen ops and their saved
-//! intermediates of the composed form into three passes and two `[C]` vectors of saved state (μ
-//! and r). Note that `Σ y` does not depend on x at all (`g = 1` gives `∂L/∂x = 0`): tests must
+//! intermediates of the composed form into three passes forward, two backward, and two `[C]`
+//! vectors of saved state (μ and r). Note that `Σ y` does not depend on x at all (`g = 1` gives `∂L/∂x = 0`): tests must
 //! weight the output randomly, as `gradcheck` does.
 //!
 //! The running statistics are updated as PyTorch does, the variance with the *unbiased* batch
@@ -47,6 +47,12 @@
 //! The running statistics replace the batch's, so the layer is a fixed affine map per channel,
 //! `y = (x − running_mean)·γ/√(running_var + ε) + β`, composed from autograd ops (still
 //! differentiable in x, γ and β; fusing it would save little).
+//!
+//! ## Performance
+//! The kernels are single-threaded loops over memory in order, each pass reading x once
+//! (memory-bound: a handful of flops per value). The natural parallel split is over channels, or
+//! over samples with per-thread `[C]` accumulators; it is not done because `nn` does not depend on
+//! rayon, and a batch-norm layer costs little next to the convolution before it.
 //!
 //! Goals: PyTorch's semantics, names and defaults (momentum 0.1, ε = 1e-5, `weight`, `bias`,
 //! `running_mean`, `running_var`), so checkpoints interchange. Non-goals: `num_batches_tracked`
@@ -217,7 +223,7 @@ pub fn batch_norm_backward(
     let m = stats.count as f64;
     let (g, data) = (grad_out.data(), x.data());
     // In the forward pass x̂ was (x − μ)·r; it is recomputed here rather than saved, which costs
-    // one multiply-add per value and saves a tensor the size of x.
+    // a subtraction and a product per value and saves a tensor the size of x.
     let (mean, rstd) = (&stats.mean, &stats.rstd);
 
     // Pass 1: Σ g and Σ g·x̂ per channel, which are ∂L/∂β and ∂L/∂γ.
