@@ -2,6 +2,7 @@
 //! autograd ops (whose files hold the derivatives).
 
 pub mod activation;
+pub mod batch_norm;
 pub mod conv;
 pub mod dense;
 pub mod dropout;
@@ -9,6 +10,7 @@ pub mod flatten;
 pub mod pool;
 
 pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
+pub use batch_norm::{BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use dropout::Dropout;
