@@ -12,7 +12,7 @@
 //!
 //! The adapter is trained with the student (its parameters are in [`HintAdapter::parameters`]) and
 //! thrown away afterwards. The gradient flows into the student through the adapter; the teacher's
-//! features are constants. Combined with the response loss by a `hint_weight`.
+//! features are constants. Combined with the response loss with the weight [`Hint::weight`](crate::Hint).
 
 use autograd::{Reduction, Var};
 use nn::{Conv2d, Dense, Init, Module, Named};

@@ -23,6 +23,7 @@
 //! - [`mixup`](mod@mixup): mixed inputs, on which the student learns the teacher's opinion.
 //! - [`trainer`]: the `Distiller`, one loop for a student alone and a student distilled, reporting
 //!   through events (the library prints nothing).
+//! - [`spec`]: models described in one line (`mlp:800,800`, `cnn:32,64,fc=128`) and built from it.
 //! - [`metrics`]: accuracy, confusion matrices, macro-F1, agreement, calibration, mean ± std.
 //!
 //! ## Reading order
@@ -37,6 +38,7 @@ pub mod metrics;
 pub mod mixup;
 pub mod response;
 pub mod soft_targets;
+pub mod spec;
 pub mod teacher;
 pub mod trainer;
 
@@ -45,6 +47,7 @@ pub use hints::HintAdapter;
 pub use mixup::{mixup, Mixed};
 pub use response::{hard_loss, HardTargets, LossTerms, ResponseLoss, SoftLoss};
 pub use soft_targets::{soft_targets, student_log_probs};
+pub use spec::{ModelSpec, SpecError};
 pub use teacher::{Combine, Teacher};
 pub use trainer::{
     evaluate, parameters_to_train, predict_logits, predicted_classes, Distiller, EpochRecord,

@@ -9,8 +9,10 @@
 //! Everything downstream (the losses, the metrics) takes *logits*. For the probability average
 //! the teacher therefore returns the logits that reproduce it at temperature `T`:
 //! `T · log(mean_i softmax(t_i / T))`, whose `softmax(· / T)` is exactly that average (a softmax
-//! ignores a constant added to a row, and this row's exponentials already sum to 1). For one model
-//! or the logit average, the logits do not depend on `T`.
+//! ignores a constant added to a row, and this row's exponentials already sum to 1); for one
+//! logit per sample (a binary task), `T · logit(mean_i σ(t_i / T))`. For one model or the logit
+//! average, the logits do not depend on `T`. So with a probability-averaging ensemble, a soft loss
+//! that compares logits directly (`SoftLoss::LogitMse`) compares these `T`-dependent logits.
 //!
 //! Teacher outputs can be computed once per data set and cached ([`Teacher::logits_for`]), which
 //! saves a forward pass per step, but only when every step sees the very inputs that were cached:
@@ -105,13 +107,27 @@ impl Teacher {
         let scale = 1.0 / logits.len() as f32;
         match self.combine {
             Combine::Logits => sum(logits).mul_scalar(scale),
+            Combine::Probabilities if logits[0].shape().last() == Some(&1) => {
+                // One logit per sample (a binary task): the probability is σ(t/T), not a
+                // softmax over one class (which would be 1 whatever t is). Average the
+                // sigmoids and return T·logit(p̄), whose σ(·/T) is that average.
+                let probabilities = logits
+                    .iter()
+                    .map(|t| t.mul_scalar(1.0 / temperature).sigmoid())
+                    .collect();
+                let p = clamp_away_from_0_and_1(sum(probabilities).mul_scalar(scale));
+                p.ln()
+                    .sub(&p.mul_scalar(-1.0).add_scalar(1.0).ln())
+                    .mul_scalar(temperature)
+            }
             Combine::Probabilities => {
                 let probabilities = logits.iter().map(|t| t.softmax(temperature)).collect();
-                // T·log p̄: the logits whose softmax at T is the average p̄.
-                sum(probabilities)
+                // T·log p̄: the logits whose softmax at T is the average p̄. A probability that
+                // underflowed to 0 would give −∞; the smallest normal f32 keeps it finite.
+                let p = sum(probabilities)
                     .mul_scalar(scale)
-                    .ln()
-                    .mul_scalar(temperature)
+                    .clamp(f32::MIN_POSITIVE, 1.0);
+                p.ln().mul_scalar(temperature)
             }
         }
     }
@@ -126,6 +142,11 @@ impl Teacher {
         let refs: Vec<&Tensor> = rows.iter().collect();
         Tensor::concat(&refs, 0)
     }
+}
+
+/// Keeps probabilities inside (0, 1) so that their log-odds stay finite.
+fn clamp_away_from_0_and_1(p: Tensor) -> Tensor {
+    p.clamp(f32::MIN_POSITIVE, 1.0 - f32::EPSILON / 2.0)
 }
 
 fn sum(tensors: Vec<Tensor>) -> Tensor {

@@ -74,7 +74,7 @@ pub struct Hint {
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
     pub epochs: usize,
-    /// Batch size, shuffling seed, shift augmentation.
+    /// Batch size, shuffling seed, shift augmentation; a last partial batch is dropped.
     pub batch: BatchConfig,
     /// Mixup's `α` (`None`: no mixup). Needs an objective over classes, not a binary one.
     pub mixup_alpha: Option<f32>,
@@ -91,6 +91,9 @@ impl TrainConfig {
         let mut batch = BatchConfig::new(batch_size);
         batch.shuffle_seed = Some(seed);
         batch.augment_seed = seed;
+        // A last batch of a few samples gives noisy steps, and of one sample no batch statistics
+        // at all (batch norm); each epoch's shuffle puts the dropped samples back in play.
+        batch.drop_last = true;
         TrainConfig {
             epochs,
             batch,
@@ -238,7 +241,8 @@ impl Distiller<'_> {
                 };
                 let teacher_logits = cache.as_ref().map(|c| c.gather_rows(&batch.indices));
                 let step = self.step(&inputs, &targets, &batch.labels, teacher_logits);
-                if !step.total.is_finite() {
+                if !step.finite {
+                    self.student.set_training(false);
                     return FitOutcome {
                         epochs: records,
                         diverged: Some((epoch, b)),
@@ -308,6 +312,16 @@ impl Distiller<'_> {
         if self.hint.is_some() && self.teacher.is_none() {
             panic!("Distiller: a hint needs a teacher");
         }
+        if let Some(alpha) = self.config.mixup_alpha {
+            assert!(
+                alpha > 0.0 && alpha.is_finite(),
+                "Distiller: mixup's α must be a positive number, found {alpha}"
+            );
+        }
+        assert!(
+            self.config.eval_batch_size > 0 && self.config.batch.batch_size > 0,
+            "Distiller: batch sizes must be at least 1"
+        );
         if self.objective.is_binary() && self.config.mixup_alpha.is_some() {
             panic!("Distiller: mixup is implemented for class objectives, not binary ones");
         }
@@ -359,7 +373,14 @@ impl Distiller<'_> {
                     HardTargets::Labels(l) => {
                         nn::losses::cross_entropy(&logits, l, *label_smoothing, Reduction::Mean)
                     }
-                    HardTargets::Distributions(q) => logits.cross_entropy_soft(q, Reduction::Mean),
+                    HardTargets::Distributions(q) => {
+                        // Mixed targets, smoothed the same way: (1 − ε)·q + ε/C.
+                        let classes = q.shape()[1] as f32;
+                        let q = q
+                            .mul_scalar(1.0 - label_smoothing)
+                            .add_scalar(label_smoothing / classes);
+                        logits.cross_entropy_soft(&q, Reduction::Mean)
+                    }
                 };
                 let value = loss.value().item();
                 (loss, value, 0.0)
@@ -397,15 +418,21 @@ impl Distiller<'_> {
 
         let total_value = total.value().item();
         let correct = count_correct(&logits.value(), labels, self.objective.is_binary());
-        if total_value.is_finite() {
+        let mut finite = total_value.is_finite();
+        if finite {
             self.optimizer.zero_grad();
             total.backward();
             if let Some(max_norm) = self.config.clip_norm {
-                clip_grad_norm(self.optimizer.params(), max_norm);
+                // A non-finite norm means a non-finite gradient: stepping would poison the
+                // weights, so the run stops here instead.
+                finite = clip_grad_norm(self.optimizer.params(), max_norm).is_finite();
             }
-            self.optimizer.step();
+            if finite {
+                self.optimizer.step();
+            }
         }
         StepResult {
+            finite,
             total: total_value,
             hard,
             soft,
@@ -416,6 +443,8 @@ impl Distiller<'_> {
 }
 
 struct StepResult {
+    /// Whether the loss (and the gradient norm, when clipping) was finite and the step taken.
+    finite: bool,
     total: f32,
     hard: f32,
     soft: f32,

@@ -25,8 +25,9 @@ use tensor::Tensor;
 /// How to draw a layer's initial weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Init {
-    /// He, uniform: the default for layers followed by ReLU (PyTorch's default is this rule with a
-    /// smaller gain, `√(1/3)` of it).
+    /// He, uniform: the default for layers followed by ReLU. (PyTorch's default initialisation
+    /// uses the same shape with a gain of `√(1/3)` instead of `√2`: a bound `1/√fan_in`, which is
+    /// `1/√6` of He's `√(6/fan_in)`.)
     #[default]
     KaimingUniform,
     /// He, normal.

@@ -72,7 +72,7 @@ fn train(
     });
     assert!(outcome.diverged.is_none());
     assert_eq!(outcome.epochs.len(), epochs);
-    assert_eq!(steps, epochs * data.len().div_ceil(32));
+    assert_eq!(steps, epochs * (data.len() / 32)); // the last partial batch is dropped
     evaluate(student, test, 1000, false).accuracy
 }
 

@@ -94,6 +94,32 @@ proptest! {
         }
     }
 
+    /// The binary soft term's gradient: `∂/∂z = T·(σ(z/T) − σ(t/T)) / N`, against f64, and its
+    /// value is the Bernoulli KL divergence `p ln(p/q) + (1 − p) ln((1 − p)/(1 − q))` times T².
+    #[test]
+    fn binary_soft_loss_matches_its_closed_form(n in 1usize..8, t in 0.5f32..8.0, seed in any::<u64>()) {
+        let z = uniform(&[n], -4.0, 4.0, seed);
+        let teacher = uniform(&[n], -4.0, 4.0, seed ^ 1);
+        let student = Var::parameter(z.clone());
+        let loss = BinaryLoss::new(0.0, 1.0, t).soft_loss(&student, &teacher);
+        loss.backward();
+        let grad = student.grad().unwrap().clone();
+        let sigma = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let (t64, n64) = (t as f64, n as f64);
+        let mut kl = 0.0;
+        for i in 0..n {
+            let q = sigma(z.data()[i] as f64 / t64);
+            let p = sigma(teacher.data()[i] as f64 / t64);
+            kl += p * (p / q).ln() + (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln();
+            let expected = t64 * (q - p) / n64;
+            prop_assert!((grad.data()[i] as f64 - expected).abs() < 2e-6 * t64, "{} vs {}", grad.data()[i], expected);
+        }
+        let expected = t64 * t64 * kl / n64;
+        // The loss is BCE minus the entropy: two O(1) terms whose f32 rounding (~1e-7 each) leaves
+        // an absolute error, scaled by T².
+        prop_assert!((loss.value().item() as f64 - expected).abs() < 1e-6 * t64 * t64 + 1e-6 * expected, "{} vs {}", loss.value().item(), expected);
+    }
+
     /// Adding a constant to all of a teacher's logits (per sample) changes no soft loss that
     /// goes through a softmax: softmax(t + k) = softmax(t).
     #[test]

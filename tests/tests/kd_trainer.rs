@@ -206,3 +206,126 @@ fn a_diverging_run_stops_and_reports_it() {
     .fit(&data, None, &mut |_| {});
     assert!(outcome.diverged.is_some(), "{outcome:?}");
 }
+
+/// A two-class data set in the plane, labelled by the sign of the first coordinate.
+fn halves(n: usize, seed: u64) -> Dataset {
+    let x = uniform(&[n, 2], -1.0, 1.0, seed);
+    let labels = x
+        .data()
+        .chunks(2)
+        .map(|p| usize::from(p[0] > 0.0))
+        .collect();
+    Dataset::new(x.into_vec(), vec![2], labels, 2)
+}
+
+/// Binary teachers averaged by probability: the returned logit is `T·logit(mean σ(t_i/T))`
+/// (f64 reference), not the constant a one-class softmax would give.
+#[test]
+fn binary_ensemble_averages_sigmoids() {
+    let x = uniform(&[6, 2], -1.0, 1.0, 1);
+    let t = 2.0f64;
+    let members: Vec<Box<dyn Module>> = (0..2)
+        .map(|s| Box::new(mlp(2, 8, 1, s + 10)) as Box<dyn Module>)
+        .collect();
+    let logits = Teacher::ensemble(members, Combine::Probabilities).logits(&x, t as f32);
+    let outputs: Vec<Tensor> = (0..2)
+        .map(|s| {
+            mlp(2, 8, 1, s + 10)
+                .forward(&Var::constant(x.clone()))
+                .value()
+                .clone()
+        })
+        .collect();
+    for i in 0..6 {
+        let p = outputs
+            .iter()
+            .map(|o| 1.0 / (1.0 + (-(o.data()[i] as f64) / t).exp()))
+            .sum::<f64>()
+            / 2.0;
+        let expected = t * (p / (1.0 - p)).ln();
+        assert!((logits.data()[i] as f64 - expected).abs() < 1e-4, "{i}");
+    }
+}
+
+/// Label smoothing applies to mixup's mixed targets too: with a learning rate of 0 (nothing
+/// changes but the loss), ε = 0.5 gives another hard loss than ε = 0.
+#[test]
+fn label_smoothing_applies_under_mixup() {
+    let run = |label_smoothing: f32| {
+        let data = halves(64, 3);
+        let mut student = mlp(2, 8, 2, 7);
+        let optimizer = Box::new(Sgd::new(student.parameter_vars(), 0.0));
+        let mut config = TrainConfig::new(1, 16, 5);
+        config.mixup_alpha = Some(0.4);
+        Distiller {
+            student: &mut student,
+            teacher: None,
+            objective: Objective::Hard { label_smoothing },
+            hint: None,
+            optimizer,
+            schedule: None,
+            config,
+        }
+        .fit(&data, None, &mut |_| {})
+        .epochs[0]
+            .train_loss
+            .hard
+    };
+    assert_ne!(run(0.0), run(0.5));
+}
+
+/// Dropout and batch norm in both models: the teacher is never put in training mode (its running
+/// statistics do not move), the last epoch's evaluation is the one a fresh `evaluate` gives, the
+/// student ends in evaluation mode — also after a diverging run — and a data set whose size
+/// would leave a last batch of one sample trains (that batch is dropped).
+#[test]
+fn modes_are_switched_and_kept() {
+    let data = halves(65, 3); // 65 = 4·16 + 1
+    let mut rng = StdRng::seed_from_u64(4);
+    let teacher_model = Sequential::new()
+        .push_named("fc1", Dense::new(2, 8, &mut rng))
+        .push_named("bn", nn::BatchNorm1d::new(8))
+        .push_named("relu", Relu)
+        .push_named("drop", nn::Dropout::new(0.5, 3))
+        .push_named("fc2", Dense::new(8, 2, &mut rng));
+    let running_mean = teacher_model.buffers()[0].1.clone();
+    let before = running_mean.value().clone();
+    let mut teacher = Teacher::single(Box::new(teacher_model));
+    let student_model = |rng: &mut StdRng| {
+        Sequential::new()
+            .push_named("fc1", Dense::new(2, 8, rng))
+            .push_named("bn", nn::BatchNorm1d::new(8))
+            .push_named("drop", nn::Dropout::new(0.5, 1))
+            .push_named("fc2", Dense::new(8, 2, rng))
+    };
+    let probe = Var::constant(uniform(&[4, 2], -1.0, 1.0, 9));
+    for lr in [0.1, 1e30] {
+        let mut student = student_model(&mut rng);
+        let optimizer = Box::new(Sgd::new(student.parameter_vars(), lr));
+        let mut config = TrainConfig::new(3, 16, 5);
+        config.batch.shift = 1; // the teacher runs on the fly
+        let outcome = Distiller {
+            student: &mut student,
+            teacher: Some(&mut teacher),
+            objective: Objective::Response(ResponseLoss::new(0.5, 0.5, 2.0)),
+            hint: None,
+            optimizer,
+            schedule: None,
+            config,
+        }
+        .fit(&data, Some(&data), &mut |_| {});
+        assert_eq!(outcome.diverged.is_some(), lr > 1.0);
+        if let Some(last) = outcome.epochs.last() {
+            let again = kd::evaluate(&mut student, &data, 7, false);
+            assert_eq!(last.eval.unwrap().loss, again.loss);
+        }
+        let a = student.forward(&probe).value().clone();
+        let b = student.forward(&probe).value().clone();
+        assert_eq!(
+            a.data(),
+            b.data(),
+            "the student was left in training mode (lr {lr})"
+        );
+    }
+    assert_eq!(running_mean.value().data(), before.data());
+}

@@ -1,0 +1,64 @@
+//! The data of a run: MNIST loaded, cut to the task, normalised, and a validation split held out.
+
+use nn::data::{load_mnist, Dataset};
+
+use crate::config::Config;
+
+/// The shape of one MNIST image: one channel of 28×28.
+pub const SAMPLE_SHAPE: [usize; 3] = [1, 28, 28];
+
+/// Training, validation and test sets, normalised with the training set's statistics.
+pub struct Splits {
+    pub train: Dataset,
+    pub validation: Dataset,
+    pub test: Dataset,
+    /// The mean and standard deviation the inputs were normalised with.
+    pub mean: f32,
+    pub std: f32,
+}
+
+/// Loads MNIST from `config.data_dir` and prepares it for `config`. A missing or corrupt file
+/// comes back as the reader's message (which says what to run, or what was wrong).
+pub fn load(config: &Config) -> Result<Splits, String> {
+    let mnist = load_mnist(&config.data_dir).map_err(|e| e.to_string())?;
+    let (mut train, mut test) = (mnist.train, mnist.test);
+    if let Some((a, b)) = config.binary {
+        train = train.filter_classes(&[a, b]);
+        test = test.filter_classes(&[a, b]);
+    }
+    if let Some(n) = config.train_limit {
+        train = train.take(n);
+    }
+    if let Some(n) = config.test_limit {
+        test = test.take(n);
+    }
+    if config.validation >= train.len() {
+        return Err(format!(
+            "the validation split ({}) must be smaller than the training set ({})",
+            config.validation,
+            train.len()
+        ));
+    }
+    let (mut train, mut validation) = train.split_off(config.validation, 0x5eed);
+    // Statistics from the training images only: nothing of the test set leaks into training.
+    let (mean, std) = train.mean_std();
+    for set in [&mut train, &mut validation, &mut test] {
+        set.normalise(mean, std);
+    }
+    Ok(Splits {
+        train,
+        validation,
+        test,
+        mean,
+        std,
+    })
+}
+
+/// The output width for a task: 10 classes, or one logit for a binary task.
+pub fn outputs(config: &Config) -> usize {
+    if config.binary.is_some() {
+        1
+    } else {
+        10
+    }
+}

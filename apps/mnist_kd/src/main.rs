@@ -1,0 +1,227 @@
+//! `mnist_kd`: the main job. A teacher CNN, then each student trained alone and the same student
+//! (same initialisation) distilled from the teacher, over several seeds, on real MNIST; a table of
+//! what distillation did, and the files to check it (see `report.rs`).
+//!
+//! Files: `config.rs` (flags, presets, validation) → `data.rs` → `pipeline.rs` (the phases) →
+//! `measure.rs` (inference speed) → `report.rs` → `progress.rs`.
+
+mod config;
+mod data;
+mod measure;
+mod pipeline;
+mod progress;
+mod report;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use kd::Teacher;
+
+use crate::config::{Cli, Command, Config};
+use crate::pipeline::RunResult;
+use crate::report::{summarise, write_atomic};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+    let started = Instant::now();
+    let config = Config::from_options(&cli.options)?;
+    if let Some(threads) = config.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    }
+    let splits = data::load(&config)?;
+    let command = cli.command.as_ref().unwrap_or(&Command::Run);
+    if let Command::Evaluate { checkpoint } = command {
+        println!(
+            "{}",
+            pipeline::evaluate_checkpoint(checkpoint, &config, &splits)?
+        );
+        return Ok(());
+    }
+    std::fs::create_dir_all(&config.out).map_err(|e| {
+        format!(
+            "cannot create the output folder {}: {e}",
+            config.out.display()
+        )
+    })?;
+    eprintln!(
+        "MNIST: {} training, {} validation, {} test images; output in {}",
+        splits.train.len(),
+        splits.validation.len(),
+        splits.test.len(),
+        config.out.display()
+    );
+
+    let teacher = pipeline::teacher(&config, &splits, matches!(command, Command::Students))?;
+    eprintln!(
+        "Teacher {}: test accuracy {:.2} % ({} errors)",
+        config.teacher,
+        100.0 * teacher.result.test_accuracy,
+        teacher.result.test_errors
+    );
+    if let Command::Teacher = command {
+        return Ok(());
+    }
+
+    let teacher_predictions = kd::predicted_classes(
+        &kd::predict_logits(
+            &mut teacher_model_clone(&config, &teacher)?,
+            &splits.test,
+            1000,
+        ),
+        config.binary.is_some(),
+    );
+    let mut teacher_for_students =
+        Teacher::single(Box::new(teacher_model_clone(&config, &teacher)?));
+    let mut students: Vec<RunResult> = Vec::new();
+    for spec in &config.students {
+        for seed in 0..config.seeds as u64 {
+            let (alone, distilled) = pipeline::student_pair(
+                &config,
+                &splits,
+                spec,
+                seed,
+                &mut teacher_for_students,
+                &config.teacher,
+                &teacher_predictions,
+            )?;
+            students.push(alone);
+            students.push(distilled);
+        }
+    }
+    write_reports(
+        &config,
+        &teacher,
+        &students,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// A second copy of the teacher (the first stays with its results), loaded from its checkpoint.
+fn teacher_model_clone(
+    config: &Config,
+    teacher: &pipeline::TeacherOutcome,
+) -> Result<nn::Sequential, String> {
+    let model = config
+        .teacher
+        .build(&data::SAMPLE_SHAPE, data::outputs(config), 1)
+        .map_err(|e| e.to_string())?;
+    let path = pipeline::teacher_path(&config.out);
+    nn::checkpoint::load(&path, &model).map_err(|e| e.to_string())?;
+    let _ = &teacher.model;
+    Ok(model)
+}
+
+fn write_reports(
+    config: &Config,
+    teacher: &pipeline::TeacherOutcome,
+    students: &[RunResult],
+    wall_seconds: f64,
+) -> Result<(), String> {
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let machine = machine();
+    let mut rows = vec![summarise(&[&teacher.result])];
+    let mut verdicts = Vec::new();
+    let mut series = Vec::new();
+    for spec in &config.students {
+        let mut pair = Vec::new();
+        for role in ["alone", "distilled"] {
+            let runs: Vec<&RunResult> = students
+                .iter()
+                .filter(|r| r.spec == *spec && r.role == role)
+                .collect();
+            series.push((format!("{spec} {role}"), mean_curve(&runs)));
+            pair.push(summarise(&runs));
+        }
+        verdicts.push(report::verdict(&pair[0], &pair[1]));
+        rows.extend(pair);
+    }
+    let table = report::table(&rows);
+    let mut md = format!(
+        "# mnist_kd: {:?} preset\n\nCommand: `{command}`  \nMachine: {machine}  \nWall time: {:.0} s  \n\
+         Teacher: {}{}, test accuracy {:.2} %, expected calibration error {:.4}  \n\
+         Students: {} epochs, batch {}, {:?} lr {}, T = {}, hard weight {}, soft weight {}, method {:?}, {} seeds \
+         (same initialisation alone and distilled); mean ± std over seeds, last epoch.\n\n{table}\n",
+        config.preset,
+        wall_seconds,
+        config.teacher,
+        if teacher.reused { " (reused from its checkpoint)" } else { "" },
+        100.0 * teacher.result.test_accuracy,
+        teacher.calibration_error,
+        config.epochs,
+        config.batch_size,
+        config.optimizer,
+        config.lr,
+        config.temperature,
+        config.hard_weight,
+        config.soft_weight,
+        config.kd_method,
+        config.seeds,
+    );
+    md.push_str(&verdicts.join("\n"));
+    md.push('\n');
+    let out = &config.out;
+    write_atomic(&out.join("report.md"), &md)?;
+    write_atomic(
+        &out.join("results.json"),
+        &report::results_json(config, &command, &machine, wall_seconds, teacher, students),
+    )?;
+    write_atomic(
+        &out.join("curves.svg"),
+        &report::curves_svg(&teacher.result.epochs, &series),
+    )?;
+    let mut confusion = format!("# Confusion matrices (rows: true class, columns: predicted), test set\n\n## teacher {}\n\n{}\n", config.teacher, teacher.result.confusion.to_markdown());
+    for r in students.iter().filter(|r| r.seed == 0) {
+        confusion.push_str(&format!(
+            "\n## {} {} (seed 0)\n\n{}\n",
+            r.spec,
+            r.role,
+            r.confusion.to_markdown()
+        ));
+    }
+    write_atomic(&out.join("confusion.md"), &confusion)?;
+    println!("\n{table}\n{}\n\nWritten to {}: report.md, results.json, curves.svg, confusion.md, checkpoints.", verdicts.join("\n"), out.display());
+    Ok(())
+}
+
+/// Test accuracy (%) per epoch, averaged over the runs.
+fn mean_curve(runs: &[&RunResult]) -> Vec<f64> {
+    let epochs = runs.iter().map(|r| r.epochs.len()).min().unwrap_or(0);
+    (0..epochs)
+        .map(|e| {
+            let sum: f64 = runs
+                .iter()
+                .map(|r| r.epochs[e].eval.map_or(0.0, |v| v.accuracy))
+                .sum();
+            100.0 * sum / runs.len() as f64
+        })
+        .collect()
+}
+
+/// The CPU, from /proc/cpuinfo, and the core count.
+fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let threads = rayon::current_num_threads();
+    format!("{model}, {threads} thread(s)")
+}
