@@ -191,14 +191,14 @@ impl Config {
             Preset::Default => base,
             Preset::Quick => Config {
                 teacher: spec("cnn:8,16,fc=32"),
-                teacher_epochs: 1,
+                teacher_epochs: 2,
                 students: vec![spec("mlp:32,32")],
-                epochs: 2,
+                epochs: 5,
                 seeds: 2,
                 out: PathBuf::from("runs/quick"),
-                train_limit: Some(6000),
+                train_limit: Some(12000),
                 test_limit: Some(2000),
-                validation: 1000,
+                validation: 2000,
                 ..base
             },
             Preset::Hinton => Config {

@@ -11,7 +11,7 @@ use kd::{
     EpochRecord, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss, Teacher, TrainConfig,
 };
 use nn::checkpoint;
-use nn::optim::{Adam, Optimizer, Sgd};
+use nn::optim::{Adam, CosineLr, Optimizer, Sgd};
 use nn::{Module, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -71,7 +71,7 @@ fn teacher_identity(config: &Config, splits: &Splits) -> BTreeMap<String, String
     let mut m = BTreeMap::new();
     m.insert("spec".into(), config.teacher.to_string());
     m.insert("epochs".into(), config.teacher_epochs.to_string());
-    m.insert("lr".into(), config.teacher_lr.to_string());
+    m.insert("lr".into(), format!("{} cosine", config.teacher_lr));
     m.insert("batch_size".into(), config.batch_size.to_string());
     m.insert("shift".into(), config.teacher_shift.to_string());
     m.insert("train_samples".into(), splits.train.len().to_string());
