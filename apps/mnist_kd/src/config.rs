@@ -71,58 +71,58 @@ pub enum KdMethod {
 #[derive(clap::Args, Debug, Clone)]
 pub struct Options {
     /// Start from this preset; the flags below override it.
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    #[arg(global = true, long, value_enum, default_value_t = Preset::Default)]
     pub preset: Preset,
     /// The teacher, e.g. cnn:32,64,fc=128,dropout=0.3 or mlp:1200,1200,dropout=0.5.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub teacher: Option<String>,
     /// A student, e.g. mlp:100,100; repeat the flag for several (each gets its own rows).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub student: Vec<String>,
     /// Epochs for each student.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub epochs: Option<usize>,
     /// Epochs for the teacher.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub teacher_epochs: Option<usize>,
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub batch_size: Option<usize>,
     /// Learning rate of the students (the teacher uses the preset's).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub lr: Option<f32>,
-    #[arg(long, value_enum)]
+    #[arg(global = true, long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// Distillation temperature T (> 0): the teacher's logits are divided by T before the softmax.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub temperature: Option<f32>,
     /// Weight of the hard-label cross-entropy term, in [0, 1].
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub hard_weight: Option<f32>,
     /// Weight of the soft (teacher) term, in [0, 1]; it is multiplied by T² internally.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub soft_weight: Option<f32>,
     /// For familiarity with PyTorch code: α weighs the SOFT term, i.e. soft weight = α and hard
     /// weight = 1 − α (Keras's distiller uses the opposite convention). Conflicts with the two
     /// weight flags.
-    #[arg(long, conflicts_with_all = ["hard_weight", "soft_weight"])]
+    #[arg(global = true, long, conflicts_with_all = ["hard_weight", "soft_weight"])]
     pub alpha: Option<f32>,
-    #[arg(long, value_enum)]
+    #[arg(global = true, long, value_enum)]
     pub kd_method: Option<KdMethod>,
     /// Number of seeds for the students (mean ± std over them).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub seeds: Option<usize>,
     /// Threads for the kernels (default: all cores).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub threads: Option<usize>,
     /// Folder holding the MNIST files, raw or .gz.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(global = true, long, default_value = "data/mnist")]
     pub data_dir: PathBuf,
     /// Output folder (default: runs/<preset>).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub out: Option<PathBuf>,
     /// `binary:A,B`: only digits A and B, one sigmoid output, binary cross-entropy and binary
     /// distillation.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub task: Option<String>,
 }
 

@@ -1,0 +1,171 @@
+//! The app end to end on real MNIST (fetched by `scripts/fetch-mnist`, as `.ci/run` does): the
+//! quick preset writes every report file with sane numbers, a second run reuses the teacher, and
+//! bad input gives one clear line, a non-zero exit code, and leaves earlier results untouched.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
+}
+
+fn mnist_kd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mnist_kd"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_fraction(value: &serde_json::Value, low: f64, what: &str) {
+    let v = value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what} is not a number: {value}"));
+    assert!(
+        (low..=1.0).contains(&v),
+        "{what} = {v}, expected in [{low}, 1]"
+    );
+}
+
+#[test]
+fn quick_preset_end_to_end_then_bad_input() {
+    assert!(
+        data_dir().join("train-images-idx3-ubyte").exists(),
+        "MNIST is missing: run scripts/fetch-mnist (the CI script does)"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let data = data_dir();
+    let data = data.to_str().unwrap();
+    let first = mnist_kd(&["--preset", "quick", "--data-dir", data, "--out", out_dir]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    for file in [
+        "report.md",
+        "results.json",
+        "curves.svg",
+        "confusion.md",
+        "teacher.safetensors",
+    ] {
+        assert!(out.path().join(file).exists(), "{file} was not written");
+    }
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json")).unwrap())
+            .unwrap();
+    // A 2-epoch CNN on 10 000 images: well above 80 %; 5-epoch MLP students: above 70 %.
+    assert_fraction(
+        &results["teacher"]["run"]["test_accuracy"],
+        0.8,
+        "teacher accuracy",
+    );
+    let students = results["students"].as_array().unwrap();
+    assert_eq!(students.len(), 4, "2 seeds × (alone, distilled)");
+    for s in students {
+        assert_fraction(&s["test_accuracy"], 0.7, "student accuracy");
+        assert_fraction(&s["agreement_with_teacher"], 0.6, "agreement");
+        let epochs = s["epochs"].as_array().unwrap();
+        assert_eq!(epochs.len(), 5);
+        assert!(epochs[0]["train_loss"]["hard"].as_f64().unwrap() > 0.0);
+    }
+    let distilled = &students[1];
+    assert_eq!(distilled["role"], "distilled");
+    assert!(
+        distilled["epochs"][0]["train_loss"]["soft"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let svg = std::fs::read_to_string(out.path().join("curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+
+    // A second run finds the same teacher and says so.
+    let students_only = mnist_kd(&[
+        "students",
+        "--preset",
+        "quick",
+        "--data-dir",
+        data,
+        "--out",
+        out_dir,
+    ]);
+    assert!(students_only.status.success(), "{}", stderr(&students_only));
+    assert!(stderr(&students_only).contains("Reusing the teacher"));
+
+    // Bad input: one line, failure, earlier results untouched.
+    let report_now = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    let bad_runs: [(&[&str], &str); 4] = [
+        (
+            &["--temperature", "0"],
+            "--temperature must be a positive number",
+        ),
+        (&["--soft-weight", "1.5"], "--soft-weight must be in [0, 1]"),
+        (&["--data-dir", "/nonexistent/mnist"], "scripts/fetch-mnist"),
+        (&["--student", "mlp:ten"], "is not a positive width"),
+    ];
+    for (args, expected) in bad_runs {
+        let mut all = vec!["--preset", "quick", "--out", out_dir];
+        if !args.contains(&"--data-dir") {
+            all.extend(["--data-dir", data]);
+        }
+        all.extend_from_slice(args);
+        let o = mnist_kd(&all);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let err = stderr(&o);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("report.md")).unwrap(),
+        report_now
+    );
+
+    // A truncated IDX file: the reader's message, naming the file.
+    let broken = tempfile::tempdir().unwrap();
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::copy(data_dir().join(name), broken.path().join(name)).unwrap();
+    }
+    let images = broken.path().join("t10k-images-idx3-ubyte");
+    let bytes = std::fs::read(&images).unwrap();
+    std::fs::write(&images, &bytes[..bytes.len() / 2]).unwrap();
+    let o = mnist_kd(&[
+        "--preset",
+        "quick",
+        "--data-dir",
+        broken.path().to_str().unwrap(),
+        "--out",
+        out_dir,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("t10k-images-idx3-ubyte"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A checkpoint for another model: the 10-class teacher evaluated under a binary task (one
+    // output) is refused with a line saying why.
+    let teacher = out.path().join("teacher.safetensors");
+    let o = mnist_kd(&[
+        "evaluate",
+        teacher.to_str().unwrap(),
+        "--preset",
+        "quick",
+        "--data-dir",
+        data,
+        "--task",
+        "binary:4,9",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("output(s)"), "{}", stderr(&o));
+}
