@@ -134,13 +134,16 @@ pub fn teacher(
             model.parameter_vars(),
             config.teacher_lr,
         );
+        // A cosine decay to a twentieth of the rate: the last epochs settle instead of bouncing.
+        let lr = config.teacher_lr;
+        let schedule = CosineLr::new(lr, lr / 20.0, config.teacher_epochs);
         let outcome = Distiller {
             student: &mut model,
             teacher: None,
             objective: objective_hard(config),
             hint: None,
             optimizer,
-            schedule: None,
+            schedule: Some(Box::new(schedule)),
             config: train_config,
         }
         .fit(&splits.train, Some(&splits.test), &mut |e| bar.on_event(e));
