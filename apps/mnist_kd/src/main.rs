@@ -76,16 +76,12 @@ fn run(cli: &Cli) -> Result<(), String> {
         return Ok(());
     }
 
-    let teacher_predictions = kd::predicted_classes(
-        &kd::predict_logits(
-            &mut teacher_model_clone(&config, &teacher)?,
-            &splits.test,
-            1000,
-        ),
-        config.binary.is_some(),
-    );
-    let mut teacher_for_students =
-        Teacher::single(Box::new(teacher_model_clone(&config, &teacher)?));
+    let mut teacher = teacher;
+    let teacher_model = teacher
+        .model
+        .take()
+        .expect("the teacher phase returns its model");
+    let mut teacher_for_students = Teacher::single(Box::new(teacher_model));
     let mut students: Vec<RunResult> = Vec::new();
     for spec in &config.students {
         for seed in 0..config.seeds as u64 {
@@ -96,7 +92,7 @@ fn run(cli: &Cli) -> Result<(), String> {
                 seed,
                 &mut teacher_for_students,
                 &config.teacher,
-                &teacher_predictions,
+                &teacher.predictions,
             )?;
             students.push(alone);
             students.push(distilled);
@@ -108,21 +104,6 @@ fn run(cli: &Cli) -> Result<(), String> {
         &students,
         started.elapsed().as_secs_f64(),
     )
-}
-
-/// A second copy of the teacher (the first stays with its results), loaded from its checkpoint.
-fn teacher_model_clone(
-    config: &Config,
-    teacher: &pipeline::TeacherOutcome,
-) -> Result<nn::Sequential, String> {
-    let model = config
-        .teacher
-        .build(&data::SAMPLE_SHAPE, data::outputs(config), 1)
-        .map_err(|e| e.to_string())?;
-    let path = pipeline::teacher_path(&config.out);
-    nn::checkpoint::load(&path, &model).map_err(|e| e.to_string())?;
-    let _ = &teacher.model;
-    Ok(model)
 }
 
 fn write_reports(

@@ -42,7 +42,10 @@ pub struct RunResult {
 }
 
 pub struct TeacherOutcome {
-    pub model: Sequential,
+    /// The trained teacher, until the students' phase takes it.
+    pub model: Option<Sequential>,
+    /// Its predicted class for each test image (for the students' agreement).
+    pub predictions: Vec<usize>,
     pub result: RunResult,
     pub reused: bool,
     pub calibration_error: f64,
@@ -177,7 +180,8 @@ pub fn teacher(
         Some(path),
     );
     Ok(TeacherOutcome {
-        model,
+        model: Some(model),
+        predictions,
         result,
         reused,
         calibration_error,
