@@ -70,17 +70,7 @@ impl BinaryLoss {
         let y = Tensor::from_vec(y, &shape).expect("one label per logit");
         let hard = student_logits.bce_with_logits(&y, Reduction::Mean);
         let soft = self.soft_loss(student_logits, teacher_logits);
-        let (hard_value, soft_value) = (hard.value().item(), soft.value().item());
-        let total = match (self.hard_weight, self.soft_weight) {
-            (h, 0.0) => hard.mul_scalar(h),
-            (0.0, s) => soft.mul_scalar(s),
-            (h, s) => hard.mul_scalar(h).add(&soft.mul_scalar(s)),
-        };
-        LossTerms {
-            total,
-            hard: hard_value,
-            soft: soft_value,
-        }
+        LossTerms::weighted(&hard, self.hard_weight, &soft, self.soft_weight)
     }
 
     /// `T² · KL(σ(t/T) ‖ σ(z/T))`, mean over the batch.

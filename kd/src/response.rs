@@ -67,6 +67,24 @@ pub struct LossTerms {
     pub soft: f32,
 }
 
+impl LossTerms {
+    /// `hard_weight · hard + soft_weight · soft`, each term's value kept for logging. A weight of
+    /// exactly 0 drops its term from the graph, so that `soft_weight = 0` is plain cross-entropy
+    /// bit for bit (and costs nothing extra).
+    pub fn weighted(hard: &Var, hard_weight: f32, soft: &Var, soft_weight: f32) -> LossTerms {
+        let total = match (hard_weight, soft_weight) {
+            (h, 0.0) => hard.mul_scalar(h),
+            (0.0, s) => soft.mul_scalar(s),
+            (h, s) => hard.mul_scalar(h).add(&soft.mul_scalar(s)),
+        };
+        LossTerms {
+            total,
+            hard: hard.value().item(),
+            soft: soft.value().item(),
+        }
+    }
+}
+
 /// The response-based distillation loss: its weights, temperature and soft term.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResponseLoss {
@@ -116,19 +134,7 @@ impl ResponseLoss {
         }
         let hard = hard_loss(student_logits, targets);
         let soft = self.soft_loss(student_logits, teacher_logits);
-        let (hard_value, soft_value) = (hard.value().item(), soft.value().item());
-        // A weight of exactly 0 drops its term from the graph, so that `soft_weight = 0` is plain
-        // cross-entropy bit for bit (and costs nothing extra).
-        let total = match (self.hard_weight, self.soft_weight) {
-            (h, 0.0) => hard.mul_scalar(h),
-            (0.0, s) => soft.mul_scalar(s),
-            (h, s) => hard.mul_scalar(h).add(&soft.mul_scalar(s)),
-        };
-        LossTerms {
-            total,
-            hard: hard_value,
-            soft: soft_value,
-        }
+        LossTerms::weighted(&hard, self.hard_weight, &soft, self.soft_weight)
     }
 
     /// The soft term alone, with its `T²` where it applies.

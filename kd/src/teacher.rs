@@ -74,23 +74,24 @@ impl Teacher {
     /// The teacher's logits `[N, C]` for a batch of inputs, at temperature `T` (which matters only
     /// for an ensemble averaging probabilities: see the module documentation).
     pub fn logits(&mut self, inputs: &Tensor, temperature: f32) -> Tensor {
-        self.logits_and_features(inputs, temperature, &[]).0
+        let x = Var::constant(inputs.clone());
+        self.logits_and_features(&x, temperature, &[]).0
     }
 
-    /// The logits and the named intermediate outputs of the *first* member (the one hints read).
+    /// The logits and the named intermediate outputs of the *first* member (the one hints read),
+    /// for inputs already in a `Var` (the student's, in a training step: no copy).
     pub fn logits_and_features(
         &mut self,
-        inputs: &Tensor,
+        x: &Var,
         temperature: f32,
         features: &[&str],
     ) -> (Tensor, Vec<Tensor>) {
         no_grad(|| {
-            let x = Var::constant(inputs.clone());
             let mut features_out = Vec::new();
             let mut all_logits = Vec::with_capacity(self.members.len());
             for (i, member) in self.members.iter_mut().enumerate() {
                 let wanted: &[&str] = if i == 0 { features } else { &[] };
-                let (logits, found) = member.forward_with_features(&x, wanted);
+                let (logits, found) = member.forward_with_features(x, wanted);
                 if i == 0 {
                     features_out = found.iter().map(|f| f.value().clone()).collect();
                 }

@@ -240,7 +240,7 @@ impl Distiller<'_> {
                     None => (batch.inputs, HardTargets::Labels(batch.labels.clone())),
                 };
                 let teacher_logits = cache.as_ref().map(|c| c.gather_rows(&batch.indices));
-                let step = self.step(&inputs, &targets, &batch.labels, teacher_logits);
+                let step = self.step(inputs, &targets, &batch.labels, teacher_logits);
                 if !step.finite {
                     self.student.set_training(false);
                     return FitOutcome {
@@ -336,13 +336,13 @@ impl Distiller<'_> {
     /// One optimisation step on one (possibly mixed) batch.
     fn step(
         &mut self,
-        inputs: &Tensor,
+        inputs: Tensor,
         targets: &HardTargets,
         labels: &[usize],
         cached_teacher_logits: Option<Tensor>,
     ) -> StepResult {
         let temperature = self.objective.temperature();
-        let x = Var::constant(inputs.clone());
+        let x = Var::constant(inputs);
         let student_layer: Vec<&str> = self
             .hint
             .as_ref()
@@ -360,7 +360,7 @@ impl Distiller<'_> {
                     .as_ref()
                     .map(|h| vec![h.teacher_layer.as_str()])
                     .unwrap_or_default();
-                let (t, f) = teacher.logits_and_features(inputs, temperature, &layer);
+                let (t, f) = teacher.logits_and_features(&x, temperature, &layer);
                 teacher_features = f;
                 Some(t)
             }
