@@ -32,6 +32,16 @@ pub enum Command {
     Teacher,
     /// Train students only, from the teacher saved in --out (fails if there is none).
     Students,
+    /// Choose the distillation settings on the validation split: each student alone, then
+    /// distilled at every temperature × soft weight (hard weight = 1 − soft). Writes sweep.md.
+    Sweep {
+        /// Temperatures to try, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+        temperatures: Vec<f32>,
+        /// Soft weights to try, comma-separated, each in [0, 1].
+        #[arg(long, value_delimiter = ',', default_value = "0.5,0.9")]
+        soft_weights: Vec<f32>,
+    },
     /// Evaluate a saved checkpoint on the test set (the architecture is read from the file).
     Evaluate {
         /// A .safetensors checkpoint written by mnist_kd.
@@ -255,12 +265,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return Err(format!(
-                "--temperature must be a positive number, found {}",
-                self.temperature
-            ));
-        }
+        check_temperature(self.temperature)?;
         check_unit("--hard-weight", self.hard_weight)?;
         check_unit("--soft-weight", self.soft_weight)?;
         for (flag, value) in [
@@ -283,7 +288,17 @@ impl Config {
     }
 }
 
-fn check_unit(flag: &str, value: f32) -> Result<(), String> {
+pub fn check_temperature(t: f32) -> Result<(), String> {
+    if t > 0.0 && t.is_finite() {
+        Ok(())
+    } else {
+        Err(format!(
+            "--temperature must be a positive number, found {t}"
+        ))
+    }
+}
+
+pub fn check_unit(flag: &str, value: f32) -> Result<(), String> {
     if (0.0..=1.0).contains(&value) {
         Ok(())
     } else {

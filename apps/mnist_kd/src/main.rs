@@ -11,6 +11,7 @@ mod measure;
 mod pipeline;
 mod progress;
 mod report;
+mod sweep;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -36,6 +37,20 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), String> {
     let started = Instant::now();
     let config = Config::from_options(&cli.options)?;
+    let command = cli.command.as_ref().unwrap_or(&Command::Run);
+    if let Command::Sweep {
+        temperatures,
+        soft_weights,
+    } = command
+    {
+        // Checked before anything is loaded or trained.
+        temperatures
+            .iter()
+            .try_for_each(|&t| config::check_temperature(t))?;
+        soft_weights
+            .iter()
+            .try_for_each(|&w| config::check_unit("--soft-weights", w))?;
+    }
     if let Some(threads) = config.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -43,7 +58,6 @@ fn run(cli: &Cli) -> Result<(), String> {
             .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
     }
     let splits = data::load(&config)?;
-    let command = cli.command.as_ref().unwrap_or(&Command::Run);
     if let Command::Evaluate { checkpoint } = command {
         println!(
             "{}",
@@ -76,6 +90,32 @@ fn run(cli: &Cli) -> Result<(), String> {
         return Ok(());
     }
 
+    if let Command::Sweep {
+        temperatures,
+        soft_weights,
+    } = command
+    {
+        let grid = sweep::Grid {
+            temperatures: temperatures.clone(),
+            soft_weights: soft_weights.clone(),
+        };
+        let mut teacher = teacher;
+        let model = teacher
+            .model
+            .take()
+            .expect("the teacher phase returns its model");
+        let md = sweep::run(
+            &config,
+            &splits,
+            &mut Teacher::single(Box::new(model)),
+            &grid,
+        )?;
+        println!(
+            "\n{md}\nWritten to {}: sweep.md, sweep.json.",
+            config.out.display()
+        );
+        return Ok(());
+    }
     let mut teacher = teacher;
     let teacher_model = teacher
         .model

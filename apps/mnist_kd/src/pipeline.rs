@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use kd::metrics::{expected_calibration_error, ConfusionMatrix};
 use kd::{
     evaluate, parameters_to_train, predict_logits, predicted_classes, BinaryLoss, Distiller,
-    EpochRecord, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss, Teacher, TrainConfig,
+    EpochRecord, FitOutcome, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss, Teacher,
+    TrainConfig,
 };
 use nn::checkpoint;
+use nn::data::Dataset;
 use nn::optim::{Adam, CosineLr, Optimizer, Sgd};
 use nn::{Module, Sequential};
 use rand::rngs::StdRng;
@@ -243,47 +245,17 @@ pub fn student_pair(
 ) -> Result<(RunResult, RunResult), String> {
     let mut results = Vec::new();
     for role in ["alone", "distilled"] {
-        // Built from the same seed: the same initial weights for both.
-        let mut student = spec
-            .build(&SAMPLE_SHAPE, outputs(config), 1000 + seed)
-            .map_err(|e| e.to_string())?;
         let distilled = role == "distilled";
-        let response = distilled && config.kd_method != KdMethod::Feature;
-        let objective = match (response, config.binary.is_some()) {
-            (false, _) => objective_hard(config),
-            (true, false) => Objective::Response(ResponseLoss::new(
-                config.hard_weight,
-                config.soft_weight,
-                config.temperature,
-            )),
-            (true, true) => Objective::Binary(BinaryLoss::new(
-                config.hard_weight,
-                config.soft_weight,
-                config.temperature,
-            )),
-        };
-        let hint = if distilled && config.kd_method != KdMethod::Response {
-            Some(hint_for(spec, teacher_spec, seed, config.hint_weight)?)
-        } else {
-            None
-        };
-        let params = parameters_to_train(&student, hint.as_ref());
-        let steps = config.epochs * (splits.train.len() / config.batch_size);
-        let bar = Bar::new(&format!("{spec} {role} seed {seed}"), steps);
-        let outcome = Distiller {
-            student: &mut student,
-            teacher: (distilled).then_some(&mut *teacher),
-            objective,
-            hint,
-            optimizer: optimizer(config.optimizer, params, config.lr),
-            schedule: None,
-            config: TrainConfig::new(config.epochs, config.batch_size, seed),
-        }
-        .fit(&splits.train, Some(&splits.test), &mut |e| bar.on_event(e));
-        bar.finish(match outcome.diverged {
-            Some(_) => "diverged (non-finite loss)",
-            None => "done",
-        });
+        let (mut student, outcome) = train_student(
+            config,
+            splits,
+            spec,
+            seed,
+            distilled.then_some(&mut *teacher),
+            teacher_spec,
+            &splits.test,
+            &format!("{spec} {role} seed {seed}"),
+        )?;
         let path = (seed == 0).then(|| {
             config.out.join(format!(
                 "student-{}-{role}.safetensors",
@@ -318,6 +290,65 @@ pub fn student_pair(
     let distilled = results.pop().expect("two runs");
     let alone = results.pop().expect("two runs");
     Ok((alone, distilled))
+}
+
+/// Trains one student from the initialisation that `seed` gives: alone on the labels when
+/// `teacher` is `None`, otherwise distilled with `config`'s method, temperature and weights.
+/// `eval` is the set scored after every epoch (the test set for reports, the validation split for
+/// the sweep). A run whose loss became non-finite is returned as it is, `diverged` set.
+#[allow(clippy::too_many_arguments)]
+pub fn train_student(
+    config: &Config,
+    splits: &Splits,
+    spec: &ModelSpec,
+    seed: u64,
+    teacher: Option<&mut Teacher>,
+    teacher_spec: &ModelSpec,
+    eval: &Dataset,
+    label: &str,
+) -> Result<(Sequential, FitOutcome), String> {
+    // Built from the same seed: the same initial weights alone and distilled.
+    let mut student = spec
+        .build(&SAMPLE_SHAPE, outputs(config), 1000 + seed)
+        .map_err(|e| e.to_string())?;
+    let distilled = teacher.is_some();
+    let response = distilled && config.kd_method != KdMethod::Feature;
+    let objective = match (response, config.binary.is_some()) {
+        (false, _) => objective_hard(config),
+        (true, false) => Objective::Response(ResponseLoss::new(
+            config.hard_weight,
+            config.soft_weight,
+            config.temperature,
+        )),
+        (true, true) => Objective::Binary(BinaryLoss::new(
+            config.hard_weight,
+            config.soft_weight,
+            config.temperature,
+        )),
+    };
+    let hint = if distilled && config.kd_method != KdMethod::Response {
+        Some(hint_for(spec, teacher_spec, seed, config.hint_weight)?)
+    } else {
+        None
+    };
+    let params = parameters_to_train(&student, hint.as_ref());
+    let steps = config.epochs * (splits.train.len() / config.batch_size);
+    let bar = Bar::new(label, steps);
+    let outcome = Distiller {
+        student: &mut student,
+        teacher,
+        objective,
+        hint,
+        optimizer: optimizer(config.optimizer, params, config.lr),
+        schedule: None,
+        config: TrainConfig::new(config.epochs, config.batch_size, seed),
+    }
+    .fit(&splits.train, Some(eval), &mut |e| bar.on_event(e));
+    bar.finish(match outcome.diverged {
+        Some(_) => "diverged (non-finite loss)",
+        None => "done",
+    });
+    Ok((student, outcome))
 }
 
 /// A hint from the student's last hidden layer to the teacher's, through a dense adapter.
