@@ -19,7 +19,7 @@ use std::time::Instant;
 use clap::Parser;
 use kd::Teacher;
 
-use crate::config::{Cli, Command, Config};
+use crate::config::{Cli, Command, Config, Preset};
 use crate::pipeline::RunResult;
 use crate::report::{summarise, write_atomic};
 
@@ -167,7 +167,12 @@ fn write_reports(
             series.push((format!("{spec} {role}"), mean_curve(&runs)));
             pair.push(summarise(&runs));
         }
-        verdicts.push(report::verdict(&pair[0], &pair[1]));
+        verdicts.push(report::verdict(
+            &pair[0],
+            &pair[1],
+            teacher.result.parameters,
+            config.soft_weight,
+        ));
         rows.extend(pair);
     }
     let table = report::table(&rows);
@@ -194,6 +199,11 @@ fn write_reports(
     );
     md.push_str(&verdicts.join("\n"));
     md.push('\n');
+    if config.preset == Preset::Hinton && config.binary.is_none() {
+        let paper = report::beside_hinton(&rows);
+        md.push_str(&paper);
+        println!("{paper}");
+    }
     let out = &config.out;
     write_atomic(&out.join("report.md"), &md)?;
     write_atomic(

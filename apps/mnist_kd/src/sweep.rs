@@ -88,8 +88,17 @@ pub fn run(
                 )?;
                 let last = outcome.epochs.last().and_then(|e| e.eval);
                 match (outcome.diverged, last) {
-                    (None, Some(eval)) => cell.accuracies.push(100.0 * eval.accuracy),
-                    _ => cell.diverged += 1,
+                    (None, Some(eval)) => {
+                        eprintln!(
+                            "{label}: validation accuracy {:.2} %",
+                            100.0 * eval.accuracy
+                        );
+                        cell.accuracies.push(100.0 * eval.accuracy);
+                    }
+                    _ => {
+                        eprintln!("{label}: diverged");
+                        cell.diverged += 1;
+                    }
                 }
             }
         }
