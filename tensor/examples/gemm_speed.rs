@@ -1,0 +1,136 @@
+//! GFLOP/s of Distillery's own GEMM (`tensor::gemm::sgemm`) against `matrixmultiply` (through
+//! `tensor::matmul::sgemm_matrixmultiply`, row bands on rayon) for the products this project makes,
+//! on rayon pools of 1 and 2 threads, in the same run.
+//!
+//! `cargo run --release -p tensor --example gemm_speed [REPEATS]`
+//!
+//! Each figure is the median of REPEATS (default 7) timings; each timing runs the product as many
+//! times as fit in about 20 ms (at least once) and divides. `2·m·k·n` floating-point operations per
+//! product. Both run on the same inputs, alternating, so machine noise hits both alike.
+
+use std::time::Instant;
+
+use tensor::gemm;
+use tensor::matmul::sgemm_matrixmultiply;
+
+/// One product: its label, sizes and which operands are stored transposed.
+struct Shape {
+    label: &'static str,
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+}
+
+const fn shape(label: &'static str, m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Shape {
+    Shape {
+        label,
+        m,
+        k,
+        n,
+        ta,
+        tb,
+    }
+}
+
+/// The square benchmarks, then the MLP 784-800-800-10 at batch 128 (dense layers compute
+/// `Y = X·Wᵀ` with `W` stored `[out, in]`; backward `dX = dY·W` and `dW = dYᵀ·X`), then the two
+/// convolutions of `cnn_train` per image (1→32 and 32→64 channels, 3×3, 28×28 → 26×26 → 24×24).
+const SHAPES: &[Shape] = &[
+    shape("square 256", 256, 256, 256, false, false),
+    shape("square 512", 512, 512, 512, false, false),
+    shape("square 1024", 1024, 1024, 1024, false, false),
+    shape("fc1 fwd X·W1ᵀ", 128, 784, 800, false, true),
+    shape("fc2 fwd H·W2ᵀ", 128, 800, 800, false, true),
+    shape("fc3 fwd H·W3ᵀ", 128, 800, 10, false, true),
+    shape("fc1 dW dYᵀ·X", 800, 128, 784, true, false),
+    shape("fc2 dW dYᵀ·H", 800, 128, 800, true, false),
+    shape("fc3 dW dYᵀ·H", 10, 128, 800, true, false),
+    shape("fc2 dX dY·W2", 128, 800, 800, false, false),
+    shape("fc3 dX dY·W3", 128, 10, 800, false, false),
+    shape("conv1 fwd W·cols", 32, 9, 676, false, false),
+    shape("conv2 fwd W·cols", 64, 288, 576, false, false),
+    shape("conv2 dcols Wᵀ·dY", 288, 64, 576, true, false),
+    shape("conv2 dW dY·colsᵀ", 64, 576, 288, false, true),
+];
+
+/// Seconds per call of `f`: median over `repeats` timings of ~20 ms batches.
+fn seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let start = Instant::now();
+    f();
+    let once = start.elapsed().as_secs_f64().max(1e-7);
+    let calls = ((0.02 / once) as usize).max(1);
+    let mut times: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_secs_f64() / calls as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[repeats / 2]
+}
+
+fn main() {
+    let repeats: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().expect("REPEATS must be a number"))
+        .unwrap_or(7);
+    println!(
+        "level {}, median of {repeats}; GFLOP/s (ours / matrixmultiply = ratio)",
+        tensor::simd::level().name()
+    );
+    println!(
+        "{:<22} {:>16} {:>22} {:>22}",
+        "product", "m×k×n", "1 thread", "2 threads"
+    );
+    let pools: Vec<rayon::ThreadPool> = [1, 2]
+        .iter()
+        .map(|&t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let mut value = 0.37f32;
+    let mut next = move || {
+        value = (value * 7.13 + 0.29).fract();
+        value - 0.5
+    };
+    for s in SHAPES {
+        let a: Vec<f32> = (0..s.m * s.k).map(|_| next()).collect();
+        let b: Vec<f32> = (0..s.k * s.n).map(|_| next()).collect();
+        let mut c = vec![0.0f32; s.m * s.n];
+        let flops = 2.0 * (s.m * s.k * s.n) as f64 / 1e9;
+        let mut line = format!(
+            "{:<22} {:>16}",
+            s.label,
+            format!(
+                "{}×{}×{}{}{}",
+                s.m,
+                s.k,
+                s.n,
+                if s.ta { " Aᵀ" } else { "" },
+                if s.tb { " Bᵀ" } else { "" }
+            )
+        );
+        for pool in &pools {
+            let (ours, theirs) = pool.install(|| {
+                let ours = seconds(repeats, || {
+                    gemm::sgemm(s.m, s.k, s.n, 1.0, &a, s.ta, &b, s.tb, 0.0, &mut c)
+                });
+                let theirs = seconds(repeats, || {
+                    sgemm_matrixmultiply(s.m, s.k, s.n, 1.0, &a, s.ta, &b, s.tb, 0.0, &mut c)
+                });
+                (flops / ours, flops / theirs)
+            });
+            line += &format!(" {:>7.1} / {:>5.1} = {:.2}", ours, theirs, ours / theirs);
+        }
+        println!("{line}");
+    }
+}
