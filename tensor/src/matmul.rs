@@ -438,11 +438,12 @@ mod tests {
     }
 
     #[test]
-    fn bands_agree_with_the_reference_for_every_layout() {
+    fn both_backends_agree_with_the_reference_for_every_layout() {
         // Integer-valued inputs in [-3, 3]: every product and partial sum is an integer below 2^24,
         // so f32 results are exact and must equal the reference bit for bit.
         // 300·70·60 multiply-adds is above PARALLEL_MIN_MACS, so with 2 threads this takes the banded
-        // path (bands of 80 rows: 80, 80, 80, 60 — a ragged last band included).
+        // path of matrixmultiply (bands of 80 rows: 80, 80, 80, 60 — a ragged last band included)
+        // and the threaded path of our gemm.
         let (m, k, n) = (300, 70, 60);
         let ints = |len: usize, seed: usize| -> Vec<f32> {
             (0..len)
@@ -458,8 +459,11 @@ mod tests {
             let b = ints(k * n, 2);
             let want = reference(m, k, n, &a, ta, &b, tb);
             let mut c = vec![f32::NAN; m * n];
-            pool.install(|| sgemm(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
-            assert_eq!(c, want, "layout ta={ta} tb={tb}");
+            pool.install(|| sgemm_matrixmultiply(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            assert_eq!(c, want, "matrixmultiply bands, layout ta={ta} tb={tb}");
+            let mut c = vec![f32::NAN; m * n];
+            pool.install(|| crate::gemm::sgemm(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            assert_eq!(c, want, "our gemm, layout ta={ta} tb={tb}");
         }
     }
 }

@@ -39,7 +39,8 @@
 //! started by rayon's work stealing inside another on the same thread gets its own).
 //!
 //! **Edge tiles**: blocks at the right and bottom edges are padded with zeros when packed, so the
-//! kernel always computes a whole `MR×NR` tile, and stores only its valid corner (through a scratch
+//! kernel always computes a whole `MR×NR` tile (a padded row or column only feeds its own row or
+//! column of the tile), and stores only its valid corner (through a scratch
 //! tile, so the arithmetic is identical to that of a whole tile).
 //!
 //! **alpha and beta** are applied once, when the kernel stores its tile: `C = alpha·AB + beta·C`

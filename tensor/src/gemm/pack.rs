@@ -8,7 +8,8 @@
 //! the kernel finds, at step `p`, the row of `NR` values it loads as vectors.
 //!
 //! A panel that runs past the edge of the matrix is padded with zeros: the kernel then always
-//! computes a whole tile, and the zeros add nothing to the valid part.
+//! computes a whole tile. A padded row of `A` (or column of `B`) only feeds the same row (column)
+//! of the tile, which is never stored, so any finite value would do; zeros keep it tidy.
 //!
 //! Transposed operands cost nothing extra: the strides say where element `(i, j)` lives, so a
 //! stored `Aᵀ` is read through `(rs, cs) = (1, m)` instead of `(k, 1)`. The two loop orders below
