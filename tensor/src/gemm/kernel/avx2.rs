@@ -36,16 +36,23 @@ pub(in crate::gemm) unsafe fn kernel(
     // registers.
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     let (mut a, mut b) = (a, b);
-    for _ in 0..kc {
-        // SAFETY: a and b advance by MR and NR per step, kc steps, within what the caller lent.
+    // Four steps per trip: the loop's own counter and branch are then 1 instruction in 20, not 1
+    // in 5 (the FMA units, not the front end, should be what limits this loop).
+    for _ in 0..kc / 4 {
+        // SAFETY: a and b advance by MR and NR per step, kc steps in all, within what the caller
+        // lent.
         unsafe {
-            let b0 = _mm256_loadu_ps(b);
-            let b1 = _mm256_loadu_ps(b.add(8));
-            for (i, acc_i) in acc.iter_mut().enumerate() {
-                let a_i = _mm256_broadcast_ss(&*a.add(i));
-                acc_i[0] = _mm256_fmadd_ps(a_i, b0, acc_i[0]);
-                acc_i[1] = _mm256_fmadd_ps(a_i, b1, acc_i[1]);
+            for step in 0..4 {
+                rank1(&mut acc, a.add(step * MR), b.add(step * NR));
             }
+            a = a.add(4 * MR);
+            b = b.add(4 * NR);
+        }
+    }
+    for _ in 0..kc % 4 {
+        // SAFETY: as above.
+        unsafe {
+            rank1(&mut acc, a, b);
             a = a.add(MR);
             b = b.add(NR);
         }
@@ -72,6 +79,22 @@ pub(in crate::gemm) unsafe fn kernel(
                 // SAFETY: (i, j) lies in the rows×cols region.
                 unsafe { *c.add(i * ldc + j) = tile[i * NR + j] };
             }
+        }
+    }
+}
+
+/// One step of `k`: `acc += a_col · b_row`, the outer product of the `MR` values at `a` and the
+/// `NR` values at `b` — 12 FMAs on 2 loads and 6 broadcasts.
+#[inline(always)]
+unsafe fn rank1(acc: &mut [[__m256; 2]; MR], a: *const f32, b: *const f32) {
+    // SAFETY: the caller lends MR floats at a and NR at b.
+    unsafe {
+        let b0 = _mm256_loadu_ps(b);
+        let b1 = _mm256_loadu_ps(b.add(8));
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            let a_i = _mm256_broadcast_ss(&*a.add(i));
+            acc_i[0] = _mm256_fmadd_ps(a_i, b0, acc_i[0]);
+            acc_i[1] = _mm256_fmadd_ps(a_i, b1, acc_i[1]);
         }
     }
 }
