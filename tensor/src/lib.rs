@@ -36,6 +36,7 @@ mod shape_ops;
 mod softmax;
 
 pub mod conv;
+pub mod gemm;
 pub mod matmul;
 pub mod pool;
 

@@ -1,18 +1,27 @@
-//! Matrix products through `matrixmultiply::sgemm`: the slice-level [`sgemm`], and on [`Tensor`]
-//! the 2-D and batched [`Tensor::matmul`], [`Tensor::matmul_t`] (either operand transposed) and
-//! [`Tensor::gemm_into`] (accumulating, for gradients).
+//! Matrix products: the slice-level [`sgemm`], and on [`Tensor`] the 2-D and batched
+//! [`Tensor::matmul`], [`Tensor::matmul_t`] (either operand transposed) and [`Tensor::gemm_into`]
+//! (accumulating, for gradients).
+//!
+//! ## Two implementations
+//! [`sgemm`] runs Distillery's own packed GEMM ([`crate::gemm`]) by default. The
+//! `matrixmultiply` crate stays as the reference it was measured against and as a fallback:
+//! [`sgemm_matrixmultiply`] calls it directly, and `DISTILLERY_GEMM=matrixmultiply` in the
+//! environment routes every product (and so every layer) through it, to compare whole runs.
+//! See [`GemmBackend`].
 //!
 //! ## The layout contract
 //! `matrixmultiply` reads a matrix through a pointer, its sizes, a row stride and a column stride
 //! (in elements). A row-major `r×c` matrix has row stride `c` and column stride 1; reading the same
 //! buffer with the strides swapped (row stride 1, column stride `r`) reads its transpose `c×r`. So a
-//! transposed operand costs nothing: no copy, only other strides.
+//! transposed operand costs nothing: no copy, only other strides. Our own GEMM does the same when
+//! it packs an operand.
 //!
-//! ## Threads
+//! ## Threads (the `matrixmultiply` path)
 //! `matrixmultiply` runs on one thread (its optional `threading` feature aside). A large product is
 //! split here into bands of rows of `C`: band `i` of `C` needs only band `i` of `op(A)` and all of
 //! `op(B)`, so the bands are independent sgemm calls that rayon runs side by side. A batch of products
-//! is split across its batch instead.
+//! is split across its batch instead. (Our own GEMM shares one packed `B` between its threads
+//! instead; see [`crate::gemm`].)
 //!
 //! Why not the crate's own `threading` feature? Measured on this project's 2-core machine
 //! (`apps/bench`, same run): our bands at 2 threads gave 64.4 / 68.2 / 65.4 GFLOP/s for n = 256 /
@@ -20,6 +29,8 @@
 //! win on everything else: they run in rayon's pool, so `--threads` and `RAYON_NUM_THREADS` govern
 //! every kernel alike, and a product called from inside a parallel loop (a batch of convolutions)
 //! does not start a second set of threads that fight rayon's for the same cores.
+
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -33,6 +44,38 @@ const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// be tall enough for that packing to be a small fraction of its work.
 const MIN_BAND_ROWS: usize = 32;
 
+/// Which implementation [`sgemm`] (and so every `matmul`, convolution and layer) uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GemmBackend {
+    /// Distillery's own packed GEMM, [`crate::gemm::sgemm`] (the default).
+    Distillery,
+    /// The `matrixmultiply` crate, [`sgemm_matrixmultiply`].
+    MatrixMultiply,
+}
+
+/// The backend [`sgemm`] uses: [`GemmBackend::Distillery`] unless the environment variable
+/// `DISTILLERY_GEMM` says `matrixmultiply`. Read on the first call and fixed for the process; an
+/// unknown name is reported on stderr and ignored.
+pub fn gemm_backend() -> GemmBackend {
+    static BACKEND: OnceLock<GemmBackend> = OnceLock::new();
+    *BACKEND.get_or_init(|| match std::env::var("DISTILLERY_GEMM") {
+        Ok(name) if name.trim().eq_ignore_ascii_case("matrixmultiply") => {
+            GemmBackend::MatrixMultiply
+        }
+        Ok(name) if name.trim().is_empty() || name.trim().eq_ignore_ascii_case("distillery") => {
+            GemmBackend::Distillery
+        }
+        Ok(name) => {
+            eprintln!(
+                "distillery: DISTILLERY_GEMM={name} is not one of distillery, matrixmultiply; \
+                 using distillery"
+            );
+            GemmBackend::Distillery
+        }
+        Err(_) => GemmBackend::Distillery,
+    })
+}
+
 /// `C = alpha · op(A) · op(B) + beta · C`, all row-major `f32` slices.
 ///
 /// `op(A)` is `m×k` and `op(B)` is `k×n`; `C` is `m×n`. When `transpose_a` is false, `a` holds `A`
@@ -40,10 +83,36 @@ const MIN_BAND_ROWS: usize = 32;
 /// transposed. Likewise for `b`. With `beta == 0`, `C` is only written (its old contents, even NaN,
 /// are ignored); with `beta == 1` the product is accumulated into `C`, which is what gradients want.
 ///
-/// Large products are split into row bands across rayon's threads (see the module doc).
+/// Runs on the backend of [`gemm_backend`]; large products use rayon's threads either way.
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    match gemm_backend() {
+        GemmBackend::Distillery => {
+            crate::gemm::sgemm(m, k, n, alpha, a, transpose_a, b, transpose_b, beta, c)
+        }
+        GemmBackend::MatrixMultiply => {
+            sgemm_matrixmultiply(m, k, n, alpha, a, transpose_a, b, transpose_b, beta, c)
+        }
+    }
+}
+
+/// [`sgemm`] through `matrixmultiply::sgemm`, large products split into row bands across rayon's
+/// threads (see the module doc). The reference our own GEMM is tested and measured against.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn sgemm_matrixmultiply(
     m: usize,
     k: usize,
     n: usize,
@@ -369,11 +438,12 @@ mod tests {
     }
 
     #[test]
-    fn bands_agree_with_the_reference_for_every_layout() {
+    fn both_backends_agree_with_the_reference_for_every_layout() {
         // Integer-valued inputs in [-3, 3]: every product and partial sum is an integer below 2^24,
         // so f32 results are exact and must equal the reference bit for bit.
         // 300·70·60 multiply-adds is above PARALLEL_MIN_MACS, so with 2 threads this takes the banded
-        // path (bands of 80 rows: 80, 80, 80, 60 — a ragged last band included).
+        // path of matrixmultiply (bands of 80 rows: 80, 80, 80, 60 — a ragged last band included)
+        // and the threaded path of our gemm.
         let (m, k, n) = (300, 70, 60);
         let ints = |len: usize, seed: usize| -> Vec<f32> {
             (0..len)
@@ -389,8 +459,11 @@ mod tests {
             let b = ints(k * n, 2);
             let want = reference(m, k, n, &a, ta, &b, tb);
             let mut c = vec![f32::NAN; m * n];
-            pool.install(|| sgemm(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
-            assert_eq!(c, want, "layout ta={ta} tb={tb}");
+            pool.install(|| sgemm_matrixmultiply(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            assert_eq!(c, want, "matrixmultiply bands, layout ta={ta} tb={tb}");
+            let mut c = vec![f32::NAN; m * n];
+            pool.install(|| crate::gemm::sgemm(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            assert_eq!(c, want, "our gemm, layout ta={ta} tb={tb}");
         }
     }
 }

@@ -1,0 +1,462 @@
+//! Distillery's own single-precision matrix product: `C = alpha · op(A) · op(B) + beta · C`.
+//!
+//! Built from scratch on the BLIS design (packing, a five-loop nest around a register-tile
+//! micro-kernel), with kernels for AVX2+FMA (`6×16`), AVX-512F (`14×32`), NEON (`8×12`) and a
+//! portable scalar one (`4×8`), chosen at run time from [`simd::level()`] (`DISTILLERY_SIMD`
+//! overrides it). [`crate::matmul::sgemm`] routes every product here unless
+//! `DISTILLERY_GEMM=matrixmultiply`.
+//!
+//! ## Measured
+//! `cargo run --release -p tensor --example gemm_speed` on the project machine (lscpu: "AMD EPYC",
+//! 2 cores, AVX2+FMA, no AVX-512; L1d 32 KiB, L2 512 KiB per core, L3 8 MiB), while the machine
+//! was shared (load average ≈ 11 on 2 cores), so absolute figures are about half of a quiet
+//! machine's (matrixmultiply reached ~81 GFLOP/s there). Ratios are ours / matrixmultiply in the
+//! same run; the 1-thread figures use the thread's on-CPU time (median of 7, repeatable to a few
+//! %), the 2-thread ones wall-clock time (best of 7) and still swing ±30% from run to run.
+//!
+//! | product (MLP 784-800-800-10 at batch 128, CNN) | m×k×n          | 1 thread GFLOP/s  | ratio (2 runs) | 2 threads ratio |
+//! |-------------------------------------|----------------------|-------------------|-------------|------|
+//! | square                              | 256×256×256          | 37.0 / 36.7       | 1.01, 1.06  | 1.16 |
+//! | square                              | 512×512×512          | 37.1 / 35.0       | 1.06, 1.11  | 2.05 |
+//! | square                              | 1024×1024×1024       | 35.6 / 34.3       | 1.04, 1.08  | 1.13 |
+//! | fc1 forward `X·W1ᵀ`                 | 128×784×800, Bᵀ      | 33.4 / 32.1       | 1.04, 0.93  | 1.16 |
+//! | fc2 forward `H·W2ᵀ`                 | 128×800×800, Bᵀ      | 29.5 / 31.9       | 0.92, 0.70  | 2.03 |
+//! | fc3 forward `H·W3ᵀ`                 | 128×800×10, Bᵀ       | 16.2 / 14.8       | 1.09, 1.11  | 0.82 |
+//! | fc1 weight grad `dYᵀ·X`             | 800×128×784, Aᵀ      | 34.1 / 34.5       | 0.99, 1.01  | 0.85 |
+//! | fc2 weight grad `dYᵀ·H`             | 800×128×800, Aᵀ      | 34.8 / 34.8       | 1.00, 0.93  | 0.90 |
+//! | fc3 weight grad `dYᵀ·H`             | 10×128×800, Aᵀ       | 21.8 / 19.6       | 1.11, 1.17  | 1.51 |
+//! | fc2 input grad `dY·W2`              | 128×800×800          | 32.3 / 32.7       | 0.99, 0.95  | 1.11 |
+//! | fc3 input grad `dY·W3`              | 128×10×800           | 28.1 / 22.8       | 1.23, 1.22  | 0.97 |
+//! | conv1 forward `W·cols` (per image)  | 32×9×676             | 20.5 / 20.6       | 1.00, 1.09  | 0.80 |
+//! | conv2 forward `W·cols`              | 64×288×576           | 33.0 / 33.1       | 1.00, 1.00  | 0.86 |
+//! | conv2 `dcols = Wᵀ·dY`               | 288×64×576, Aᵀ       | 37.8 / 35.3       | 1.07, 1.06  | 0.89 |
+//! | conv2 `dW = dY·colsᵀ`               | 64×576×288, Bᵀ       | 30.7 / 30.7       | 1.00, 1.00  | 1.28 |
+//!
+//! So on one thread this GEMM is level with matrixmultiply on the large products (within the ±10%
+//! these runs resolve) and 10–20% ahead where one side is narrow (n or m = 10), where
+//! matrixmultiply's `8×8` tile and slower packing cost more. No shape was slower in both runs, so
+//! there is no dispatch by shape. The 2-thread column could not be measured well enough here to
+//! rank either way. The AVX-512 and NEON kernels were not run on this machine (see their files).
+//!
+//! ## The loop nest (Goto's algorithm, as BLIS writes it)
+//! A matrix product does `m·n·k` multiply-adds on `m·k + k·n + m·n` numbers, so every number is
+//! used many times; the whole game is to have it in a register or a near cache each time. The
+//! product is cut into five nested loops around a *micro-kernel*:
+//!
+//! ```text
+//! for jc in 0..n step NC:                      columns of C and B          — B block in L3
+//!   for pc in 0..k step KC:                    the shared dimension
+//!     pack B[pc.., jc..] (KC×NC) into NR-wide micro-panels
+//!     for ic in 0..m step MC:                  rows of C and A             — A block in L2
+//!       pack A[ic.., pc..] (MC×KC) into MR-tall micro-panels
+//!       for jr in 0..NC step NR:               one KC×NR micro-panel of B  — in L1
+//!         for ir in 0..MC step MR:             one MR×KC micro-panel of A
+//!           micro-kernel: C[ir.., jr..] (MR×NR, in registers) += A panel · B panel
+//! ```
+//!
+//! Why each block has its size (AVX2 numbers; the table in `blocking` has all levels):
+//! - **MR×NR = 6×16**, the register tile: the `MR·NR` accumulators stay in registers through all
+//!   `KC` steps, each step loading `MR + NR` values for `MR·NR` FMAs. The shape fills the 16 `ymm`
+//!   registers (12 accumulators + 2 for the `B` row + 1 broadcast); AVX-512's 32 `zmm` registers
+//!   take `14×32` (28 + 2 + 1), NEON's 32 `q` registers `8×12` (24 + 3 + 2). See `kernel/*.rs`.
+//! - **KC = 256**: one `KC×NR` micro-panel of `B` (16 KiB) is read `MC/MR` times in a row by the
+//!   `ir` loop, so it must stay in the 32 KiB L1 next to the `MR×KC` panel of `A` (6 KiB) that
+//!   streams past it. A large `KC` also means `C` is loaded and stored only once per `KC` steps.
+//! - **MC = 144**: the packed `MC×KC` block of `A` (144 KiB) is read once per `jr` step, `NC/NR`
+//!   times, so it lives in the 512 KiB L2.
+//! - **NC = 3072**: the packed `KC×NC` block of `B` (3 MiB) is read once per `ic` step; it stays
+//!   in the 8 MiB L3 that the cores share. (Every product this project makes has `n ≤ NC`.)
+//!
+//! **Packing** (`pack.rs`) copies each block into exactly the order the micro-kernel reads it, so the
+//! kernel's loads are contiguous and aligned whatever the strides of the operands — which is also
+//! how a transposed operand is free: the packing reads it through swapped strides, nothing else
+//! changes. It costs `O(MC·KC + KC·NC)` copies per `O(MC·KC·NC)` multiply-adds. The packing buffers
+//! live in thread-locals and are reused from call to call (taken out while in use, so a product
+//! started by rayon's work stealing inside another on the same thread gets its own).
+//!
+//! **Edge tiles**: blocks at the right and bottom edges are padded with zeros when packed, so the
+//! kernel always computes a whole `MR×NR` tile (a padded row or column only feeds its own row or
+//! column of the tile), and stores only its valid corner (through a scratch
+//! tile, so the arithmetic is identical to that of a whole tile).
+//!
+//! **alpha and beta** are applied once, when the kernel stores its tile: `C = alpha·AB + beta·C`
+//! for the first `KC` block and `C = alpha·AB + C` for the others. `beta == 0` never reads `C`.
+//!
+//! ## Threads
+//! The work of one `(jc, pc)` step — after `B` is packed, by all threads, panel by panel — is cut
+//! into tasks that rayon spreads over its pool: each `MC` block of rows of `C` is a task (which
+//! packs its own block of `A`), and when there are too few of them for two tasks per thread (a
+//! short, wide product such as a batch of 128 times an 800-wide layer), each block is further cut
+//! into slices of `NR`-column panels. All tasks share the packed `B`. The blocks and slices only
+//! decide *who* computes a tile, never *how*: every element of `C` goes through the same kernel
+//! calls in the same order, so the result is **bit for bit the same on any number of threads**.
+//! Products under [`PARALLEL_MIN_MACS`] multiply-adds stay on the calling thread.
+
+mod kernel;
+mod pack;
+
+use std::cell::Cell;
+use std::thread::LocalKey;
+
+use rayon::prelude::*;
+
+use crate::error::{fail, TensorError};
+use crate::simd::{self, Level};
+use kernel::MicroKernel;
+
+/// Products smaller than this many multiply-adds (about 20 µs of work at one core's speed) stay on
+/// the calling thread: below it, handing tasks to rayon costs more than it saves.
+pub const PARALLEL_MIN_MACS: usize = 1 << 20;
+
+/// The block sizes and the micro-kernel of one SIMD level (see the module doc for why).
+#[derive(Clone, Copy)]
+struct Blocking {
+    mr: usize,
+    nr: usize,
+    mc: usize,
+    kc: usize,
+    nc: usize,
+    kernel: MicroKernel,
+}
+
+/// The blocking of `level`. `MC` is a multiple of `MR`, `NC` of `NR`.
+fn blocking(level: Level) -> Blocking {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => Blocking {
+            mr: kernel::avx2::MR,
+            nr: kernel::avx2::NR,
+            mc: 144,
+            kc: 256,
+            nc: 3072,
+            kernel: kernel::avx2::kernel,
+        },
+        // B micro-panel 192×32 floats = 24 KiB of the 48 KiB L1 of AVX-512 cores; A block
+        // 168×192 = 126 KiB of a 1–2 MiB L2.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => Blocking {
+            mr: kernel::avx512::MR,
+            nr: kernel::avx512::NR,
+            mc: 168,
+            kc: 192,
+            nc: 3072,
+            kernel: kernel::avx512::kernel,
+        },
+        // B micro-panel 256×12 floats = 12 KiB; A block 128×256 = 128 KiB.
+        #[cfg(target_arch = "aarch64")]
+        Level::Neon => Blocking {
+            mr: kernel::neon::MR,
+            nr: kernel::neon::NR,
+            mc: 128,
+            kc: 256,
+            nc: 3072,
+            kernel: kernel::neon::kernel,
+        },
+        _ => Blocking {
+            mr: kernel::scalar::MR,
+            nr: kernel::scalar::NR,
+            mc: 128,
+            kc: 256,
+            nc: 3072,
+            kernel: kernel::scalar::kernel,
+        },
+    }
+}
+
+/// The register tile `(MR, NR)` of `level`'s micro-kernel (for tests that aim at edge tiles).
+pub fn tile(level: Level) -> (usize, usize) {
+    let b = blocking(level);
+    (b.mr, b.nr)
+}
+
+/// The depth `KC` of `level`'s blocks of `k` (for tests that aim at the block edges).
+pub fn depth_block(level: Level) -> usize {
+    blocking(level).kc
+}
+
+/// `C = alpha · op(A) · op(B) + beta · C` on the SIMD level of [`simd::level()`].
+///
+/// Row-major, the same contract as [`crate::matmul::sgemm`]: `op(A)` is `m×k`, `op(B)` is `k×n`,
+/// `C` is `m×n`; `a` holds `A` (`m×k`) or, with `transpose_a`, `Aᵀ` (`k×m`), and likewise `b`.
+/// With `beta == 0`, `C` is only written (old contents, even NaN, ignored); with `beta == 1` the
+/// product is added in. Large products run on rayon's threads (see the module doc).
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    sgemm_with(
+        simd::level(),
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        transpose_a,
+        b,
+        transpose_b,
+        beta,
+        c,
+    );
+}
+
+/// [`sgemm`] with the micro-kernel of an explicit level, which must be available on this CPU.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn sgemm_with(
+    level: Level,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(
+        level.is_available(),
+        "gemm::sgemm_with: level {level:?} is not available on this CPU (available: {:?})",
+        simd::available_levels()
+    );
+    for (name, len, want) in [
+        ("A", a.len(), m * k),
+        ("B", b.len(), k * n),
+        ("C", c.len(), m * n),
+    ] {
+        if len != want {
+            fail(TensorError::InvalidArgument {
+                op: "sgemm",
+                message: format!(
+                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
+                ),
+            });
+        }
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // An empty sum: op(A)·op(B) is the zero matrix, so C = beta·C.
+        for x in c.iter_mut() {
+            *x = if beta == 0.0 { 0.0 } else { beta * *x };
+        }
+        return;
+    }
+    // Strides (row, column) of op(A) (m×k) and op(B) (k×n) in their stored buffers.
+    let a_strides = if transpose_a { (1, m) } else { (k, 1) };
+    let b_strides = if transpose_b { (1, k) } else { (n, 1) };
+    let threads = if m * k * n >= PARALLEL_MIN_MACS {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    let operands = Operands {
+        m,
+        k,
+        n,
+        a,
+        a_strides,
+        b,
+        b_strides,
+    };
+    run(
+        &blocking(level),
+        &operands,
+        alpha,
+        beta,
+        c.as_mut_ptr(),
+        threads,
+    );
+}
+
+/// The two input matrices and their sizes.
+struct Operands<'a> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &'a [f32],
+    a_strides: (usize, usize),
+    b: &'a [f32],
+    b_strides: (usize, usize),
+}
+
+/// `C`'s base pointer, shared by the tasks, which write disjoint tiles of it.
+#[derive(Clone, Copy)]
+struct CPtr(*mut f32);
+// SAFETY: the tasks given a CPtr write disjoint regions of C (distinct MC blocks of rows or
+// distinct NR panels of columns), and the caller's `&mut [f32]` borrow outlives all of them.
+unsafe impl Send for CPtr {}
+unsafe impl Sync for CPtr {}
+impl CPtr {
+    fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+thread_local! {
+    /// Reused packing buffers: the block of A of the task running on this thread, and the block of
+    /// B of a product this thread started.
+    static A_PACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static B_PACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on `len` floats of this thread's buffer `key`, 64-byte aligned (a cache line, and a
+/// whole `zmm` register). The buffer is taken out of the thread-local for the call, so a nested
+/// product on the same thread (rayon may run one while this one waits for its tasks) finds it empty
+/// and makes its own instead of sharing it.
+fn with_buffer<R>(
+    key: &'static LocalKey<Cell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
+    const SLACK: usize = 16; // 64 bytes of f32: room to align the start
+    let mut buf = key.take();
+    if buf.len() < len + SLACK {
+        buf = vec![0.0; len + SLACK];
+    }
+    let start = buf.as_ptr().align_offset(64).min(SLACK);
+    let result = f(&mut buf[start..start + len]);
+    key.set(buf);
+    result
+}
+
+/// The loop nest of the module doc, for one product with `k ≥ 1`, `m, n ≥ 1`.
+fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, threads: usize) {
+    let (m, k, n) = (ops.m, ops.k, ops.n);
+    let c = CPtr(c);
+    // Blocks of rows of equal height (a multiple of MR) rather than full MC blocks and a runt:
+    // better balance across threads, and the same count.
+    let m_blocks = m.div_ceil(bl.mc);
+    let mc = m.div_ceil(m_blocks).next_multiple_of(bl.mr);
+    let m_blocks = m.div_ceil(mc);
+    for jc in (0..n).step_by(bl.nc) {
+        let nb = bl.nc.min(n - jc);
+        let b_panels = nb.div_ceil(bl.nr);
+        // Column slices per row block: enough for about two tasks per thread.
+        let slices = if threads > 1 {
+            (2 * threads).div_ceil(m_blocks).min(b_panels)
+        } else {
+            1
+        };
+        let slice_panels = b_panels.div_ceil(slices);
+        let slices = b_panels.div_ceil(slice_panels);
+        for pc in (0..k).step_by(bl.kc) {
+            let kb = bl.kc.min(k - pc);
+            // The first KC block applies the caller's beta; the rest add onto it.
+            let beta = if pc == 0 { beta } else { 1.0 };
+            with_buffer(&B_PACK, b_panels * bl.nr * kb, |b_pack| {
+                // NR-wide panels of op(B) are NR-tall panels of op(B)ᵀ: swap the strides.
+                let (rs, cs) = ops.b_strides;
+                pack::pack(
+                    bl.nr,
+                    ops.b,
+                    (cs, rs),
+                    (jc, nb),
+                    (pc, kb),
+                    b_pack,
+                    threads > 1,
+                );
+                let b_pack = &*b_pack;
+                let task = |t: usize| {
+                    let (block, slice) = (t / slices, t % slices);
+                    let ic = block * mc;
+                    let mb = mc.min(m - ic);
+                    let panels = slice * slice_panels..((slice + 1) * slice_panels).min(b_panels);
+                    with_buffer(&A_PACK, mb.div_ceil(bl.mr) * bl.mr * kb, |a_pack| {
+                        pack::pack(
+                            bl.mr,
+                            ops.a,
+                            ops.a_strides,
+                            (ic, mb),
+                            (pc, kb),
+                            a_pack,
+                            false,
+                        );
+                        // SAFETY: this task's tiles (rows ic..ic+mb, the columns of `panels`)
+                        // lie inside C and no other task's do; the packed buffers hold what the
+                        // kernel reads (see macro_kernel).
+                        unsafe {
+                            macro_kernel(
+                                bl,
+                                kb,
+                                a_pack,
+                                mb,
+                                b_pack,
+                                panels,
+                                nb,
+                                c.at(ic * n + jc),
+                                n,
+                                alpha,
+                                beta,
+                            )
+                        };
+                    });
+                };
+                let tasks = m_blocks * slices;
+                if threads > 1 && tasks > 1 {
+                    (0..tasks).into_par_iter().for_each(task);
+                } else {
+                    (0..tasks).for_each(task);
+                }
+            });
+        }
+    }
+}
+
+/// The two innermost loops: every `MR×NR` tile of an `mb`-row block of C over the B panels
+/// `panels`, `C_tile = alpha · A_panel · B_panel + beta · C_tile`.
+///
+/// # Safety
+/// `c` points at the block's top-left element of C (row stride `ldc`), and rows `0..mb` × the
+/// columns of `panels` (clipped to `nb`) are this call's alone.
+#[allow(clippy::too_many_arguments)]
+unsafe fn macro_kernel(
+    bl: &Blocking,
+    kb: usize,
+    a_pack: &[f32],
+    mb: usize,
+    b_pack: &[f32],
+    panels: std::ops::Range<usize>,
+    nb: usize,
+    c: *mut f32,
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    for jp in panels {
+        let j0 = jp * bl.nr;
+        let cols = bl.nr.min(nb - j0);
+        let b_panel = &b_pack[jp * bl.nr * kb..(jp + 1) * bl.nr * kb];
+        for (ip, a_panel) in a_pack.chunks_exact(bl.mr * kb).enumerate() {
+            let i0 = ip * bl.mr;
+            let rows = bl.mr.min(mb - i0);
+            // SAFETY: the panels hold MR·kb and kb·NR floats; the tile's rows×cols region is inside
+            // this call's region of C; the level's CPU features were checked by sgemm_with.
+            unsafe {
+                (bl.kernel)(
+                    kb,
+                    a_panel.as_ptr(),
+                    b_panel.as_ptr(),
+                    c.add(i0 * ldc + j0),
+                    ldc,
+                    rows,
+                    cols,
+                    alpha,
+                    beta,
+                )
+            };
+        }
+    }
+}

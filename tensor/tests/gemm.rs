@@ -1,0 +1,285 @@
+//! Distillery's own GEMM (`tensor::gemm`) on every SIMD level this CPU has, against a naive f64
+//! triple loop and against `matrixmultiply` (`tensor::matmul::sgemm_matrixmultiply`).
+//!
+//! Two kinds of inputs:
+//! - **Integer-valued** (in −3..=3, C in −9..=9): every product, partial sum and `alpha·AB + beta·C`
+//!   below is an integer under 2²⁴, so f32 arithmetic is exact in any order and every result must
+//!   equal the reference *bit for bit*. These cover the edge sizes (0, 1, 2, 3, MR±1, NR±1, KC±1,
+//!   odd primes), where wrong indexing, padding or edge-tile handling would show.
+//! - **Random floats** in [−1, 1) at proptest sizes, with the tolerance
+//!   `|got − exact| ≤ (2k + 8)·u·(|alpha|·Σₚ|a_ip·b_pj| + |beta·c_ij|)`, `u = 2⁻²⁴`: a dot product of
+//!   length k summed in f32 (with or without FMA, in any order) is off by at most `γ_k ≈ k·u` of
+//!   `Σ|a·b|` (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1); the `2k + 8` covers
+//!   that, the rounding of each KC block's partial result into C (at most k blocks) and the few
+//!   roundings of alpha and beta. A wrong element is off by order 1, far above this.
+
+mod common;
+
+use common::{ints, U};
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tensor::gemm;
+use tensor::matmul::sgemm_matrixmultiply;
+use tensor::simd::{available_levels, Level};
+
+/// `alpha · op(A)·op(B) + beta · C` in f64 by the definition, and per element the scale its
+/// rounding error is measured against, `|alpha|·Σ|a·b| + |beta·c|`.
+#[allow(clippy::too_many_arguments)]
+fn reference(
+    (m, k, n): (usize, usize, usize),
+    alpha: f32,
+    a: &[f32],
+    ta: bool,
+    b: &[f32],
+    tb: bool,
+    beta: f32,
+    c: &[f32],
+) -> (Vec<f64>, Vec<f64>) {
+    let mut out = vec![0.0; m * n];
+    let mut scale = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let (mut sum, mut abs) = (0.0f64, 0.0f64);
+            for p in 0..k {
+                let x = if ta { a[p * m + i] } else { a[i * k + p] } as f64;
+                let y = if tb { b[j * k + p] } else { b[p * n + j] } as f64;
+                sum += x * y;
+                abs += (x * y).abs();
+            }
+            // beta == 0 ignores C (it may hold NaN).
+            let old = if beta == 0.0 {
+                0.0
+            } else {
+                beta as f64 * c[i * n + j] as f64
+            };
+            out[i * n + j] = alpha as f64 * sum + old;
+            scale[i * n + j] = alpha.abs() as f64 * abs + old.abs();
+        }
+    }
+    (out, scale)
+}
+
+/// Runs our GEMM on `level` and matrixmultiply on copies of `c`; returns both results.
+#[allow(clippy::too_many_arguments)]
+fn both(
+    level: Level,
+    (m, k, n): (usize, usize, usize),
+    alpha: f32,
+    a: &[f32],
+    ta: bool,
+    b: &[f32],
+    tb: bool,
+    beta: f32,
+    c: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let mut ours = c.to_vec();
+    gemm::sgemm_with(level, m, k, n, alpha, a, ta, b, tb, beta, &mut ours);
+    let mut theirs = c.to_vec();
+    sgemm_matrixmultiply(m, k, n, alpha, a, ta, b, tb, beta, &mut theirs);
+    (ours, theirs)
+}
+
+const LAYOUTS: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
+
+/// Sizes around a tile or block edge `t`, plus the small and the odd.
+fn around(t: usize) -> Vec<usize> {
+    let mut v = vec![0, 1, 2, 3, t - 1, t, t + 1, 2 * t + 1, 17];
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[test]
+fn edge_sizes_are_exact_on_every_level_layout_alpha_and_beta() {
+    for level in available_levels() {
+        let (mr, nr) = gemm::tile(level);
+        let kc = gemm::depth_block(level);
+        let ks = [0, 1, 2, 3, 31, kc - 1, kc, kc + 1, 2 * kc + 1];
+        for m in around(mr) {
+            for n in around(nr) {
+                for &k in &ks {
+                    for (ta, tb) in LAYOUTS {
+                        let a = ints(&[m * k], 3, 1);
+                        let b = ints(&[k * n], 3, 2);
+                        let c = ints(&[m * n], 9, 3);
+                        // (alpha, beta): plain product, accumulation (gradients), and general.
+                        for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (2.0, -1.0)] {
+                            let what = format!(
+                                "{level:?} m={m} k={k} n={n} ta={ta} tb={tb} alpha={alpha} beta={beta}"
+                            );
+                            let (want, _) = reference(
+                                (m, k, n),
+                                alpha,
+                                a.data(),
+                                ta,
+                                b.data(),
+                                tb,
+                                beta,
+                                c.data(),
+                            );
+                            let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
+                            let (ours, theirs) = both(
+                                level,
+                                (m, k, n),
+                                alpha,
+                                a.data(),
+                                ta,
+                                b.data(),
+                                tb,
+                                beta,
+                                c.data(),
+                            );
+                            assert_eq!(ours, want, "ours vs reference, {what}");
+                            assert_eq!(ours, theirs, "ours vs matrixmultiply, {what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn long_thin_products_are_exact() {
+    // 1×1000×1 is one dot product over four KC blocks; 1000×1×1000 an outer product over many
+    // tiles; 1×1×1000 and 1000×1×1 single rows and columns.
+    for level in available_levels() {
+        for (m, k, n) in [(1, 1000, 1), (1000, 1, 1000), (1, 1, 1000), (1000, 1, 1)] {
+            for (ta, tb) in LAYOUTS {
+                let a = ints(&[m * k], 3, 4);
+                let b = ints(&[k * n], 3, 5);
+                let c = vec![f32::NAN; m * n];
+                let (want, _) = reference((m, k, n), 1.0, a.data(), ta, b.data(), tb, 0.0, &c);
+                let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
+                let (ours, _) = both(level, (m, k, n), 1.0, a.data(), ta, b.data(), tb, 0.0, &c);
+                assert_eq!(ours, want, "{level:?} {m}×{k}×{n} ta={ta} tb={tb}");
+            }
+        }
+    }
+}
+
+#[test]
+fn beta_zero_ignores_nan_in_c_and_k_zero_scales_c() {
+    for level in available_levels() {
+        let (mr, nr) = gemm::tile(level);
+        // A whole tile and a ragged edge, with k = 0 (no product at all) and k > 0.
+        for (m, k, n) in [(mr, 5, nr), (mr + 1, 7, nr + 3), (3, 0, 4)] {
+            let a = ints(&[m * k], 3, 6);
+            let b = ints(&[k * n], 3, 7);
+            let mut c = vec![f32::NAN; m * n];
+            gemm::sgemm_with(
+                level,
+                m,
+                k,
+                n,
+                1.0,
+                a.data(),
+                false,
+                b.data(),
+                false,
+                0.0,
+                &mut c,
+            );
+            assert!(
+                c.iter().all(|x| x.is_finite()),
+                "{level:?} {m}×{k}×{n}: NaN from C leaked through beta = 0: {c:?}"
+            );
+        }
+        // k = 0: C = beta·C (the product of an empty sum is zero).
+        let mut c = vec![1.0, -2.0, 3.0, 4.0];
+        gemm::sgemm_with(level, 2, 0, 2, 1.0, &[], false, &[], false, 0.5, &mut c);
+        assert_eq!(c, [0.5, -1.0, 1.5, 2.0], "{level:?}: k = 0 with beta = 0.5");
+    }
+}
+
+/// Random floats in [−1, 1) from a seed.
+fn random(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn random_products_are_within_the_rounding_bound(
+        m in 0usize..70,
+        k in 0usize..600,
+        n in 0usize..70,
+        layout in 0usize..4,
+        alpha in prop::sample::select(vec![1.0f32, -0.5, 3.0]),
+        beta in prop::sample::select(vec![0.0f32, 1.0, 0.25]),
+        seed in 0u64..1000,
+    ) {
+        let (ta, tb) = LAYOUTS[layout];
+        let a = random(m * k, seed);
+        let b = random(k * n, seed + 1);
+        let c = random(m * n, seed + 2);
+        let (want, scale) = reference((m, k, n), alpha, &a, ta, &b, tb, beta, &c);
+        for level in available_levels() {
+            let (ours, theirs) = both(level, (m, k, n), alpha, &a, ta, &b, tb, beta, &c);
+            for i in 0..m * n {
+                let tol = (2 * k + 8) as f64 * U * scale[i];
+                let what = format!("{level:?} {m}×{k}×{n} ta={ta} tb={tb} element {i}");
+                prop_assert!(
+                    (ours[i] as f64 - want[i]).abs() <= tol,
+                    "ours {} vs reference {} (tolerance {tol}), {what}", ours[i], want[i]
+                );
+                // Both are within tol of the exact value, so within 2·tol of each other.
+                prop_assert!(
+                    (ours[i] as f64 - theirs[i] as f64).abs() <= 2.0 * tol,
+                    "ours {} vs matrixmultiply {}, {what}", ours[i], theirs[i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_the_same_bits() {
+    // Identical, not merely close: threads only decide which task computes a tile, never the order
+    // of the sums (see the gemm module doc). Each shape is above gemm::PARALLEL_MIN_MACS, so the
+    // 2-thread pool really splits it: tall (row blocks), short and wide (column slices), and one
+    // wider than a column slice of B with a ragged last tile.
+    let pools = [1, 2].map(|t| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+    });
+    for level in available_levels() {
+        for (m, k, n) in [(700, 40, 50), (128, 300, 101), (130, 517, 301)] {
+            assert!(m * k * n >= gemm::PARALLEL_MIN_MACS);
+            for (ta, tb) in LAYOUTS {
+                let a = random(m * k, 8);
+                let b = random(k * n, 9);
+                let c0 = random(m * n, 10);
+                let results = pools.each_ref().map(|pool| {
+                    let mut c = c0.clone();
+                    pool.install(|| {
+                        gemm::sgemm_with(level, m, k, n, 0.5, &a, ta, &b, tb, 1.0, &mut c)
+                    });
+                    c
+                });
+                let same = results[0]
+                    .iter()
+                    .zip(&results[1])
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(
+                    same,
+                    "{level:?} {m}×{k}×{n} ta={ta} tb={tb}: 1 and 2 threads differ"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "operand B holds 5 values but m=2, k=3, n=2 needs 6")]
+fn wrong_lengths_are_reported() {
+    let mut c = vec![0.0; 4];
+    gemm::sgemm(
+        2, 3, 2, 1.0, &[0.0; 6], false, &[0.0; 5], false, 0.0, &mut c,
+    );
+}
