@@ -9,7 +9,9 @@
 //!   kernel has a naive reference beside it or in its tests, and a test that the two agree.
 //! - **Fast on a CPU**: hot elementwise and reduction loops have explicit SIMD paths (AVX-512,
 //!   AVX2+FMA, NEON) chosen at run time, with a plain scalar fallback; large work is split across
-//!   threads with rayon; matrix products go through `matrixmultiply::sgemm`.
+//!   threads with rayon; matrix products run on our own packed GEMM ([`gemm`]: cache blocking
+//!   and an FMA micro-kernel per instruction set), tested against `matrixmultiply`, which stays
+//!   as the reference and the fallback (`DISTILLERY_GEMM=matrixmultiply`).
 //! - **Honest errors**: a shape mismatch names the op and both shapes.
 //!
 //! ## Non-goals
@@ -20,7 +22,7 @@
 //!
 //! ## Reading order
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
-//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] →
+//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] → [`gemm`] →
 //! softmax → [`conv`] (im2col) → [`pool`].
 
 mod error;
