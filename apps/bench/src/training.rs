@@ -172,7 +172,7 @@ impl Infer {
 mod tests {
     use super::*;
 
-    // A step that does its job lowers the loss on the batch it was taken on: 20 steps of SGD with
+    // A step that does its job lowers the loss on the batch it was taken on: 8 steps of SGD with
     // momentum at lr 0.01 on one fixed batch must bring the loss down (a step that forgot the
     // update, zeroed the wrong gradients or used the wrong sign would not).
     #[test]
@@ -183,7 +183,7 @@ mod tests {
             ("conv1d", TrainStep::conv1d(1)),
         ] {
             let first = step.step();
-            let last = (0..19).map(|_| step.step()).last().unwrap();
+            let last = (0..7).map(|_| step.step()).last().unwrap();
             assert!(first.is_finite() && last < first, "{name}: {first} → {last}");
         }
     }
@@ -197,7 +197,7 @@ mod tests {
             .map(|p| p.value().clone())
             .collect();
         let first = step.step();
-        let last = (0..19).map(|_| step.step()).last().unwrap();
+        let last = (0..7).map(|_| step.step()).last().unwrap();
         assert!(first.is_finite() && last < first, "kd: {first} → {last}");
         for (p, b) in step.teacher.members()[0].parameter_vars().iter().zip(&before) {
             assert_eq!(p.value().data(), b.data(), "a teacher parameter changed");
