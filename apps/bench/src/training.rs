@@ -184,7 +184,10 @@ mod tests {
         ] {
             let first = step.step();
             let last = (0..7).map(|_| step.step()).last().unwrap();
-            assert!(first.is_finite() && last < first, "{name}: {first} → {last}");
+            assert!(
+                first.is_finite() && last < first,
+                "{name}: {first} → {last}"
+            );
         }
     }
 
@@ -199,7 +202,11 @@ mod tests {
         let first = step.step();
         let last = (0..7).map(|_| step.step()).last().unwrap();
         assert!(first.is_finite() && last < first, "kd: {first} → {last}");
-        for (p, b) in step.teacher.members()[0].parameter_vars().iter().zip(&before) {
+        for (p, b) in step.teacher.members()[0]
+            .parameter_vars()
+            .iter()
+            .zip(&before)
+        {
             assert_eq!(p.value().data(), b.data(), "a teacher parameter changed");
             assert!(p.grad().is_none(), "a teacher parameter got a gradient");
         }
