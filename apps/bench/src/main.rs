@@ -9,12 +9,19 @@
 //! ```
 //!
 //! Progress and errors go to stderr.
+//!
+//! `--steps N --only <training workload>` runs that workload for exactly `N` steps instead, at one
+//! thread unless `--threads` says otherwise, and prints nothing on stdout: under
+//! `/usr/bin/time -v` this gives the peak resident memory of a process that trains the model
+//! (BENCHMARKS.md asks for 200 steps of `mlp_train` and of `cnn_train`).
 
+mod models;
 mod timing;
+mod training;
 mod workloads;
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
@@ -34,6 +41,10 @@ struct Args {
     /// Measured repeats per workload; the median is reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Run the one training workload named by `--only` for exactly this many steps, print nothing
+    /// on stdout, and exit (for measuring peak memory).
+    #[arg(long)]
+    steps: Option<usize>,
     /// List the workloads and exit.
     #[arg(long)]
     list: bool,
@@ -65,6 +76,9 @@ fn main() -> ExitCode {
             args.min_time, args.repeats
         );
         return ExitCode::from(2);
+    }
+    if let Some(steps) = args.steps {
+        return run_steps(&args.only, args.threads.unwrap_or(1), steps);
     }
     let settings = timing::Settings {
         warmup: Duration::from_secs_f64((args.min_time / 4.0).min(0.5)),
@@ -101,4 +115,51 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `--steps`: one training workload, `steps` times, at `threads` threads.
+fn run_steps(only: &[String], threads: usize, steps: usize) -> ExitCode {
+    let [name] = only else {
+        eprintln!(
+            "bench: --steps needs exactly one workload in --only (a training workload), found {only:?}"
+        );
+        return ExitCode::from(2);
+    };
+    if threads == 0 {
+        eprintln!("bench: --threads must be at least 1, found 0");
+        return ExitCode::from(2);
+    }
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("bench: cannot start {threads} threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The model lives on the pool's thread (a `Var` graph is per thread), so it is built there.
+    let outcome = pool.install(|| {
+        let mut step = workloads::training_step(name)?;
+        let start = Instant::now();
+        let mut loss = f32::NAN;
+        for _ in 0..steps {
+            loss = step();
+        }
+        Some((start.elapsed(), loss))
+    });
+    match outcome {
+        Some((elapsed, loss)) => {
+            eprintln!(
+                "bench: {steps} steps of {name} at {threads} thread(s) in {:.2} s, last loss {loss:.4}",
+                elapsed.as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!(
+                "bench: --steps runs a training workload (mlp_train, cnn_train, conv1d_train, \
+                 kd_step), found {name:?}"
+            );
+            ExitCode::from(2)
+        }
+    }
 }

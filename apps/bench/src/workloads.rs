@@ -11,6 +11,10 @@
 //! - `softmax_1024x1000`: a row-wise softmax at temperature 4;
 //! - `im2col_32x28x28` and `conv2d_fwd_cnn`: im2col of one 32-channel 28×28 image (3×3 kernel), and
 //!   the two convolutions of the `cnn_train` network, forward only, on a batch of 128.
+//!
+//! The model workloads (`mlp_train`, `cnn_train`, `conv1d_train`, `kd_step`, `mlp_infer_b1`,
+//! `mlp_infer_b1024`) are set up in [`crate::training`]; the training ones can also be run for a
+//! fixed number of steps ([`training_step`]), for measuring a process's peak memory.
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -18,6 +22,10 @@ use tensor::conv::{conv2d, im2col_2d, Conv2dGeometry};
 use tensor::Tensor;
 
 use crate::timing::{seconds_per_call, Settings};
+use crate::training::{Infer, KdStep, TrainStep, BATCH};
+
+/// The seed every model workload starts from (weights, inputs, labels).
+const SEED: u64 = 42;
 
 /// One benchmark: its name, its unit, and how to measure it.
 pub struct Workload {
@@ -89,7 +97,73 @@ pub fn all() -> Vec<Workload> {
             unit: "samples/s",
             measure: conv2d_fwd_cnn,
         },
+        Workload {
+            name: "mlp_train",
+            unit: "samples/s",
+            measure: |s| train(s, "mlp_train"),
+        },
+        Workload {
+            name: "cnn_train",
+            unit: "samples/s",
+            measure: |s| train(s, "cnn_train"),
+        },
+        Workload {
+            name: "conv1d_train",
+            unit: "samples/s",
+            measure: |s| train(s, "conv1d_train"),
+        },
+        Workload {
+            name: "kd_step",
+            unit: "samples/s",
+            measure: |s| train(s, "kd_step"),
+        },
+        Workload {
+            name: "mlp_infer_b1",
+            unit: "µs per call",
+            measure: |s| {
+                let mut infer = Infer::mlp(1, SEED);
+                seconds_per_call(s, || infer.call()) * 1e6
+            },
+        },
+        Workload {
+            name: "mlp_infer_b1024",
+            unit: "samples/s",
+            measure: |s| {
+                let mut infer = Infer::mlp(1024, SEED);
+                1024.0 / seconds_per_call(s, || infer.call())
+            },
+        },
     ]
+}
+
+/// A training workload's step, set up and ready to call (it returns the step's loss); `None` for
+/// a name that is not a training workload.
+pub fn training_step(name: &str) -> Option<Box<dyn FnMut() -> f32>> {
+    Some(match name {
+        "mlp_train" => {
+            let mut t = TrainStep::mlp(SEED);
+            Box::new(move || t.step())
+        }
+        "cnn_train" => {
+            let mut t = TrainStep::cnn(SEED);
+            Box::new(move || t.step())
+        }
+        "conv1d_train" => {
+            let mut t = TrainStep::conv1d(SEED);
+            Box::new(move || t.step())
+        }
+        "kd_step" => {
+            let mut t = KdStep::new(SEED);
+            Box::new(move || t.step())
+        }
+        _ => return None,
+    })
+}
+
+/// Samples per second of a training workload (each step is one batch of [`BATCH`]).
+fn train(settings: &Settings, name: &str) -> f64 {
+    let mut step = training_step(name).expect("a training workload");
+    BATCH as f64 / seconds_per_call(settings, &mut step)
 }
 
 fn rng() -> StdRng {
