@@ -16,7 +16,10 @@
 //!
 //! Teacher outputs can be computed once per data set and cached ([`Teacher::logits_for`]), which
 //! saves a forward pass per step, but only when every step sees the very inputs that were cached:
-//! with augmentation or mixup the teacher must see each changed input, on the fly.
+//! with augmentation or mixup the teacher must see each changed input, on the fly. The last cache
+//! is kept, keyed by a fingerprint of the data and the temperature: a study that distils several
+//! students (or seeds) from one teacher on one training set runs the teacher over it once. A
+//! teacher is frozen — nothing here changes its weights — which is what makes keeping it sound.
 
 use autograd::{no_grad, Var};
 use nn::data::{batches, BatchConfig, Dataset};
@@ -37,6 +40,8 @@ pub enum Combine {
 pub struct Teacher {
     members: Vec<Box<dyn Module>>,
     combine: Combine,
+    /// The last [`Teacher::logits_for`]: (fingerprint of the data, temperature, logits).
+    cached: Option<(u64, f32, Tensor)>,
 }
 
 impl Teacher {
@@ -51,7 +56,11 @@ impl Teacher {
         for m in &mut members {
             m.set_training(false);
         }
-        Teacher { members, combine }
+        Teacher {
+            members,
+            combine,
+            cached: None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -135,14 +144,40 @@ impl Teacher {
 
     /// The teacher's logits for every sample of `data`, in order (`[len, C]`): the cache for
     /// training without augmentation. Computed in batches of `batch_size`.
+    /// The same data and temperature as the previous call give its result again without running
+    /// the teacher (the batch size changes nothing but speed).
     pub fn logits_for(&mut self, data: &Dataset, batch_size: usize, temperature: f32) -> Tensor {
+        let key = fingerprint(data);
+        if let Some((k, t, logits)) = &self.cached {
+            if *k == key && t.to_bits() == temperature.to_bits() {
+                return logits.clone();
+            }
+        }
         let config = BatchConfig::new(batch_size);
         let rows: Vec<Tensor> = batches(data, &config, 0)
             .map(|batch| self.logits(&batch.inputs, temperature))
             .collect();
         let refs: Vec<&Tensor> = rows.iter().collect();
-        Tensor::concat(&refs, 0)
+        let logits = Tensor::concat(&refs, 0);
+        self.cached = Some((key, temperature, logits.clone()));
+        logits
     }
+}
+
+/// A 64-bit fingerprint of a data set's inputs and shape (FNV-1a over the bits of every value):
+/// two data sets that differ in any input get different fingerprints except with probability
+/// about 2⁻⁶⁴. Labels are not included: the teacher never sees them.
+fn fingerprint(data: &Dataset) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let shape = data.sample_shape.iter().copied().chain([data.len()]);
+    for word in shape
+        .map(|d| d as u64)
+        .chain(data.inputs.iter().map(|x| x.to_bits() as u64))
+    {
+        h = (h ^ word).wrapping_mul(PRIME);
+    }
+    h
 }
 
 /// Keeps probabilities inside (0, 1) so that their log-odds stay finite.

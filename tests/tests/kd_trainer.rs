@@ -87,6 +87,64 @@ fn cached_teacher_logits_match_on_the_fly_ones() {
     }
 }
 
+/// A model that counts its forward passes, to see when the teacher really runs.
+struct Counting {
+    inner: Sequential,
+    calls: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Module for Counting {
+    fn forward(&mut self, input: &Var) -> Var {
+        self.calls.set(self.calls.get() + 1);
+        self.inner.forward(input)
+    }
+    fn parameters(&self) -> Vec<(String, Var)> {
+        self.inner.parameters()
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// The kept cache is returned for the same data and temperature without running the teacher
+/// again, and is never returned for other data (one changed input) or another temperature.
+#[test]
+fn the_teacher_cache_is_kept_for_the_same_data_only() {
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let model = Counting {
+        inner: mlp(3, 8, 4, 3),
+        calls: calls.clone(),
+    };
+    let mut teacher = Teacher::ensemble(vec![Box::new(model)], Combine::Probabilities);
+    let data = slabs(40, 3, 4, 2);
+    let first = teacher.logits_for(&data, 16, 2.0);
+    assert_eq!(
+        calls.get(),
+        3,
+        "40 samples in batches of 16: 3 forward passes"
+    );
+    let again = teacher.logits_for(&data, 8, 2.0);
+    assert_eq!(calls.get(), 3, "same data and temperature: no forward pass");
+    assert_eq!(first.data(), again.data());
+
+    let mut changed = data.clone();
+    changed.inputs[17] += 0.5;
+    let other = teacher.logits_for(&changed, 16, 2.0);
+    assert_eq!(calls.get(), 6, "one changed input: the teacher runs again");
+    let direct = teacher.logits(
+        &Tensor::from_vec(changed.inputs.clone(), &[40, 3]).unwrap(),
+        2.0,
+    );
+    assert_eq!(other.data(), direct.data());
+
+    teacher.logits_for(&changed, 16, 4.0);
+    assert_eq!(
+        calls.get(),
+        10,
+        "another temperature: the teacher runs again"
+    );
+}
+
 /// λ = 0.25, partners swapped: each input is ¼ of itself and ¾ of the other, and each target row
 /// ¼ on its own label and ¾ on the partner's (worked by hand).
 #[test]
