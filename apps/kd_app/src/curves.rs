@@ -31,7 +31,12 @@ pub fn mean_curve(runs: &[&[EpochRecord]]) -> Vec<f64> {
 /// the lowest value (rounded down) to 100 %.
 pub fn curves_svg(title: &str, series: &[(String, Vec<f64>)]) -> String {
     let (w, h, pad) = (720.0, 420.0, 60.0);
-    let epochs = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(2);
+    let epochs = series
+        .iter()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
     let values: Vec<f64> = series.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     let low = values
         .iter()

@@ -71,6 +71,12 @@ pub struct Options {
     /// Learning rate of the teacher (Adam, cosine decay to a twentieth).
     #[arg(global = true, long)]
     pub teacher_lr: Option<f32>,
+    /// Largest random shift of the teacher's training signals, in samples (0: none).
+    #[arg(global = true, long)]
+    pub teacher_shift: Option<usize>,
+    /// Mixup's α for the teacher (0: no mixup).
+    #[arg(global = true, long)]
+    pub teacher_mixup: Option<f32>,
     /// Distillation temperature T (> 0): the teacher's logits are divided by T before the softmax.
     #[arg(global = true, long)]
     pub temperature: Option<f32>,
@@ -118,6 +124,9 @@ pub struct Config {
     pub teacher: ModelSpec,
     pub teacher_epochs: usize,
     pub teacher_lr: f32,
+    pub teacher_shift: usize,
+    /// `None`: no mixup.
+    pub teacher_mixup: Option<f32>,
     pub student: ModelSpec,
     pub epochs: usize,
     pub batch_size: usize,
@@ -139,20 +148,28 @@ pub struct Config {
 impl Config {
     fn preset(preset: Preset) -> Config {
         let spec = |s: &str| s.parse::<ModelSpec>().expect("preset specs parse");
+        // The choices below are explained, with the sweep they come from, in docs/mnist1d.md.
         let base = Config {
             preset,
-            teacher: spec("cnn1d:64,fc=13"),
-            teacher_epochs: 60,
+            // 17 286 parameters: conv k5 64 → pool → conv k5 32 → pool → dense 20 → dense 10.
+            teacher: spec("cnn1d:64,32,fc=20"),
+            teacher_epochs: 80,
             teacher_lr: 3e-3,
-            student: spec("cnn1d:16,fc=12"),
-            epochs: 60,
+            teacher_shift: 0,
+            // Mixup took the teacher from 91.4 % to 96.3 % test accuracy (one run each).
+            teacher_mixup: Some(0.4),
+            // 4 138 parameters (4.2× fewer): the same form with 16, 16 and 16.
+            student: spec("cnn1d:16,16,fc=16"),
+            epochs: 40,
             batch_size: 100,
             lr: 3e-3,
             temperature: 4.0,
             hard_weight: 0.5,
             soft_weight: 0.5,
             mae_weight: 1.0,
-            mixup: Some(0.4),
+            // No mixup for the students by default (validation sweep in docs/mnist1d.md);
+            // `--mixup 0.4` gives the article's recipe, to both students alike.
+            mixup: None,
             seeds: 5,
             validation: 500,
             train_limit: None,
@@ -163,8 +180,8 @@ impl Config {
         match preset {
             Preset::Default => base,
             Preset::Quick => Config {
-                teacher_epochs: 15,
-                epochs: 15,
+                teacher_epochs: 20,
+                epochs: 12,
                 seeds: 2,
                 out: PathBuf::from("runs/signal-quick"),
                 ..base
@@ -195,13 +212,12 @@ impl Config {
         c.hard_weight = o.hard_weight.unwrap_or(c.hard_weight);
         c.soft_weight = o.soft_weight.unwrap_or(c.soft_weight);
         c.mae_weight = o.mae_weight.unwrap_or(c.mae_weight);
+        c.teacher_shift = o.teacher_shift.unwrap_or(c.teacher_shift);
         if let Some(m) = o.mixup {
-            if !(m >= 0.0 && m.is_finite()) {
-                return Err(format!(
-                    "--mixup must be a number ≥ 0 (0 turns it off), found {m}"
-                ));
-            }
-            c.mixup = (m > 0.0).then_some(m);
+            c.mixup = mixup_alpha("--mixup", m)?;
+        }
+        if let Some(m) = o.teacher_mixup {
+            c.teacher_mixup = mixup_alpha("--teacher-mixup", m)?;
         }
         c.seeds = o.seeds.unwrap_or(c.seeds);
         c.validation = o.validation.unwrap_or(c.validation);
@@ -262,6 +278,17 @@ fn parse_cnn1d(flag: &str, text: &str) -> Result<ModelSpec, String> {
         ));
     }
     Ok(spec)
+}
+
+/// Mixup's α from a flag: 0 turns mixup off.
+fn mixup_alpha(flag: &str, alpha: f32) -> Result<Option<f32>, String> {
+    if alpha >= 0.0 && alpha.is_finite() {
+        Ok((alpha > 0.0).then_some(alpha))
+    } else {
+        Err(format!(
+            "{flag} must be a number ≥ 0 (0 turns mixup off), found {alpha}"
+        ))
+    }
 }
 
 fn check_unit(flag: &str, value: f32) -> Result<(), String> {

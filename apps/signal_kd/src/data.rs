@@ -102,5 +102,10 @@ fn split(dir: &Path, inputs: &str, labels: &str) -> Result<Dataset, String> {
         }
         classes.push(label as usize);
     }
-    Ok(Dataset::new(x.data, SAMPLE_SHAPE.to_vec(), classes, CLASSES))
+    Ok(Dataset::new(
+        x.data,
+        SAMPLE_SHAPE.to_vec(),
+        classes,
+        CLASSES,
+    ))
 }

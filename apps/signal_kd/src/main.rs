@@ -106,9 +106,8 @@ fn write_reports(
 ) -> Result<(), String> {
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let machine = kd_app::machine();
-    let by_role = |role: &str| -> Vec<&RunResult> {
-        students.iter().filter(|r| r.role == role).collect()
-    };
+    let by_role =
+        |role: &str| -> Vec<&RunResult> { students.iter().filter(|r| r.role == role).collect() };
     let (alone, distilled) = (by_role("alone"), by_role("distilled"));
     let rows = vec![
         summarise(&[&teacher.result]),

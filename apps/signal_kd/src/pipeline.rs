@@ -67,6 +67,8 @@ fn teacher_identity(config: &Config, splits: &Splits) -> BTreeMap<String, String
     m.insert("epochs".into(), config.teacher_epochs.to_string());
     m.insert("lr".into(), format!("{} cosine", config.teacher_lr));
     m.insert("batch_size".into(), config.batch_size.to_string());
+    m.insert("shift".into(), config.teacher_shift.to_string());
+    m.insert("mixup".into(), format!("{:?}", config.teacher_mixup));
     m.insert("train_samples".into(), splits.train.len().to_string());
     m.insert("data".into(), "mnist1d".into());
     m.insert(
@@ -147,13 +149,16 @@ pub fn teacher(
                 path.display()
             );
         }
+        let mut train_config = TrainConfig::new(config.teacher_epochs, config.batch_size, 1);
+        train_config.batch.shift = config.teacher_shift;
+        train_config.mixup_alpha = config.teacher_mixup;
         let outcome = train(
             &mut model,
             None,
             Objective::Hard {
                 label_smoothing: 0.0,
             },
-            TrainConfig::new(config.teacher_epochs, config.batch_size, 1),
+            train_config,
             config.teacher_lr,
             splits,
             &format!("teacher {}", config.teacher),
