@@ -112,3 +112,29 @@ pub fn machine() -> String {
     let threads = rayon::current_num_threads();
     format!("{model}, {threads} thread(s)")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_numbers_right_and_checks_row_width() {
+        let t = markdown_table(&["model", "acc"], &[vec!["a".into(), "1.00 ± 0.00".into()]]);
+        assert_eq!(t, "| model | acc |\n|---|---:|\n| a | 1.00 ± 0.00 |\n");
+        let wrong = std::panic::catch_unwind(|| markdown_table(&["a", "b"], &[vec!["x".into()]]));
+        assert!(wrong.is_err());
+    }
+
+    #[test]
+    fn verdict_says_helped_only_beyond_both_stds() {
+        let m = |mean, std| MeanStd { mean, std, n: 5 };
+        // Gains by hand: 3.0 > 1.0 + 1.0; 1.5 < 2.0; −1.0.
+        assert!(verdict("s", "macro-F1", &m(80.0, 1.0), &m(83.0, 1.0), 0).contains("helped: +3.00"));
+        assert!(verdict("s", "macro-F1", &m(80.0, 1.0), &m(81.5, 1.0), 0)
+            .contains("did not clearly help"));
+        assert!(verdict("s", "macro-F1", &m(80.0, 1.0), &m(79.0, 1.0), 0)
+            .contains("did not help: -1.00"));
+        assert!(verdict("s", "macro-F1", &m(80.0, 1.0), &m(90.0, 1.0), 2)
+            .contains("2 distilled run(s) diverged"));
+    }
+}

@@ -32,8 +32,9 @@ fn assert_fraction(value: &serde_json::Value, low: f64, what: &str) {
 }
 
 /// A small, fast configuration: 2000 training signals (1700 after the validation split), a
-/// teacher of about 4.1k parameters for 8 epochs, a student of about 1.1k for 6.
-const SMALL: [&str; 16] = [
+/// teacher of about 4.1k parameters for 20 epochs (no mixup: it learns faster), a student of
+/// about 1.1k for 10.
+const SMALL: [&str; 18] = [
     "--preset",
     "quick",
     "--train-limit",
@@ -43,11 +44,13 @@ const SMALL: [&str; 16] = [
     "--teacher",
     "cnn1d:16,16,fc=16",
     "--teacher-epochs",
-    "8",
+    "20",
+    "--teacher-mixup",
+    "0",
     "--student",
     "cnn1d:8,8,fc=8",
     "--epochs",
-    "6",
+    "10",
     "--seeds",
     "2",
 ];
@@ -80,22 +83,22 @@ fn small_run_end_to_end_then_bad_input() {
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json")).unwrap())
             .unwrap();
-    // Chance is 10 %; a 4k-parameter CNN reaches about 60 % after 8 epochs on 1700 signals
-    // (observed 55–70 % while writing this test), so 30 % catches a pipeline that does not learn.
+    // Chance is 10 %; this teacher reached 59.2 % accuracy and 58.7 % macro-F1 when the test was
+    // written (the run is deterministic), so 40 % / 35 % catch a pipeline that does not learn.
     let teacher = &results["teacher"]["run"];
-    assert_fraction(&teacher["test_accuracy"], 0.3, "teacher accuracy");
-    assert_fraction(&teacher["test_macro_f1"], 0.25, "teacher macro-F1");
+    assert_fraction(&teacher["test_accuracy"], 0.4, "teacher accuracy");
+    assert_fraction(&teacher["test_macro_f1"], 0.35, "teacher macro-F1");
     // By hand: 16·1·5+16 + 16·16·5+16 + (16·10)·16+16 + 16·10+10 (length 40 → 20 → 10).
     assert_eq!(teacher["parameters"], 4_138);
     let students = results["students"].as_array().unwrap();
     assert_eq!(students.len(), 4, "2 seeds × (alone, distilled)");
     for s in students {
-        // Chance level (0.1) or better: a 6-epoch, 1.1k-parameter student is weak but learns.
-        assert_fraction(&s["test_accuracy"], 0.12, "student accuracy");
+        // A 10-epoch, 1.1k-parameter student is weak but above chance (10 %): 23–28 % observed.
+        assert_fraction(&s["test_accuracy"], 0.15, "student accuracy");
         assert_fraction(&s["test_macro_f1"], 0.0, "student macro-F1");
         assert_fraction(&s["validation_macro_f1"], 0.0, "validation macro-F1");
         let epochs = s["epochs"].as_array().unwrap();
-        assert_eq!(epochs.len(), 6);
+        assert_eq!(epochs.len(), 10);
         assert!(epochs[0]["train_loss"]["hard"].as_f64().unwrap() > 0.0);
     }
     let distilled = &students[1];
@@ -130,7 +133,7 @@ fn small_run_end_to_end_then_bad_input() {
             "--temperature must be a positive number",
         ),
         (&["--student", "mlp:10"], "--student must be a 1-D CNN"),
-        (&["--mixup", "-1"], "--mixup must be a number ≥ 0"),
+        (&["--mixup=-1"], "--mixup must be a number ≥ 0"),
     ];
     for (args, expected) in bad_runs {
         let mut all = vec!["--preset", "quick", "--out", out_dir];

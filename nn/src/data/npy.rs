@@ -135,7 +135,7 @@ pub fn parse_npy<T: NpyElement>(bytes: &[u8], name: &str) -> Result<NpyArray<T>,
         other => {
             return Err(fail(
                 "'fortran_order': False (C order)",
-                format!("{}", other.unwrap_or("no such entry")),
+                other.unwrap_or("no such entry").to_string(),
             ))
         }
     }
