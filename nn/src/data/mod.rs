@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod error;
 pub mod idx;
 pub mod mnist;
+pub mod npy;
 pub mod one_hot;
 
 pub use batches::{batches, Batch, BatchConfig, Batches};
@@ -24,4 +25,5 @@ pub use dataset::Dataset;
 pub use error::DataError;
 pub use idx::{read_idx, read_idx_bytes, write_idx_u8, IdxArray};
 pub use mnist::{load_mnist, Mnist};
+pub use npy::{parse_npy, read_npy, NpyArray, NpyError};
 pub use one_hot::one_hot;

@@ -1,0 +1,105 @@
+//! The `.npy` reader: files as numpy writes them (header bytes copied from `numpy.save` output),
+//! and every refusal naming the file and what was expected.
+
+use nn::data::{parse_npy, read_npy, NpyArray};
+
+/// A version-1.0 `.npy` file as `numpy.save` lays it out: the header dict padded with spaces so
+/// that magic + version + length + header is a multiple of 64 bytes, ending in '\n'.
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// The same file marked Fortran-ordered (`False` → `True `, the header keeps its length).
+fn fortran(file: &[u8]) -> Vec<u8> {
+    let mut bytes = file.to_vec();
+    let at = bytes.windows(5).position(|w| w == b"False").unwrap();
+    bytes[at..at + 5].copy_from_slice(b"True ");
+    bytes
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+#[test]
+fn reads_f32_matrix_and_i64_vector() {
+    let values = [1.5f32, -2.0, 0.25, 3.0, 4.0, -0.5];
+    let a: NpyArray<f32> = parse_npy(&npy("<f4", "(2, 3)", &f32_bytes(&values)), "a.npy").unwrap();
+    assert_eq!(a.shape, vec![2, 3]);
+    assert_eq!(a.data, values);
+
+    let labels: Vec<u8> = [7i64, 0, 9].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let b: NpyArray<i64> = parse_npy(&npy("<i8", "(3,)", &labels), "b.npy").unwrap();
+    assert_eq!(b.shape, vec![3]);
+    assert_eq!(b.data, vec![7, 0, 9]);
+}
+
+#[test]
+fn header_matches_numpy_save_byte_for_byte() {
+    // The first 128 bytes of data/mnist1d/x_train.npy, as numpy 2.4 wrote them (xxd): the helper
+    // above must lay a header out the same way, or the reader is only tested on our own guesses.
+    let mut numpy =
+        b"\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_order': False, 'shape': (4000, 40), }"
+            .to_vec();
+    numpy.resize(127, b' ');
+    numpy.push(b'\n');
+    assert_eq!(npy("<f4", "(4000, 40)", &[]), numpy);
+}
+
+#[test]
+fn reads_the_fetched_mnist1d_when_present() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist1d");
+    if !dir.join("x_train.npy").exists() {
+        eprintln!("data/mnist1d not fetched (scripts/fetch-mnist1d): skipped");
+        return;
+    }
+    let x: NpyArray<f32> = read_npy(&dir.join("x_train.npy")).unwrap();
+    let y: NpyArray<i64> = read_npy(&dir.join("y_train.npy")).unwrap();
+    // MNIST-1D's defaults: 5000 signals of 40 samples, 80 % for training.
+    assert_eq!(x.shape, vec![4000, 40]);
+    assert_eq!(y.shape, vec![4000]);
+    assert!(y.data.iter().all(|&l| (0..10).contains(&l)));
+    assert!(x.data.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn refusals_name_the_file_and_what_was_expected() {
+    let good = npy("<f4", "(2,)", &f32_bytes(&[1.0, 2.0]));
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"PK\x03\x04 not npy".to_vec(), "a .npy file"),
+        (
+            npy("<f8", "(2,)", &[0; 16]),
+            "elements of type <f4, found type <f8",
+        ),
+        (
+            npy("<f4", "(2, 2)", &f32_bytes(&[1.0, 2.0])),
+            "16 bytes of data for shape [2, 2], found 8 bytes",
+        ),
+        (good[..good.len() - 1].to_vec(), "found 7 bytes"),
+        (
+            fortran(&good),
+            "'fortran_order': False (C order), found True",
+        ),
+    ];
+    for (bytes, expected) in cases {
+        let err = parse_npy::<f32>(&bytes, "x.npy").unwrap_err().to_string();
+        assert!(err.starts_with("x.npy: expected"), "{err}");
+        assert!(
+            err.contains(expected),
+            "{err:?} should contain {expected:?}"
+        );
+    }
+    let missing = read_npy::<f32>(std::path::Path::new("/nonexistent/x.npy")).unwrap_err();
+    assert!(missing
+        .to_string()
+        .starts_with("/nonexistent/x.npy: expected a readable .npy file"));
+}
