@@ -6,6 +6,8 @@ use kd::Event;
 /// A bar over all the steps of one training run, with the latest loss and the last evaluation.
 pub struct Bar {
     bar: ProgressBar,
+    /// What the per-epoch evaluation is run on ("test", "validation").
+    eval_name: &'static str,
 }
 
 impl Bar {
@@ -19,7 +21,16 @@ impl Bar {
             .progress_chars("=> "),
         );
         bar.set_prefix(label.to_string());
-        Bar { bar }
+        Bar {
+            bar,
+            eval_name: "test",
+        }
+    }
+
+    /// Names the set evaluated after each epoch (the test set unless told).
+    pub fn evaluating(mut self, name: &'static str) -> Bar {
+        self.eval_name = name;
+        self
     }
 
     /// Follows one event.
@@ -40,9 +51,10 @@ impl Bar {
             Event::EpochFinished(record) => {
                 if let Some(eval) = record.eval {
                     self.bar.set_message(format!(
-                        "epoch {} loss {:.4} test acc {:.2} %",
+                        "epoch {} loss {:.4} {} acc {:.2} %",
                         record.epoch + 1,
                         record.train_loss.total,
+                        self.eval_name,
                         100.0 * eval.accuracy
                     ));
                 }

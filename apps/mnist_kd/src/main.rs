@@ -3,13 +3,12 @@
 //! what distillation did, and the files to check it (see `report.rs`).
 //!
 //! Files: `config.rs` (flags, presets, validation) → `data.rs` → `pipeline.rs` (the phases) →
-//! `measure.rs` (inference speed) → `report.rs` → `progress.rs`.
+//! `sweep.rs` (choosing T and the weights on the validation split) → `report.rs`. Progress bars,
+//! speed measurement and the report's generic pieces are shared with `signal_kd` in `apps/kd_app`.
 
 mod config;
 mod data;
-mod measure;
 mod pipeline;
-mod progress;
 mod report;
 mod sweep;
 
@@ -21,7 +20,9 @@ use kd::Teacher;
 
 use crate::config::{Cli, Command, Config, Preset};
 use crate::pipeline::RunResult;
-use crate::report::{summarise, write_atomic};
+use kd_app::{machine, mean_curve, test_accuracy_curve, write_atomic};
+
+use crate::report::summarise;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -157,6 +158,12 @@ fn write_reports(
     let mut rows = vec![summarise(&[&teacher.result])];
     let mut verdicts = Vec::new();
     let mut series = Vec::new();
+    if !teacher.result.epochs.is_empty() {
+        series.push((
+            "teacher".to_string(),
+            test_accuracy_curve(&teacher.result.epochs),
+        ));
+    }
     for spec in &config.students {
         let mut pair = Vec::new();
         for role in ["alone", "distilled"] {
@@ -164,7 +171,9 @@ fn write_reports(
                 .iter()
                 .filter(|r| r.spec == *spec && r.role == role)
                 .collect();
-            series.push((format!("{spec} {role}"), mean_curve(&runs)));
+            let epochs: Vec<&[kd::EpochRecord]> =
+                runs.iter().map(|r| r.epochs.as_slice()).collect();
+            series.push((format!("{spec} {role}"), mean_curve(&epochs)));
             pair.push(summarise(&runs));
         }
         verdicts.push(report::verdict(
@@ -212,7 +221,10 @@ fn write_reports(
     )?;
     write_atomic(
         &out.join("curves.svg"),
-        &report::curves_svg(&teacher.result.epochs, &series),
+        &kd_app::curves_svg(
+            "Test accuracy per epoch (students: mean over seeds)",
+            &series,
+        ),
     )?;
     let mut confusion = format!("# Confusion matrices (rows: true class, columns: predicted), test set\n\n## teacher {}\n\n{}\n", config.teacher, teacher.result.confusion.to_markdown());
     for r in students.iter().filter(|r| r.seed == 0) {
@@ -226,33 +238,4 @@ fn write_reports(
     write_atomic(&out.join("confusion.md"), &confusion)?;
     println!("\n{table}\n{}\n\nWritten to {}: report.md, results.json, curves.svg, confusion.md, checkpoints.", verdicts.join("\n"), out.display());
     Ok(())
-}
-
-/// Test accuracy (%) per epoch, averaged over the runs.
-fn mean_curve(runs: &[&RunResult]) -> Vec<f64> {
-    let epochs = runs.iter().map(|r| r.epochs.len()).min().unwrap_or(0);
-    (0..epochs)
-        .map(|e| {
-            let sum: f64 = runs
-                .iter()
-                .map(|r| r.epochs[e].eval.map_or(0.0, |v| v.accuracy))
-                .sum();
-            100.0 * sum / runs.len() as f64
-        })
-        .collect()
-}
-
-/// The CPU, from /proc/cpuinfo, and the core count.
-fn machine() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string());
-    let threads = rayon::current_num_threads();
-    format!("{model}, {threads} thread(s)")
 }

@@ -12,16 +12,15 @@ use kd::{
     TrainConfig,
 };
 use nn::checkpoint;
-use nn::data::Dataset;
 use nn::optim::{Adam, CosineLr, Optimizer, Sgd};
 use nn::{Module, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use kd_app::{Bar, Speed};
+
 use crate::config::{Config, KdMethod, OptimizerKind};
 use crate::data::{outputs, Splits, SAMPLE_SHAPE};
-use crate::measure::{self, Speed};
-use crate::progress::Bar;
 
 /// One trained model's results.
 pub struct RunResult {
@@ -229,7 +228,7 @@ fn finish_run(
         confusion,
         checkpoint,
         checkpoint_bytes,
-        speed: measure::speed(model, &splits.test),
+        speed: kd_app::speed(model, &splits.test),
     }
 }
 
@@ -253,7 +252,7 @@ pub fn student_pair(
             seed,
             distilled.then_some(&mut *teacher),
             teacher_spec,
-            &splits.test,
+            EvalOn::Test,
             &format!("{spec} {role} seed {seed}"),
         )?;
         let path = (seed == 0).then(|| {
@@ -292,10 +291,18 @@ pub fn student_pair(
     Ok((alone, distilled))
 }
 
+/// Which set a run is scored on after every epoch.
+#[derive(Clone, Copy)]
+pub enum EvalOn {
+    /// The test set: what reports show.
+    Test,
+    /// The validation split: what the sweep chooses by.
+    Validation,
+}
+
 /// Trains one student from the initialisation that `seed` gives: alone on the labels when
 /// `teacher` is `None`, otherwise distilled with `config`'s method, temperature and weights.
-/// `eval` is the set scored after every epoch (the test set for reports, the validation split for
-/// the sweep). A run whose loss became non-finite is returned as it is, `diverged` set.
+/// `eval` is the set scored after every epoch. A run whose loss became non-finite is returned as it is, `diverged` set.
 #[allow(clippy::too_many_arguments)]
 pub fn train_student(
     config: &Config,
@@ -304,7 +311,7 @@ pub fn train_student(
     seed: u64,
     teacher: Option<&mut Teacher>,
     teacher_spec: &ModelSpec,
-    eval: &Dataset,
+    eval: EvalOn,
     label: &str,
 ) -> Result<(Sequential, FitOutcome), String> {
     // Built from the same seed: the same initial weights alone and distilled.
@@ -333,7 +340,11 @@ pub fn train_student(
     };
     let params = parameters_to_train(&student, hint.as_ref());
     let steps = config.epochs * (splits.train.len() / config.batch_size);
-    let bar = Bar::new(label, steps);
+    let (eval_set, eval_name) = match eval {
+        EvalOn::Test => (&splits.test, "test"),
+        EvalOn::Validation => (&splits.validation, "validation"),
+    };
+    let bar = Bar::new(label, steps).evaluating(eval_name);
     let outcome = Distiller {
         student: &mut student,
         teacher,
@@ -343,7 +354,7 @@ pub fn train_student(
         schedule: None,
         config: TrainConfig::new(config.epochs, config.batch_size, seed),
     }
-    .fit(&splits.train, Some(eval), &mut |e| bar.on_event(e));
+    .fit(&splits.train, Some(eval_set), &mut |e| bar.on_event(e));
     bar.finish(match outcome.diverged {
         Some(_) => "diverged (non-finite loss)",
         None => "done",

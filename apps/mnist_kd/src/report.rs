@@ -1,26 +1,18 @@
 //! What a run leaves behind, in `--out`: `report.md` (the table and the exact command),
 //! `results.json` (every number, per seed and per epoch, each loss term on its own), `curves.svg`
 //! (test accuracy per epoch), `confusion.md` (confusion matrices), besides the checkpoints.
-//! Every file is written to a temporary name and renamed, so an interrupted run never leaves a
-//! half-written report in place of a complete earlier one.
+//! Every file is written to a temporary name and renamed (`kd_app::write_atomic`), so an
+//! interrupted run never leaves a half-written report in place of a complete earlier one.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use kd::metrics::MeanStd;
-use kd::{EpochRecord, ModelSpec};
+use kd::ModelSpec;
+use kd_app::epochs_json;
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::pipeline::{RunResult, TeacherOutcome};
-
-/// Writes `contents` to `path` through a temporary file in the same folder.
-pub fn write_atomic(path: &Path, contents: &str) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, contents)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
 
 /// The rows of one (student, role) over its seeds.
 pub struct Summary {
@@ -107,30 +99,19 @@ pub fn verdict(
     soft_weight: f32,
 ) -> String {
     let gain = distilled.accuracy.mean - alone.accuracy.mean;
-    let noise = alone.accuracy.std + distilled.accuracy.std;
-    let helped = gain > noise && distilled.diverged == 0;
-    let what = if distilled.diverged > 0 {
-        format!(
-            "{} distilled run(s) diverged (non-finite loss)",
-            distilled.diverged
-        )
-    } else if helped {
-        format!(
-            "distillation helped: {:+.2} points of test accuracy ({:.1} fewer errors), more than the two standard deviations combined ({noise:.2})",
-            gain,
-            alone.errors.mean - distilled.errors.mean
-        )
-    } else if gain > 0.0 {
-        format!(
-            "distillation did not clearly help: {gain:+.2} points, within the two standard deviations combined ({noise:.2})"
-        )
-    } else {
-        format!(
-            "distillation did not help: {gain:+.2} points of test accuracy ({:.1} more errors)",
-            distilled.errors.mean - alone.errors.mean
-        )
-    };
-    let mut line = format!("- **{}**: {what}.", alone.spec);
+    let helped = gain > alone.accuracy.std + distilled.accuracy.std && distilled.diverged == 0;
+    let mut line = kd_app::verdict(
+        &alone.spec.to_string(),
+        "test accuracy",
+        &alone.accuracy,
+        &distilled.accuracy,
+        distilled.diverged,
+    );
+    line.push_str(&format!(
+        " Test errors {} alone, {} distilled.",
+        alone.errors.format(1),
+        distilled.errors.format(1)
+    ));
     if !helped {
         let share = 100.0 * alone.parameters as f64 / teacher_parameters as f64;
         line.push_str(&format!(
@@ -175,25 +156,6 @@ pub fn beside_hinton(rows: &[Summary]) -> String {
         );
     }
     s
-}
-
-fn epochs_json(epochs: &[EpochRecord]) -> Value {
-    Value::Array(
-        epochs
-            .iter()
-            .map(|e| {
-                json!({
-                    "epoch": e.epoch + 1,
-                    "lr": e.lr,
-                    "train_loss": {"total": e.train_loss.total, "hard": e.train_loss.hard,
-                                   "soft": e.train_loss.soft, "hint": e.train_loss.hint},
-                    "train_accuracy": e.train_accuracy,
-                    "test": e.eval.map(|v| json!({"accuracy": v.accuracy, "loss": v.loss, "errors": v.errors})),
-                    "seconds": e.seconds,
-                })
-            })
-            .collect(),
-    )
 }
 
 fn run_json(r: &RunResult) -> Value {
@@ -253,94 +215,4 @@ pub fn results_json(
         "students": students.iter().map(run_json).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&value).expect("JSON values serialise")
-}
-
-/// Test accuracy per epoch: the teacher, and each student alone and distilled (mean over seeds).
-pub fn curves_svg(teacher: &[EpochRecord], series: &[(String, Vec<f64>)]) -> String {
-    let mut all: Vec<(String, Vec<f64>)> = Vec::new();
-    if !teacher.is_empty() {
-        let t = teacher
-            .iter()
-            .filter_map(|e| e.eval.map(|v| 100.0 * v.accuracy))
-            .collect();
-        all.push(("teacher".to_string(), t));
-    }
-    all.extend(series.iter().cloned());
-    let (w, h, pad) = (720.0, 420.0, 60.0);
-    let epochs = all.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(2);
-    let values: Vec<f64> = all.iter().flat_map(|(_, v)| v.iter().copied()).collect();
-    let low = values
-        .iter()
-        .copied()
-        .fold(100.0f64, f64::min)
-        .floor()
-        .max(0.0);
-    let high = 100.0;
-    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (epochs - 1) as f64;
-    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - low) / (high - low).max(1e-9);
-    let colours = [
-        "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-    ];
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">Test accuracy per epoch (students: mean over seeds)</text>\n",
-        w / 2.0
-    );
-    let _ = writeln!(
-        s,
-        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>",
-        h - pad,
-        w - pad,
-        h - pad
-    );
-    let _ = writeln!(
-        s,
-        "<line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"black\"/>",
-        h - pad
-    );
-    for k in 0..=4 {
-        let v = low + (high - low) * k as f64 / 4.0;
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.1} %</text><line x1=\"{pad}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\" stroke=\"#ddd\"/>",
-            pad - 6.0, y(v) + 4.0, y(v), w - pad, y(v)
-        );
-    }
-    for i in 0..epochs {
-        let _ = writeln!(
-            s,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            h - pad + 18.0,
-            i + 1
-        );
-    }
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">epoch</text>",
-        w / 2.0,
-        h - 14.0
-    );
-    for (k, (name, v)) in all.iter().enumerate() {
-        let colour = colours[k % colours.len()];
-        let points: Vec<String> = v
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| format!("{:.1},{:.1}", x(i), y(a)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        );
-        let ly = pad + 16.0 * k as f64;
-        let _ = writeln!(
-            s,
-            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\">{name}</text>",
-            w - pad - 230.0, w - pad - 210.0, w - pad - 205.0, ly + 4.0
-        );
-    }
-    s.push_str("</svg>\n");
-    s
 }

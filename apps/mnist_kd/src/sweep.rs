@@ -11,12 +11,12 @@ use std::fmt::Write as _;
 
 use kd::metrics::MeanStd;
 use kd::{ModelSpec, Teacher};
+use kd_app::write_atomic;
 use serde_json::json;
 
 use crate::config::Config;
 use crate::data::Splits;
-use crate::pipeline::train_student;
-use crate::report::write_atomic;
+use crate::pipeline::{train_student, EvalOn};
 
 /// The grid of distillation settings.
 pub struct Grid {
@@ -83,7 +83,7 @@ pub fn run(
                     seed,
                     cell.setting.is_some().then_some(&mut *teacher),
                     &config.teacher,
-                    &splits.validation,
+                    EvalOn::Validation,
                     &label,
                 )?;
                 let last = outcome.epochs.last().and_then(|e| e.eval);
