@@ -18,8 +18,9 @@
 //! saves a forward pass per step, but only when every step sees the very inputs that were cached:
 //! with augmentation or mixup the teacher must see each changed input, on the fly. The last cache
 //! is kept, keyed by a fingerprint of the data and the temperature: a study that distils several
-//! students (or seeds) from one teacher on one training set runs the teacher over it once. A
-//! teacher is frozen — nothing here changes its weights — which is what makes keeping it sound.
+//! students (or seeds) from one teacher on one training set runs the teacher over it once. The
+//! fingerprint covers the members' weights too: [`Teacher::members`] hands out the models, and a
+//! checkpoint loaded into one changes its weights in place.
 
 use autograd::{no_grad, Var};
 use nn::data::{batches, BatchConfig, Dataset};
@@ -147,9 +148,11 @@ impl Teacher {
     /// The same data and temperature as the previous call give its result again without running
     /// the teacher (the batch size changes nothing but speed).
     pub fn logits_for(&mut self, data: &Dataset, batch_size: usize, temperature: f32) -> Tensor {
-        let key = fingerprint(data);
+        let key = fingerprint(data, &self.members);
+        // Only a probability-averaging ensemble's logits depend on T (see the module doc).
+        let depends_on_t = self.combine == Combine::Probabilities;
         if let Some((k, t, logits)) = &self.cached {
-            if *k == key && t.to_bits() == temperature.to_bits() {
+            if *k == key && (!depends_on_t || t.to_bits() == temperature.to_bits()) {
                 return logits.clone();
             }
         }
@@ -164,18 +167,29 @@ impl Teacher {
     }
 }
 
-/// A 64-bit fingerprint of a data set's inputs and shape (FNV-1a over the bits of every value):
-/// two data sets that differ in any input get different fingerprints except with probability
-/// about 2⁻⁶⁴. Labels are not included: the teacher never sees them.
-fn fingerprint(data: &Dataset) -> u64 {
+/// A 64-bit fingerprint of a data set's inputs and shape and of the members' weights (FNV-1a over
+/// the bits of every value): a changed input or weight changes it, short of a 64-bit collision,
+/// which FNV makes unlikely for such data though it is no cryptographic hash. Labels are not
+/// included: the teacher never sees them.
+fn fingerprint(data: &Dataset, members: &[Box<dyn Module>]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut mix = |word: u64| h = (h ^ word).wrapping_mul(PRIME);
     let shape = data.sample_shape.iter().copied().chain([data.len()]);
     for word in shape
         .map(|d| d as u64)
         .chain(data.inputs.iter().map(|x| x.to_bits() as u64))
     {
-        h = (h ^ word).wrapping_mul(PRIME);
+        mix(word);
+    }
+    // The members' weights too: `members()` hands out `&dyn Module`, and `checkpoint::load` or an
+    // optimiser holding the parameters can change them in place through that.
+    for member in members {
+        for (_, var) in member.state() {
+            for x in var.value().data() {
+                mix(x.to_bits() as u64);
+            }
+        }
     }
     h
 }

@@ -387,3 +387,27 @@ fn modes_are_switched_and_kept() {
     }
     assert_eq!(running_mean.value().data(), before.data());
 }
+
+/// A teacher's weights can change through the public API (`nn::checkpoint::load` takes
+/// `&dyn Module`, and `Teacher::members()` hands out exactly that): after loading other weights,
+/// `logits_for` must not return the old logits. (Found by review: the first key left weights out.)
+#[test]
+fn the_teacher_cache_sees_weights_loaded_after_it_was_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.safetensors");
+    nn::checkpoint::save(&path, &mlp(3, 8, 4, 99), &Default::default()).unwrap();
+
+    let data = slabs(20, 3, 4, 2);
+    let mut teacher = Teacher::single(Box::new(mlp(3, 8, 4, 3)));
+    let before = teacher.logits_for(&data, 16, 1.0);
+    nn::checkpoint::load(&path, &*teacher.members()[0]).unwrap();
+    let x = Tensor::from_vec(data.inputs.clone(), &[20, 3]).unwrap();
+    let direct = teacher.logits(&x, 1.0);
+    assert_ne!(before.data(), direct.data(), "the load changed the teacher");
+    let cached = teacher.logits_for(&data, 16, 1.0);
+    assert_eq!(
+        cached.data(),
+        direct.data(),
+        "logits_for returned the logits of the weights before the load"
+    );
+}

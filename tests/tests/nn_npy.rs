@@ -103,3 +103,61 @@ fn refusals_name_the_file_and_what_was_expected() {
         .to_string()
         .starts_with("/nonexistent/x.npy: expected a readable .npy file"));
 }
+
+/// A shape whose element count overflows usize must be refused, not wrap around. With
+/// shape (2^62,) of f32, count × 4 wraps to 0 in release builds (and panics with overflow checks
+/// on, as in `cargo test` without --release): an empty data section is then "accepted".
+#[test]
+fn a_shape_whose_size_overflows_is_refused() {
+    let huge = npy("<f4", "(4611686018427387904,)", &[]); // 2^62
+    let result = std::panic::catch_unwind(|| parse_npy::<f32>(&huge, "x.npy"));
+    let result = result.expect("parse_npy panicked on an overflowing shape");
+    let err = result
+        .expect_err("an overflowing shape was accepted")
+        .to_string();
+    assert!(err.starts_with("x.npy: expected"), "{err}");
+
+    // Two dimensions whose product wraps to 0: (2^32, 2^32).
+    let wraps = npy("<f4", "(4294967296, 4294967296)", &[]);
+    let result = std::panic::catch_unwind(|| parse_npy::<f32>(&wraps, "x.npy"));
+    assert!(
+        matches!(result, Ok(Err(_))),
+        "(2^32, 2^32) must be an error: {:?}",
+        result.map(|r| r.map(|a| a.shape))
+    );
+}
+
+/// Other malformed headers: each an error, never a panic.
+#[test]
+fn malformed_headers_are_errors_not_panics() {
+    let good = npy("<f4", "(2,)", &f32_bytes(&[1.0, 2.0]));
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("magic only", b"\x93NUMPY".to_vec()),
+        ("version 2 truncated", b"\x93NUMPY\x02\x00\x10\x00".to_vec()),
+        ("version 9", b"\x93NUMPY\x09\x00\x10\x00\x00\x00".to_vec()),
+        (
+            "header longer than file",
+            b"\x93NUMPY\x01\x00\xff\xff{".to_vec(),
+        ),
+        ("big-endian", npy(">f4", "(2,)", &f32_bytes(&[1.0, 2.0]))),
+        ("negative shape", npy("<f4", "(-2,)", &[])),
+        ("shape not a tuple", npy("<f4", "[2]", &[])),
+        (
+            "no shape close",
+            b"\x93NUMPY\x01\x00\x2a\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2,"
+                .to_vec(),
+        ),
+    ];
+    let mut not_utf8 = good.clone();
+    not_utf8[12] = 0xff;
+    cases.push(("non-utf8 header", not_utf8));
+    for (what, bytes) in cases {
+        let r = std::panic::catch_unwind(|| parse_npy::<f32>(&bytes, "x.npy"));
+        match r {
+            Ok(Err(e)) => assert!(e.to_string().starts_with("x.npy: expected"), "{what}: {e}"),
+            Ok(Ok(a)) => panic!("{what}: accepted, shape {:?}", a.shape),
+            Err(_) => panic!("{what}: panicked"),
+        }
+    }
+}

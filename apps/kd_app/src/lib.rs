@@ -9,6 +9,7 @@
 //! - [`report`]: files written atomically, the Markdown table of mean ± std rows, a plain verdict,
 //!   per-epoch records as JSON, the machine a run ran on.
 //! - [`curves`]: the SVG of a metric per epoch, one line per model.
+//! - [`saved`]: reusing a saved teacher when its configuration matches.
 //!
 //! Non-goals: flags and presets (each app has its own), anything that trains or evaluates.
 
@@ -16,8 +17,13 @@ pub mod curves;
 pub mod measure;
 pub mod progress;
 pub mod report;
+pub mod saved;
 
 pub use curves::{curves_svg, mean_curve, test_accuracy_curve};
 pub use measure::{speed, Speed};
 pub use progress::Bar;
-pub use report::{epochs_json, machine, markdown_table, verdict, write_atomic};
+pub use report::{
+    check_temperature, check_unit, epochs_json, helped, machine, markdown_table, verdict,
+    write_atomic,
+};
+pub use saved::reuse_teacher;

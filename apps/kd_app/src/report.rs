@@ -39,9 +39,19 @@ pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
+/// Whether distillation clearly helped: no distilled run diverged, both sides have a spread to
+/// judge by (at least two seeds each), and the mean gain is larger than the two standard
+/// deviations combined.
+pub fn helped(alone: &MeanStd, distilled: &MeanStd, diverged: usize) -> bool {
+    diverged == 0
+        && alone.n >= 2
+        && distilled.n >= 2
+        && distilled.mean - alone.mean > alone.std + distilled.std
+}
+
 /// One plain sentence on what distillation did for a student: `metric` (e.g. "test accuracy",
-/// "macro-F1") in points, mean ± std over seeds alone and distilled. "Helped" only when the gain is
-/// larger than the two standard deviations combined; `diverged` distilled runs are named first.
+/// "macro-F1") in points, mean ± std over seeds alone and distilled. "Helped" only as [`helped`]
+/// says; `diverged` distilled runs are named first, and one seed is said to be too few to judge.
 pub fn verdict(
     student: &str,
     metric: &str,
@@ -51,30 +61,46 @@ pub fn verdict(
 ) -> String {
     let gain = distilled.mean - alone.mean;
     let noise = alone.std + distilled.std;
+    let numbers = format!("({} → {})", alone.format(2), distilled.format(2));
     let what = if diverged > 0 {
         format!("{diverged} distilled run(s) diverged (non-finite loss)")
-    } else if gain > noise {
+    } else if alone.n < 2 || distilled.n < 2 {
         format!(
-            "distillation helped: {gain:+.2} points of {metric} ({} → {}), more than the two \
-             standard deviations combined ({noise:.2})",
-            alone.format(2),
-            distilled.format(2)
+            "{gain:+.2} points of {metric} {numbers}, from one run each: no spread to judge by \
+             (use at least 2 seeds)"
+        )
+    } else if helped(alone, distilled, diverged) {
+        format!(
+            "distillation helped: {gain:+.2} points of {metric} {numbers}, more than the two \
+             standard deviations combined ({noise:.2})"
         )
     } else if gain > 0.0 {
         format!(
-            "distillation did not clearly help: {gain:+.2} points of {metric} ({} → {}), within \
-             the two standard deviations combined ({noise:.2})",
-            alone.format(2),
-            distilled.format(2)
+            "distillation did not clearly help: {gain:+.2} points of {metric} {numbers}, within \
+             the two standard deviations combined ({noise:.2})"
         )
     } else {
-        format!(
-            "distillation did not help: {gain:+.2} points of {metric} ({} → {})",
-            alone.format(2),
-            distilled.format(2)
-        )
+        format!("distillation did not help: {gain:+.2} points of {metric} {numbers}")
     };
     format!("- **{student}**: {what}.")
+}
+
+/// Checks that a weight given on the command line (`flag`) lies in [0, 1].
+pub fn check_unit(flag: &str, value: f32) -> Result<(), String> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{flag} must be in [0, 1], found {value}"))
+    }
+}
+
+/// Checks that a temperature given on the command line (`flag`) is a positive number.
+pub fn check_temperature(flag: &str, t: f32) -> Result<(), String> {
+    if t > 0.0 && t.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("{flag} must be a positive number, found {t}"))
+    }
 }
 
 /// Every epoch's record: learning rate, each loss term on its own, training accuracy, the
@@ -136,5 +162,21 @@ mod tests {
             .contains("did not help: -1.00"));
         assert!(verdict("s", "macro-F1", &m(80.0, 1.0), &m(90.0, 1.0), 2)
             .contains("2 distilled run(s) diverged"));
+    }
+
+    /// With one seed there is no spread (`MeanStd` gives std 0 for n = 1), so "more than the two
+    /// standard deviations combined (0.00)" would be true of any gain, even 0.01 points: one run
+    /// must not be called evidence that distillation helped.
+    #[test]
+    fn one_seed_is_not_called_a_clear_help() {
+        let one = |mean| MeanStd {
+            mean,
+            std: 0.0,
+            n: 1,
+        };
+        let v = verdict("s", "macro-F1", &one(80.00), &one(80.01), 0);
+        assert!(!v.contains("distillation helped"), "{v}");
+        assert!(v.contains("no spread to judge by"), "{v}");
+        assert!(!helped(&one(80.0), &one(90.0), 0));
     }
 }

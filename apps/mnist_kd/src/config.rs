@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
+use kd_app::{check_temperature, check_unit};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -265,7 +266,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        check_temperature(self.temperature)?;
+        check_temperature("--temperature", self.temperature)?;
         check_unit("--hard-weight", self.hard_weight)?;
         check_unit("--soft-weight", self.soft_weight)?;
         for (flag, value) in [
@@ -285,24 +286,6 @@ impl Config {
             return Err("--threads must be at least 1, found 0".to_string());
         }
         Ok(())
-    }
-}
-
-pub fn check_temperature(t: f32) -> Result<(), String> {
-    if t > 0.0 && t.is_finite() {
-        Ok(())
-    } else {
-        Err(format!(
-            "--temperature must be a positive number, found {t}"
-        ))
-    }
-}
-
-pub fn check_unit(flag: &str, value: f32) -> Result<(), String> {
-    if (0.0..=1.0).contains(&value) {
-        Ok(())
-    } else {
-        Err(format!("{flag} must be in [0, 1], found {value}"))
     }
 }
 

@@ -45,12 +45,15 @@ fn run(cli: &Cli) -> Result<(), String> {
     } = command
     {
         // Checked before anything is loaded or trained.
+        if config.kd_method == config::KdMethod::Feature {
+            return Err("the sweep varies the temperature and the soft weight, which --kd-method feature does not use; use response or both".into());
+        }
         temperatures
             .iter()
-            .try_for_each(|&t| config::check_temperature(t))?;
+            .try_for_each(|&t| kd_app::check_temperature("--temperatures", t))?;
         soft_weights
             .iter()
-            .try_for_each(|&w| config::check_unit("--soft-weights", w))?;
+            .try_for_each(|&w| kd_app::check_unit("--soft-weights", w))?;
     }
     if let Some(threads) = config.threads {
         rayon::ThreadPoolBuilder::new()
@@ -180,7 +183,7 @@ fn write_reports(
             &pair[0],
             &pair[1],
             teacher.result.parameters,
-            config.soft_weight,
+            config,
         ));
         rows.extend(pair);
     }

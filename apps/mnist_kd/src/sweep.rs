@@ -126,6 +126,14 @@ pub fn run(
     Ok(md)
 }
 
+fn mean_or_nan(c: &Cell) -> f64 {
+    if c.accuracies.is_empty() {
+        f64::NEG_INFINITY
+    } else {
+        c.summary().mean
+    }
+}
+
 fn markdown(config: &Config, grid: &Grid, cells: &[Cell]) -> String {
     let mut s = format!(
         "# mnist_kd sweep (validation split, never the test set)\n\n\
@@ -150,28 +158,111 @@ fn markdown(config: &Config, grid: &Grid, cells: &[Cell]) -> String {
             .find(|c| c.setting.is_none())
             .filter(|c| !c.accuracies.is_empty())
             .map(|c| c.summary());
-        let mut rows: Vec<&&Cell> = mine.iter().filter(|c| !c.accuracies.is_empty()).collect();
-        rows.sort_by(|a, b| b.summary().mean.total_cmp(&a.summary().mean));
+        // Best first; a setting with any diverged run goes last, whatever its survivors scored:
+        // an unstable setting is not a candidate for a default.
+        let mut rows: Vec<&&Cell> = mine.iter().collect();
+        rows.sort_by(|a, b| {
+            (a.diverged > 0).cmp(&(b.diverged > 0)).then(
+                mean_or_nan(b)
+                    .partial_cmp(&mean_or_nan(a))
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
         let _ = write!(
             s,
-            "\n## {spec}\n\n| T | soft weight | hard weight | validation accuracy % | gain (points) |\n|---:|---:|---:|---:|---:|\n"
+            "\n## {spec}\n\n| T | soft weight | hard weight | validation accuracy % | gain (points) | runs |\n|---:|---:|---:|---:|---:|---:|\n"
         );
         for c in rows {
-            let m = c.summary();
-            let gain = alone.map_or(String::from("—"), |a| format!("{:+.2}", m.mean - a.mean));
+            let (accuracy, gain) = if c.accuracies.is_empty() {
+                ("—".to_string(), "—".to_string())
+            } else {
+                let m = c.summary();
+                let gain =
+                    alone.map_or(String::from("—"), |a| format!("{:+.2}", m.mean - a.mean));
+                (m.format(2), gain)
+            };
             let (t, w, h) = match c.setting {
                 None => ("alone".into(), "—".into(), "1".into()),
-                Some((t, w)) => (t.to_string(), w.to_string(), format!("{}", 1.0 - w)),
+                Some((t, w)) => (t.to_string(), w.to_string(), format!("{:.2}", 1.0 - w)),
             };
-            let _ = writeln!(s, "| {t} | {w} | {h} | {} | {gain} |", m.format(2));
-        }
-        for c in mine.iter().filter(|c| c.diverged > 0) {
-            let _ = writeln!(
-                s,
-                "\n{} run(s) at {:?} diverged (non-finite loss).",
-                c.diverged, c.setting
-            );
+            let runs = c.accuracies.len() + c.diverged;
+            let survived = if c.diverged > 0 {
+                format!("{} of {runs} ({} diverged)", c.accuracies.len(), c.diverged)
+            } else {
+                runs.to_string()
+            };
+            let _ = writeln!(s, "| {t} | {w} | {h} | {accuracy} | {gain} | {survived} |");
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A setting where 2 of 3 seeds diverged must not be ranked on its one surviving seed above
+    /// settings that survived every seed, and its row must say how many runs it stands on.
+    #[test]
+    fn a_row_averaging_fewer_seeds_says_so_and_ranks_last() {
+        let config = Config::from_options(&crate::config::Options {
+            preset: crate::config::Preset::Quick,
+            teacher: None,
+            student: vec![],
+            epochs: None,
+            teacher_epochs: None,
+            batch_size: None,
+            lr: None,
+            optimizer: None,
+            temperature: None,
+            hard_weight: None,
+            soft_weight: None,
+            alpha: None,
+            kd_method: None,
+            seeds: Some(3),
+            threads: None,
+            data_dir: "data/mnist".into(),
+            out: None,
+            task: None,
+        })
+        .unwrap();
+        let spec = config.students[0].clone();
+        let cell = |setting, accuracies: Vec<f64>, diverged| Cell {
+            spec: spec.clone(),
+            setting,
+            accuracies,
+            diverged,
+        };
+        let cells = vec![
+            cell(None, vec![90.0, 90.5, 91.0], 0),
+            cell(Some((4.0, 0.9)), vec![92.0, 92.5, 93.0], 0),
+            cell(Some((8.0, 0.9)), vec![95.0], 2),
+        ];
+        let grid = Grid {
+            temperatures: vec![4.0, 8.0],
+            soft_weights: vec![0.9],
+        };
+        let md = markdown(&config, &grid, &cells);
+        let top = md
+            .lines()
+            .find(|l| l.starts_with("| 8 |"))
+            .expect("a row for T = 8");
+        assert!(
+            top.contains("1 of 3"),
+            "the T = 8 row hides that 2 seeds diverged:\n{md}"
+        );
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| T"))
+            .collect();
+        assert!(
+            rows.last().unwrap().starts_with("| 8 |"),
+            "the unstable setting ranks last:\n{md}"
+        );
+        assert!(rows[0].starts_with("| 4 |"), "{md}");
+        assert!(
+            rows[0].contains("| 0.10 |"),
+            "hard weight printed with two decimals:\n{md}"
+        );
+    }
 }

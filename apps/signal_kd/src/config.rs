@@ -10,13 +10,15 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use kd::spec::Kind;
 use kd::ModelSpec;
+use kd_app::{check_temperature, check_unit};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "signal_kd",
     about = "Knowledge distillation between 1-D CNNs on MNIST-1D: train a teacher, then a 4× \
-             smaller student alone and distilled (KL at temperature T + MAE on the soft labels, \
-             with mixup), over several seeds; report accuracy and macro-F1 as mean ± std.",
+             smaller student alone and distilled (KL at temperature T + MAE on the soft labels; \
+             mixup for the teacher, and for the students with --mixup), over several seeds; \
+             report accuracy and macro-F1 as mean ± std.",
     after_help = "With no subcommand, runs the whole pipeline with the default preset. \
                   Generate the data first with scripts/fetch-mnist1d."
 )]
@@ -232,12 +234,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return Err(format!(
-                "--temperature must be a positive number, found {}",
-                self.temperature
-            ));
-        }
+        check_temperature("--temperature", self.temperature)?;
         check_unit("--hard-weight", self.hard_weight)?;
         check_unit("--soft-weight", self.soft_weight)?;
         if !(self.mae_weight >= 0.0 && self.mae_weight.is_finite()) {
@@ -288,13 +285,5 @@ fn mixup_alpha(flag: &str, alpha: f32) -> Result<Option<f32>, String> {
         Err(format!(
             "{flag} must be a number ≥ 0 (0 turns mixup off), found {alpha}"
         ))
-    }
-}
-
-fn check_unit(flag: &str, value: f32) -> Result<(), String> {
-    if (0.0..=1.0).contains(&value) {
-        Ok(())
-    } else {
-        Err(format!("{flag} must be in [0, 1], found {value}"))
     }
 }

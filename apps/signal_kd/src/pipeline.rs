@@ -124,31 +124,15 @@ pub fn teacher(
         .teacher
         .build(&SAMPLE_SHAPE, CLASSES, 1)
         .map_err(|e| e.to_string())?;
-    let saved = path.exists().then(|| checkpoint::read_metadata(&path));
-    let matches = match &saved {
-        Some(Ok(meta)) => identity.iter().all(|(k, v)| meta.get(k) == Some(v)),
-        _ => false,
-    };
-    let (epochs, reused) = if matches {
-        checkpoint::load(&path, &model).map_err(|e| e.to_string())?;
-        eprintln!(
-            "Reusing the teacher saved in {} (same configuration).",
-            path.display()
-        );
+    let reused = kd_app::reuse_teacher(
+        &path,
+        &identity,
+        &model,
+        require_saved.then_some("signal_kd"),
+    )?;
+    let (epochs, reused) = if reused {
         (Vec::new(), true)
     } else {
-        if require_saved {
-            return Err(format!(
-                "no teacher for this configuration in {} (run `signal_kd teacher` first, with the same flags)",
-                path.display()
-            ));
-        }
-        if saved.is_some() {
-            eprintln!(
-                "The teacher saved in {} has another configuration: training a new one.",
-                path.display()
-            );
-        }
         let mut train_config = TrainConfig::new(config.teacher_epochs, config.batch_size, 1);
         train_config.batch.shift = config.teacher_shift;
         train_config.mixup_alpha = config.teacher_mixup;

@@ -114,8 +114,10 @@ pub fn results_json(
         "wall_seconds": wall_seconds,
         "config": {
             "preset": format!("{:?}", config.preset),
-            "data": "MNIST-1D (mnist1d 0.0.2.post1 defaults, seed 42)",
+            "data_dir": config.data_dir.display().to_string(),
             "teacher": config.teacher.to_string(),
+            "teacher_mixup_alpha": config.teacher_mixup,
+            "teacher_shift": config.teacher_shift,
             "teacher_epochs": config.teacher_epochs,
             "teacher_lr": config.teacher_lr,
             "student": config.student.to_string(),

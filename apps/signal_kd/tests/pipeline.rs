@@ -95,8 +95,10 @@ fn small_run_end_to_end_then_bad_input() {
     for s in students {
         // A 10-epoch, 1.1k-parameter student is weak but above chance (10 %): 23–28 % observed.
         assert_fraction(&s["test_accuracy"], 0.15, "student accuracy");
-        assert_fraction(&s["test_macro_f1"], 0.0, "student macro-F1");
-        assert_fraction(&s["validation_macro_f1"], 0.0, "validation macro-F1");
+        // A model that always predicts one class scores macro-F1 = (2·0.1/1.1)/10 ≈ 0.018: 0.05
+        // catches that collapse while leaving room for a weak student's uneven classes.
+        assert_fraction(&s["test_macro_f1"], 0.05, "student macro-F1");
+        assert_fraction(&s["validation_macro_f1"], 0.05, "validation macro-F1");
         let epochs = s["epochs"].as_array().unwrap();
         assert_eq!(epochs.len(), 10);
         assert!(epochs[0]["train_loss"]["hard"].as_f64().unwrap() > 0.0);

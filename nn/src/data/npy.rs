@@ -142,15 +142,22 @@ pub fn parse_npy<T: NpyElement>(bytes: &[u8], name: &str) -> Result<NpyArray<T>,
     let shape = header_value(header, "shape")
         .and_then(parse_shape)
         .ok_or_else(|| fail("a 'shape' tuple in the header", format!("{header:?}")))?;
-    let count: usize = shape.iter().product();
+    // Checked: a corrupt shape such as (2^62,) would otherwise wrap to 0 bytes and be accepted.
+    let count = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    let Some((count, size)) = count.and_then(|c| Some((c, c.checked_mul(T::SIZE)?))) else {
+        return Err(fail(
+            "a shape whose byte size fits in memory",
+            format!("shape {shape:?}"),
+        ));
+    };
     let data = &bytes[start + header_len..];
-    if data.len() != count * T::SIZE {
+    if data.len() != size {
         return Err(fail(
             &format!(
                 "{} × {} = {} bytes of data for shape {shape:?}",
                 count,
                 T::SIZE,
-                count * T::SIZE
+                size
             ),
             format!("{} bytes", data.len()),
         ));
