@@ -57,3 +57,60 @@ fn relu_under_no_grad_records_nothing() {
     assert!(!y.requires_grad() && !y.is_recorded());
     assert_eq!(y.value().data(), &[0.0, 2.0]);
 }
+
+#[test]
+fn linear_matches_the_product_plus_broadcast_bias() {
+    // Reference: the two generic ops it replaces. Tolerance: the bias enters the sum at another
+    // point (first instead of last), so results may differ by a few roundings of |x|·|W| + |b|
+    // (k = 37 terms of size ≤ 1: well under 1e-5).
+    let mut rng = StdRng::seed_from_u64(9);
+    for n in [1, 5] {
+        let x = Tensor::uniform(&[n, 37], -1.0, 1.0, &mut rng);
+        let w = Tensor::uniform(&[11, 37], -1.0, 1.0, &mut rng);
+        let b = Tensor::uniform(&[11], -1.0, 1.0, &mut rng);
+        let g = Tensor::uniform(&[n, 11], -1.0, 1.0, &mut rng);
+        let run = |fused: bool| {
+            let (xv, wv, bv) = (
+                Var::parameter(x.clone()),
+                Var::parameter(w.clone()),
+                Var::parameter(b.clone()),
+            );
+            let y = if fused {
+                xv.linear(&wv, Some(&bv))
+            } else {
+                xv.matmul_t(false, &wv, true).add(&bv)
+            };
+            let value = y.value().clone();
+            y.backward_with(g.clone());
+            let grads = [&xv, &wv, &bv].map(|v| v.grad().unwrap().clone());
+            (value, grads)
+        };
+        let (y_fast, g_fast) = run(true);
+        let (y_ref, g_ref) = run(false);
+        let close = |a: &Tensor, b: &Tensor, what: &str| {
+            assert_eq!(a.shape(), b.shape(), "{what}");
+            for (p, q) in a.data().iter().zip(b.data()) {
+                assert!((p - q).abs() <= 1e-5, "{what}: {p} vs {q}");
+            }
+        };
+        close(&y_fast, &y_ref, "value");
+        for (i, name) in ["dx", "dW", "db"].iter().enumerate() {
+            close(&g_fast[i], &g_ref[i], name);
+        }
+    }
+}
+
+#[test]
+fn linear_passes_gradcheck() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let inputs = [
+        Tensor::uniform(&[3, 4], -1.0, 1.0, &mut rng),
+        Tensor::uniform(&[5, 4], -1.0, 1.0, &mut rng),
+        Tensor::uniform(&[5], -1.0, 1.0, &mut rng),
+    ];
+    autograd::gradcheck("linear", &inputs, |v| v[0].linear(&v[1], Some(&v[2]))).unwrap();
+    autograd::gradcheck("linear (no bias)", &inputs[..2], |v| {
+        v[0].linear(&v[1], None)
+    })
+    .unwrap();
+}
