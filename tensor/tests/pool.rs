@@ -428,7 +428,7 @@ fn ints_with_nan(shape: &[usize], seed: u64) -> Tensor {
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            if (i * 7 + seed as usize) % 8 == 0 {
+            if (i * 7 + seed as usize).is_multiple_of(8) {
                 f32::NAN
             } else {
                 v
