@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 use tensor::Tensor;
 
-use crate::var::Var;
+use crate::var::{Backward, Var};
 
 impl Var {
     /// Backpropagates from this value, which must hold a single element (a loss): every parameter
@@ -63,7 +63,12 @@ impl Var {
             };
             // An intermediate value: pass its gradient on, then let it go.
             if let Some(grad_out) = var.take_grad() {
-                (recipe.backward)(&grad_out, &recipe.inputs);
+                match recipe.backward {
+                    Backward::Borrowed(backward) => backward(&grad_out, &recipe.inputs),
+                    // The output is this node's own value; the inputs are other nodes, so the
+                    // backward writing their gradients never touches this borrow.
+                    Backward::Owned(backward) => backward(grad_out, &var.value(), &recipe.inputs),
+                }
             }
         }
     }

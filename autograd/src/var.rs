@@ -17,6 +17,17 @@ use crate::no_grad::is_recording;
 /// that input's gradient (see [`Var::accumulate_grad`]).
 pub type BackwardFn = Box<dyn FnOnce(&Tensor, &[Var])>;
 
+/// The backward of [`Var::from_op_owned`]: it receives the gradient with respect to the op's output
+/// *by value* (so it may reuse that buffer for an input's gradient instead of allocating), the op's
+/// output itself (so it need not keep a copy of it), and the op's inputs.
+pub type OwnedBackwardFn = Box<dyn FnOnce(Tensor, &Tensor, &[Var])>;
+
+/// The two kinds of backward a recipe holds.
+pub(crate) enum Backward {
+    Borrowed(BackwardFn),
+    Owned(OwnedBackwardFn),
+}
+
 /// How many nodes exist right now, in this process (all threads). Tests use it to show that a
 /// training step leaves nothing behind.
 static LIVE_NODES: AtomicUsize = AtomicUsize::new(0);
@@ -46,7 +57,7 @@ pub struct Node {
 
 pub(crate) struct Recipe {
     pub(crate) inputs: Vec<Var>,
-    pub(crate) backward: BackwardFn,
+    pub(crate) backward: Backward,
 }
 
 impl Drop for Node {
@@ -122,7 +133,30 @@ impl Var {
         }
         let recipe = Recipe {
             inputs: inputs.iter().map(|&v| v.clone()).collect(),
-            backward: Box::new(backward),
+            backward: Backward::Borrowed(Box::new(backward)),
+        };
+        Var::from_node(value, true, Some(recipe), op)
+    }
+
+    /// [`from_op`](Var::from_op) for a backward that wants the upstream gradient by value and the
+    /// op's own output: `backward(grad_out, output, inputs)`. An op whose derivative is a function
+    /// of its output (ReLU: `g·[y > 0]`) then keeps no copy of the output and can write the input's
+    /// gradient over `grad_out`'s buffer, in one pass, with no allocation.
+    ///
+    /// Records nothing when [`from_op`](Var::from_op) would not.
+    pub fn from_op_owned(
+        op: &'static str,
+        value: Tensor,
+        inputs: &[&Var],
+        backward: impl FnOnce(Tensor, &Tensor, &[Var]) + 'static,
+    ) -> Var {
+        let requires_grad = is_recording() && inputs.iter().any(|v| v.requires_grad());
+        if !requires_grad {
+            return Var::from_node(value, false, None, op);
+        }
+        let recipe = Recipe {
+            inputs: inputs.iter().map(|&v| v.clone()).collect(),
+            backward: Backward::Owned(Box::new(backward)),
         };
         Var::from_node(value, true, Some(recipe), op)
     }

@@ -262,6 +262,59 @@ impl Tensor {
         Tensor::from_parts(plan.out_shape, out)
     }
 
+    /// A dense layer's affine map `x·Wᵀ + b` for `x [N, I]`, `weight [O, I]`, `bias [O]`: the
+    /// output is filled with the bias, row by row, and the product accumulated onto it (`beta =
+    /// 1`), so the bias costs no separate pass over `y` and no second tensor. Without a bias it is
+    /// `x.matmul_t(false, weight, true)`.
+    #[track_caller]
+    pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+        let (&[n, i], &[o, wi]) = (x.shape(), weight.shape()) else {
+            fail(TensorError::ShapeMismatch {
+                op: "linear (x [N, I], weight [O, I])",
+                lhs: x.shape().to_vec(),
+                rhs: weight.shape().to_vec(),
+            })
+        };
+        if i != wi {
+            fail(TensorError::ShapeMismatch {
+                op: "linear (x [N, I], weight [O, I])",
+                lhs: x.shape().to_vec(),
+                rhs: weight.shape().to_vec(),
+            });
+        }
+        let (out, beta) = match bias {
+            Some(b) => {
+                if b.shape() != [o] {
+                    fail(TensorError::ShapeMismatch {
+                        op: "linear (weight [O, I], bias [O])",
+                        lhs: weight.shape().to_vec(),
+                        rhs: b.shape().to_vec(),
+                    });
+                }
+                let mut out = Vec::with_capacity(n * o);
+                for _ in 0..n {
+                    out.extend_from_slice(b.data());
+                }
+                (out, 1.0)
+            }
+            None => (vec![0.0; n * o], 0.0),
+        };
+        let mut out = out;
+        sgemm(
+            n,
+            i,
+            o,
+            1.0,
+            x.data(),
+            false,
+            weight.data(),
+            true,
+            beta,
+            &mut out,
+        );
+        Tensor::from_parts(vec![n, o], out)
+    }
+
     /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm). With
     /// `beta = 1` a product is added into a gradient that is already there, with no temporary.
     #[track_caller]

@@ -283,3 +283,129 @@ fn wrong_lengths_are_reported() {
         2, 3, 2, 1.0, &[0.0; 6], false, &[0.0; 5], false, 0.0, &mut c,
     );
 }
+
+// ----- the matrix–vector path (m == 1 or n == 1: gemm/gemv.rs, no packing) ----------------------
+
+/// `(m, k, n)` with one side 1: lengths around every level's lane count (4, 8, 16) and the
+/// pairwise-sum block (128), each as the vector length `k` and as the number of outputs.
+fn gemv_shapes() -> Vec<(usize, usize, usize)> {
+    let ks = [1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 127, 128, 129, 300];
+    let outs = [1, 2, 3, 5, 8, 15, 16, 17, 31, 33, 70];
+    let mut shapes = Vec::new();
+    for &k in &ks {
+        for &o in &outs {
+            shapes.push((1, k, o));
+            shapes.push((o, k, 1));
+        }
+    }
+    shapes
+}
+
+#[test]
+fn matrix_vector_products_are_exact_on_every_level_layout_alpha_and_beta() {
+    // Integer-valued inputs (see the file header): exact in any order, so the dot and axpy forms
+    // on every level, the scalar one included, must equal the f64 reference bit for bit — every
+    // layout (the four rows of gemv.rs's table), alpha and beta, beta = 0 over a C full of NaN.
+    for level in available_levels() {
+        for (m, k, n) in gemv_shapes() {
+            for (ta, tb) in LAYOUTS {
+                let a = ints(&[m * k], 3, 11);
+                let b = ints(&[k * n], 3, 12);
+                let c = ints(&[m * n], 9, 13);
+                let nan_c = vec![f32::NAN; m * n];
+                for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (2.0, -1.0), (-0.5, 0.0)] {
+                    let c = if beta == 0.0 { &nan_c } else { c.data() };
+                    let what = format!(
+                        "{level:?} m={m} k={k} n={n} ta={ta} tb={tb} alpha={alpha} beta={beta}"
+                    );
+                    let (want, _) =
+                        reference((m, k, n), alpha, a.data(), ta, b.data(), tb, beta, c);
+                    let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
+                    let mut ours = c.to_vec();
+                    gemm::sgemm_with(
+                        level,
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        a.data(),
+                        ta,
+                        b.data(),
+                        tb,
+                        beta,
+                        &mut ours,
+                    );
+                    assert_eq!(ours, want, "matrix-vector vs reference, {what}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn matrix_vector_products_of_floats_are_within_the_rounding_bound() {
+    // Random floats: the tolerance of the file header ((2k + 8)·u·scale), at the MLP's batch-1
+    // shapes (x·W1ᵀ 1×784×800, dY·W2 1×800×800, and their column forms).
+    for level in available_levels() {
+        for (m, k, n) in [(1, 784, 800), (1, 800, 784), (800, 784, 1), (10, 800, 1)] {
+            for (ta, tb) in LAYOUTS {
+                let a = random(m * k, 21);
+                let b = random(k * n, 22);
+                let c = random(m * n, 23);
+                for (alpha, beta) in [(1.0, 0.0), (3.0, 0.25)] {
+                    let (want, scale) = reference((m, k, n), alpha, &a, ta, &b, tb, beta, &c);
+                    let mut ours = c.clone();
+                    gemm::sgemm_with(level, m, k, n, alpha, &a, ta, &b, tb, beta, &mut ours);
+                    for i in 0..m * n {
+                        let tol = (2 * k + 8) as f64 * U * scale[i];
+                        assert!(
+                            (ours[i] as f64 - want[i]).abs() <= tol,
+                            "{level:?} {m}×{k}×{n} ta={ta} tb={tb} alpha={alpha} beta={beta} \
+                             element {i}: {} vs {} (tolerance {tol})",
+                            ours[i],
+                            want[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn matrix_vector_products_give_the_same_bits_on_one_and_two_threads() {
+    // Above gemm::GEMV_PARALLEL_MIN_MACS the 2-thread pool splits the outputs (dot form) or the
+    // columns (axpy form, in slices of 16 floats); neither split may change a bit. n = 801 and
+    // m = 803 leave ragged last slices and a scalar tail.
+    let pools = [1, 2].map(|t| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+    });
+    for level in available_levels() {
+        for (m, k, n) in [(1, 784, 801), (803, 790, 1)] {
+            assert!(m * k * n >= gemm::GEMV_PARALLEL_MIN_MACS);
+            for (ta, tb) in LAYOUTS {
+                let a = random(m * k, 31);
+                let b = random(k * n, 32);
+                let c0 = random(m * n, 33);
+                let results = pools.each_ref().map(|pool| {
+                    let mut c = c0.clone();
+                    pool.install(|| {
+                        gemm::sgemm_with(level, m, k, n, 0.5, &a, ta, &b, tb, 1.0, &mut c)
+                    });
+                    c
+                });
+                let same = results[0]
+                    .iter()
+                    .zip(&results[1])
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(
+                    same,
+                    "{level:?} {m}×{k}×{n} ta={ta} tb={tb}: 1 and 2 threads differ"
+                );
+            }
+        }
+    }
+}

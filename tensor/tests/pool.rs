@@ -416,3 +416,106 @@ fn max_pool1d_backward_rejects_an_index_in_another_plane() {
     // Output cell 1 belongs to plane 1 (input cells 2..4), but its argmax says cell 1.
     max_pool1d_backward(&Tensor::zeros(&[1, 2, 1]), &[0, 1], &[1, 2, 2]);
 }
+
+// ----- the three forward forms against the per-window reference ---------------------------------
+
+/// Small integers (many ties) with about one cell in 8 NaN (NaN windows, NaN after a max, NaN
+/// as a window's first cell).
+fn ints_with_nan(shape: &[usize], seed: u64) -> Tensor {
+    let x = ints(shape, 2, seed);
+    let data = x
+        .data()
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if (i * 7 + seed as usize).is_multiple_of(8) {
+                f32::NAN
+            } else {
+                v
+            }
+        })
+        .collect();
+    Tensor::from_vec(data, shape).unwrap()
+}
+
+/// `usize`, `u32` and value-only forwards must give the reference's bits and indices exactly,
+/// and the two backwards the same gradient.
+fn check_forms_against_reference(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
+    let one_d = x.ndim() == 3;
+    let (want_y, want_arg) = max_pool_reference(x, (case.kh, case.kw), (case.sh, case.sw));
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let (y, arg) = run_max(case, x);
+    let (y32, arg32) = if one_d {
+        max_pool1d_argmax32(x, case.kw, case.sw)
+    } else {
+        max_pool2d_argmax32(x, (case.kh, case.kw), (case.sh, case.sw))
+    };
+    let values = if one_d {
+        max_pool1d_values(x, case.kw, case.sw)
+    } else {
+        max_pool2d_values(x, (case.kh, case.kw), (case.sh, case.sw))
+    };
+    for (name, got) in [("usize", &y), ("u32", &y32), ("values", &values)] {
+        prop_assert_eq!(got.shape(), want_y.shape(), "{} {:?}", name, case);
+        prop_assert_eq!(bits(got.data()), bits(want_y.data()), "{} {:?}", name, case);
+    }
+    prop_assert_eq!(&arg, &want_arg, "usize argmax {:?}", case);
+    let widened: Vec<usize> = arg32.iter().map(|&i| i as usize).collect();
+    prop_assert_eq!(&widened, &want_arg, "u32 argmax {:?}", case);
+    let dy = ints(y.shape(), 2, 5);
+    let (dx, dx32) = if one_d {
+        (
+            max_pool1d_backward(&dy, &arg, x.shape()),
+            max_pool1d_backward32(&dy, &arg32, x.shape()),
+        )
+    } else {
+        (
+            max_pool2d_backward(&dy, &arg, x.shape()),
+            max_pool2d_backward32(&dy, &arg32, x.shape()),
+        )
+    };
+    prop_assert_eq!(dx, dx32, "backward from u32 indices {:?}", case);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn max_pool2d_forms_match_the_reference_with_nan(case in case2d(), seed: u64) {
+        check_forms_against_reference(&case, &ints_with_nan(&[case.n, case.c, case.h, case.w], seed))?;
+    }
+
+    #[test]
+    fn max_pool1d_forms_match_the_reference_with_nan(case in case1d(), seed: u64) {
+        check_forms_against_reference(&case, &ints_with_nan(&[case.n, case.c, case.w], seed))?;
+    }
+}
+
+#[test]
+fn max_pool_forms_match_the_reference_at_awkward_and_parallel_sizes() {
+    // The last case (16·32·26·26 cells read ≥ 2·MIN_CHUNK) runs the planes on rayon's threads.
+    let cases = [
+        (2, 7, 17, 33, 3, 3, 2, 2),
+        (1, 7, 17, 33, 2, 5, 3, 1),
+        (3, 1, 17, 33, 17, 33, 1, 1),
+        (2, 3, 1, 257, 1, 7, 1, 3),
+        (16, 32, 26, 26, 2, 2, 2, 2),
+    ];
+    for (seed, (n, c, h, w, kh, kw, sh, sw)) in cases.into_iter().enumerate() {
+        let case = Case {
+            n,
+            c,
+            h,
+            w,
+            kh,
+            kw,
+            sh,
+            sw,
+        };
+        let shape = if h == 1 {
+            vec![n, c, w]
+        } else {
+            vec![n, c, h, w]
+        };
+        check_forms_against_reference(&case, &ints_with_nan(&shape, seed as u64)).unwrap();
+    }
+}

@@ -34,9 +34,21 @@ impl Var {
     /// `self + other`, broadcasting.
     pub fn add(&self, other: &Var) -> Var {
         let y = self.value().add(&other.value());
-        Var::from_op("add", y, &[self, other], |g, inputs| {
-            accumulate_broadcast(&inputs[0], g.clone());
-            accumulate_broadcast(&inputs[1], g.clone());
+        // The gradient is taken by value: the first input that needs it gets the buffer itself
+        // (or its sum over broadcast axes); only when both need the full-shape gradient is it copied.
+        Var::from_op_owned("add", y, &[self, other], |g, _, inputs| {
+            let (a, b) = (&inputs[0], &inputs[1]);
+            if b.requires_grad() {
+                if !a.requires_grad() {
+                    return accumulate_broadcast(b, g);
+                }
+                if b.shape() == g.shape() {
+                    accumulate_broadcast(b, g.clone());
+                } else {
+                    b.accumulate_grad(g.sum_to_shape(&b.shape()));
+                }
+            }
+            accumulate_broadcast(a, g);
         })
     }
 
@@ -92,8 +104,8 @@ impl Var {
     /// `self + s` for a constant `s`.
     pub fn add_scalar(&self, s: f32) -> Var {
         let y = self.value().add_scalar(s);
-        Var::from_op("add_scalar", y, &[self], |g, inputs| {
-            inputs[0].accumulate_grad(g.clone())
+        Var::from_op_owned("add_scalar", y, &[self], |g, _, inputs| {
+            inputs[0].accumulate_grad(g)
         })
     }
 

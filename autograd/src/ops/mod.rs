@@ -3,6 +3,7 @@
 pub mod arithmetic;
 pub mod conv;
 pub mod dropout;
+pub mod linear;
 pub mod losses;
 pub mod matmul;
 pub mod pool;

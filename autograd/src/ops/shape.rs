@@ -17,9 +17,10 @@ impl Var {
     /// The same elements under a new shape.
     pub fn reshape(&self, shape: &[usize]) -> Var {
         let y = self.value().clone().reshape(shape);
-        Var::from_op("reshape", y, &[self], |g, inputs| {
+        // The gradient is taken by value: reshaping it back moves the buffer, no copy.
+        Var::from_op_owned("reshape", y, &[self], |g, _, inputs| {
             let x = &inputs[0];
-            x.accumulate_grad(g.clone().reshape(&x.shape()));
+            x.accumulate_grad(g.reshape(&x.shape()));
         })
     }
 

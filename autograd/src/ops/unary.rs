@@ -96,9 +96,24 @@ impl Var {
     }
 
     /// `max(x, 0)`; its derivative at 0 is taken as 0.
+    ///
+    /// Not through [`elementwise`]: the backward `∂L/∂x = g · [y > 0]` (from the output: `y > 0`
+    /// exactly when `x > 0`) is one in-place pass over the owned gradient, reading the node's own
+    /// output — no copy of `y` kept, no `f'(y)` tensor, no product tensor. The generic form is
+    /// kept in the tests as the reference (`relu_backward_matches_the_generic_elementwise_form`).
     pub fn relu(&self) -> Var {
         let y = self.value().relu();
-        // From the output: y > 0 exactly when x > 0.
+        Var::from_op_owned("relu", y, &[self], |mut g, y, inputs| {
+            g.relu_backward_(y);
+            inputs[0].accumulate_grad(g);
+        })
+    }
+
+    /// ReLU through the generic [`elementwise`] recording (a kept copy of `y`, `g · f'(y)`): the
+    /// reference [`Var::relu`]'s fused backward is tested against.
+    #[doc(hidden)]
+    pub fn relu_reference(&self) -> Var {
+        let y = self.value().relu();
         let step = |y: f32| if y > 0.0 { 1.0 } else { 0.0 };
         elementwise("relu", self, y, Derivative::OfOutput(step))
     }

@@ -1,8 +1,9 @@
 //! `Dense` (fully connected, "Linear"): `y = x·Wᵀ + b`.
 //!
 //! Shapes: `x [N, in]`, `W [out, in]` (PyTorch's layout, so checkpoints interchange), `b [out]`,
-//! `y [N, out]`. The derivative needs nothing new: the product and the broadcast addition are
-//! autograd ops, whose backward gives `∂L/∂x = G·W`, `∂L/∂W = Gᵀ·x`, `∂L/∂b = Σ_n G`.
+//! `y [N, out]`. One autograd op, `Var::linear`, whose backward gives `∂L/∂x = G·W`,
+//! `∂L/∂W = Gᵀ·x`, `∂L/∂b = Σ_n G` (the same as a product and a broadcast addition, in fewer
+//! passes).
 
 use autograd::Var;
 use rand::Rng;
@@ -59,12 +60,9 @@ impl Module for Dense {
                 self.in_features, self.out_features, self.in_features
             );
         }
-        // x·Wᵀ: the transpose is a stride in the matrix product, not a copy.
-        let y = x.matmul_t(false, &self.weight, true);
-        match &self.bias {
-            Some(b) => y.add(b),
-            None => y,
-        }
+        // x·Wᵀ + b as one op: the transpose is a stride in the matrix product, not a copy, and
+        // the bias is the product's starting value (one pass over y, see autograd's `linear`).
+        x.linear(&self.weight, self.bias.as_ref())
     }
 
     fn parameters(&self) -> Vec<Named> {

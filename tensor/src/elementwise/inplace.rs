@@ -66,6 +66,25 @@ impl Tensor {
         }
     }
 
+    /// `self ⊙= [y > 0]`: ReLU's backward in one pass over the incoming gradient, in place.
+    ///
+    /// `y` is ReLU's *output*: `y > 0` exactly when its input was `> 0`, where the derivative is
+    /// 1; elsewhere (0, or NaN in `y`) the gradient becomes 0. That is `g · f'(y)` as
+    /// `Tensor::mul(g, y.map(step))` computes it, without the two temporaries, except that an
+    /// infinite or NaN gradient at a non-positive `y` gives 0 rather than `∞·0 = NaN` — as
+    /// PyTorch's `threshold_backward` does (a select, not a product). Shapes must be equal.
+    #[track_caller]
+    pub fn relu_backward_(&mut self, y: &Tensor) {
+        check_same_shape("relu_backward_", self.shape(), y.shape());
+        let y = y.data();
+        for_each_chunk_mut(self.data_mut(), |offset, chunk| {
+            for (g, &v) in chunk.iter_mut().zip(&y[offset..]) {
+                // A select, not a branch: the compiler makes it a compare and a mask.
+                *g = if v > 0.0 { *g } else { 0.0 };
+            }
+        });
+    }
+
     /// `self ·= s`.
     pub fn scale_(&mut self, s: f32) {
         for_each_chunk_mut(self.data_mut(), |_, chunk| {

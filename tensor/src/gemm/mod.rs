@@ -91,9 +91,17 @@
 //! decide *who* computes a tile, never *how*: every element of `C` goes through the same kernel
 //! calls in the same order, so the result is **bit for bit the same on any number of threads**.
 //! Products under [`PARALLEL_MIN_MACS`] multiply-adds stay on the calling thread.
+//!
+//! ## One row or one column: no packing
+//! When `m == 1` or `n == 1` (batch-1 inference, a single sample's backward) every element of the
+//! matrix is used once, so packing would only copy it; `gemv.rs` computes such products as dot
+//! products or axpys straight from the operands (see there).
 
+mod gemv;
 mod kernel;
 mod pack;
+
+pub use gemv::GEMV_PARALLEL_MIN_MACS;
 
 use std::cell::Cell;
 use std::thread::LocalKey;
@@ -252,6 +260,23 @@ pub fn sgemm_with(
         for x in c.iter_mut() {
             *x = if beta == 0.0 { 0.0 } else { beta * *x };
         }
+        return;
+    }
+    if m == 1 || n == 1 {
+        // One row or column of C: a matrix–vector product, no packing (see gemv.rs).
+        gemv::gemv(
+            level,
+            m,
+            k,
+            n,
+            alpha,
+            a,
+            transpose_a,
+            b,
+            transpose_b,
+            beta,
+            c,
+        );
         return;
     }
     // Strides (row, column) of op(A) (m×k) and op(B) (k×n) in their stored buffers.

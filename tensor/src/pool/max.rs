@@ -17,6 +17,11 @@
 //! an equal value), so the gradient of a tie is not split. NaN propagates: a window holding a NaN has
 //! max NaN, and its argmax is the window's first NaN — as in PyTorch, so that a NaN upstream is not
 //! silently hidden by a pool.
+//!
+//! Three forms of the forward share one kernel (`plane_forward`, branch-free, row by row):
+//! [`max_pool2d`] (`usize` indices, the original API), [`max_pool2d_argmax32`] (`u32` indices, half
+//! the memory: what autograd keeps) and [`max_pool2d_values`] (no index buffer at all, for
+//! inference). [`max_pool_reference`] is the plain per-window loop they are tested against.
 
 use super::{for_each_plane, PoolGeometry};
 use crate::error::{fail, TensorError};
@@ -31,12 +36,47 @@ pub fn max_pool2d(
     stride: (usize, usize),
 ) -> (Tensor, Vec<usize>) {
     let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
-    forward(input, &g)
+    forward("max_pool2d", input, &g, true)
+}
+
+/// [`max_pool2d`] with 32-bit indices (half the memory of `usize` ones): what the autograd op
+/// keeps for its backward. Panics if `input` has more than 2³² cells.
+#[track_caller]
+pub fn max_pool2d_argmax32(
+    input: &Tensor,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> (Tensor, Vec<u32>) {
+    let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
+    forward("max_pool2d", input, &g, true)
+}
+
+/// [`max_pool2d`]'s values only, with no argmax at all: for a forward no backward will follow
+/// (inference, a teacher under `no_grad`).
+#[track_caller]
+pub fn max_pool2d_values(input: &Tensor, kernel: (usize, usize), stride: (usize, usize)) -> Tensor {
+    let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
+    forward::<u32>("max_pool2d", input, &g, false).0
 }
 
 /// `dX` for `max_pool2d`: each `grad_out` cell added into the input cell its `argmax` names.
 #[track_caller]
 pub fn max_pool2d_backward(grad_out: &Tensor, argmax: &[usize], input_shape: &[usize]) -> Tensor {
+    max_pool2d_backward_any(grad_out, argmax, input_shape)
+}
+
+/// [`max_pool2d_backward`] for the 32-bit indices of [`max_pool2d_argmax32`].
+#[track_caller]
+pub fn max_pool2d_backward32(grad_out: &Tensor, argmax: &[u32], input_shape: &[usize]) -> Tensor {
+    max_pool2d_backward_any(grad_out, argmax, input_shape)
+}
+
+#[track_caller]
+fn max_pool2d_backward_any<I: ArgIndex>(
+    grad_out: &Tensor,
+    argmax: &[I],
+    input_shape: &[usize],
+) -> Tensor {
     let op = "max_pool2d_backward";
     let &[n, c, h, w] = input_shape else {
         fail(TensorError::InvalidArgument {
@@ -59,12 +99,41 @@ pub fn max_pool2d_backward(grad_out: &Tensor, argmax: &[usize], input_shape: &[u
 #[track_caller]
 pub fn max_pool1d(input: &Tensor, kernel: usize, stride: usize) -> (Tensor, Vec<usize>) {
     let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
-    forward(input, &g)
+    forward("max_pool1d", input, &g, true)
+}
+
+/// [`max_pool1d`] with 32-bit indices (see [`max_pool2d_argmax32`]).
+#[track_caller]
+pub fn max_pool1d_argmax32(input: &Tensor, kernel: usize, stride: usize) -> (Tensor, Vec<u32>) {
+    let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
+    forward("max_pool1d", input, &g, true)
+}
+
+/// [`max_pool1d`]'s values only, no argmax (see [`max_pool2d_values`]).
+#[track_caller]
+pub fn max_pool1d_values(input: &Tensor, kernel: usize, stride: usize) -> Tensor {
+    let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
+    forward::<u32>("max_pool1d", input, &g, false).0
 }
 
 /// [`max_pool2d_backward`] for [`max_pool1d`].
 #[track_caller]
 pub fn max_pool1d_backward(grad_out: &Tensor, argmax: &[usize], input_shape: &[usize]) -> Tensor {
+    max_pool1d_backward_any(grad_out, argmax, input_shape)
+}
+
+/// [`max_pool1d_backward`] for the 32-bit indices of [`max_pool1d_argmax32`].
+#[track_caller]
+pub fn max_pool1d_backward32(grad_out: &Tensor, argmax: &[u32], input_shape: &[usize]) -> Tensor {
+    max_pool1d_backward_any(grad_out, argmax, input_shape)
+}
+
+#[track_caller]
+fn max_pool1d_backward_any<I: ArgIndex>(
+    grad_out: &Tensor,
+    argmax: &[I],
+    input_shape: &[usize],
+) -> Tensor {
     let op = "max_pool1d_backward";
     let &[n, c, l] = input_shape else {
         fail(TensorError::InvalidArgument {
@@ -83,8 +152,174 @@ pub fn max_pool1d_backward(grad_out: &Tensor, argmax: &[usize], input_shape: &[u
     backward(op, grad_out, argmax, input_shape, l, out_plane)
 }
 
-/// Finds each window's argmax (in parallel over planes), then reads the maxima through it.
-fn forward(input: &Tensor, g: &PoolGeometry) -> (Tensor, Vec<usize>) {
+/// Flat indices into `X` as the forward stores them: `usize` for the original API, `u32` (half the
+/// memory and bandwidth) for the autograd op and [`max_pool2d_argmax32`].
+trait ArgIndex: Copy + Send + Sync {
+    fn from_flat(i: usize) -> Self;
+    fn flat(self) -> usize;
+}
+
+impl ArgIndex for usize {
+    fn from_flat(i: usize) -> Self {
+        i
+    }
+    fn flat(self) -> usize {
+        self
+    }
+}
+
+impl ArgIndex for u32 {
+    fn from_flat(i: usize) -> Self {
+        // Checked once per call by `forward` (the input has at most u32::MAX + 1 cells).
+        i as u32
+    }
+    fn flat(self) -> usize {
+        self as usize
+    }
+}
+
+/// Computes every window's max — and with `I` other than `()`, its argmax — in parallel over
+/// planes. `want_index = false` skips the indices entirely (an inference forward).
+fn forward<I: ArgIndex>(
+    op: &'static str,
+    input: &Tensor,
+    g: &PoolGeometry,
+    want_index: bool,
+) -> (Tensor, Vec<I>) {
+    let x = input.data();
+    if want_index && I::from_flat(x.len().saturating_sub(1)).flat() != x.len().saturating_sub(1) {
+        fail(TensorError::InvalidArgument {
+            op,
+            message: format!(
+                "input {:?} has {} cells, more than a 32-bit argmax can index",
+                input.shape(),
+                x.len()
+            ),
+        });
+    }
+    let (in_plane, out_plane) = (g.in_plane(), g.out_plane());
+    let mut y = Tensor::zeros(&g.out_shape);
+    let mut argmax: Vec<I> = if want_index {
+        vec![I::from_flat(0); g.planes * out_plane]
+    } else {
+        Vec::new()
+    };
+    if want_index {
+        for_each_plane_pair(
+            y.data_mut(),
+            &mut argmax,
+            out_plane,
+            g.work(),
+            |p, y_p, arg_p| {
+                let base = p * in_plane;
+                plane_forward(&x[base..base + in_plane], g, y_p, Some((arg_p, base)));
+            },
+        );
+    } else {
+        for_each_plane(y.data_mut(), out_plane, g.work(), |p, y_p| {
+            let base = p * in_plane;
+            plane_forward::<I>(&x[base..base + in_plane], g, y_p, None);
+        });
+    }
+    (y, argmax)
+}
+
+/// One plane: `y` (its `OH·OW` outputs) and optionally the argmax (flat, offset by `base`).
+///
+/// Output row by output row: the row is first set to each window's top-left cell, then every
+/// other cell `(i, j)` of the windows, in row-major order, is compared against the whole row at
+/// once. The inner loop over `ow` has no branch (`take` becomes a compare and a blend/select),
+/// reads the input at stride `sw`, and keeps the row of maxima and indices in L1.
+///
+/// The rule is the one of the module doc: replace on a strict `>` (ties keep the first), a NaN
+/// replaces a number, nothing replaces a NaN.
+fn plane_forward<I: ArgIndex>(
+    plane: &[f32],
+    g: &PoolGeometry,
+    y: &mut [f32],
+    mut arg: Option<(&mut [I], usize)>,
+) {
+    let (w, ow_n) = (g.w, g.ow);
+    for oh in 0..g.oh {
+        let top = oh * g.sh * w;
+        let y_row = &mut y[oh * ow_n..(oh + 1) * ow_n];
+        let cells = |start: usize| plane[start..].iter().step_by(g.sw).take(ow_n);
+        for (out, &v) in y_row.iter_mut().zip(cells(top)) {
+            *out = v;
+        }
+        if let Some((arg, base)) = arg.as_mut() {
+            let arg_row = &mut arg[oh * ow_n..(oh + 1) * ow_n];
+            for (q, a) in arg_row.iter_mut().enumerate() {
+                *a = I::from_flat(*base + top + q * g.sw);
+            }
+            for i in 0..g.kh {
+                for j in (0..g.kw).filter(|&j| i > 0 || j > 0) {
+                    let start = top + i * w + j;
+                    let at = *base + start;
+                    for (q, ((out, a), &v)) in y_row
+                        .iter_mut()
+                        .zip(arg_row.iter_mut())
+                        .zip(cells(start))
+                        .enumerate()
+                    {
+                        let take = v > *out || (v.is_nan() && !out.is_nan());
+                        *out = if take { v } else { *out };
+                        *a = if take {
+                            I::from_flat(at + q * g.sw)
+                        } else {
+                            *a
+                        };
+                    }
+                }
+            }
+        } else {
+            for i in 0..g.kh {
+                for j in (0..g.kw).filter(|&j| i > 0 || j > 0) {
+                    for (out, &v) in y_row.iter_mut().zip(cells(top + i * w + j)) {
+                        let take = v > *out || (v.is_nan() && !out.is_nan());
+                        *out = if take { v } else { *out };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`for_each_plane`] over two outputs cut into planes of the same size (values and indices).
+fn for_each_plane_pair<I: Send, F>(y: &mut [f32], arg: &mut [I], plane: usize, work: usize, f: F)
+where
+    F: Fn(usize, &mut [f32], &mut [I]) + Sync,
+{
+    use rayon::prelude::*;
+    if y.is_empty() || plane == 0 {
+        return;
+    }
+    if work >= 2 * crate::parallel::MIN_CHUNK {
+        y.par_chunks_mut(plane)
+            .zip(arg.par_chunks_mut(plane))
+            .enumerate()
+            .for_each(|(p, (y_p, a_p))| f(p, y_p, a_p));
+    } else {
+        for (p, (y_p, a_p)) in y.chunks_mut(plane).zip(arg.chunks_mut(plane)).enumerate() {
+            f(p, y_p, a_p);
+        }
+    }
+}
+
+/// The reference the forward is tested against: the plain per-window loop (one window at a time,
+/// a data-dependent branch per cell), as this file first had it. `(Y, argmax)` like
+/// [`max_pool2d`]; 1-D inputs `[N, C, L]` are pooled with `kernel.0 = stride.0 = 1`.
+#[track_caller]
+pub fn max_pool_reference(
+    input: &Tensor,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> (Tensor, Vec<usize>) {
+    let g = if input.ndim() == 3 {
+        PoolGeometry::new_1d("max_pool_reference", input.shape(), kernel.1, stride.1)
+    } else {
+        PoolGeometry::new_2d("max_pool_reference", input.shape(), kernel, stride)
+    };
     let x = input.data();
     let (in_plane, ow_n) = (g.in_plane(), g.ow);
     let mut argmax = vec![0usize; g.planes * g.out_plane()];
@@ -116,10 +351,10 @@ fn forward(input: &Tensor, g: &PoolGeometry) -> (Tensor, Vec<usize>) {
 /// lie in the plane of its output cell (true of any argmax `forward` returns), which is what lets
 /// planes be written independently.
 #[track_caller]
-fn backward(
+fn backward<I: ArgIndex>(
     op: &'static str,
     grad_out: &Tensor,
-    argmax: &[usize],
+    argmax: &[I],
     input_shape: &[usize],
     in_plane: usize,
     out_plane: usize,
@@ -143,6 +378,7 @@ fn backward(
         let range = p * out_plane..(p + 1) * out_plane;
         // The forward copied X[argmax[q]] into Y[q], so the backward adds dY[q] back there.
         for (&i, &d) in argmax[range.clone()].iter().zip(&dy[range]) {
+            let i = i.flat();
             if i < base || i >= base + in_plane {
                 fail(TensorError::InvalidArgument {
                     op,

@@ -17,7 +17,11 @@ mod avg;
 mod max;
 
 pub use avg::{avg_pool1d, avg_pool1d_backward, avg_pool2d, avg_pool2d_backward};
-pub use max::{max_pool1d, max_pool1d_backward, max_pool2d, max_pool2d_backward};
+pub use max::{
+    max_pool1d, max_pool1d_argmax32, max_pool1d_backward, max_pool1d_backward32, max_pool1d_values,
+    max_pool2d, max_pool2d_argmax32, max_pool2d_backward, max_pool2d_backward32, max_pool2d_values,
+    max_pool_reference,
+};
 
 use rayon::prelude::*;
 
