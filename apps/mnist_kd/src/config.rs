@@ -52,9 +52,9 @@ pub enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
-    /// A smoke run of about a minute: small subsets, one teacher epoch, 2 seeds.
+    /// A smoke run of seconds to a minute: small subsets, two teacher epochs, 2 seeds.
     Quick,
-    /// The default study (about 10 minutes on 2 cores).
+    /// The default study (about 5 minutes on 2 idle cores).
     Default,
     /// Hinton et al. 2015's MNIST setting: MLP teacher 1200-1200 with dropout and ±2-pixel
     /// jitter, MLP student 800-800 without regularisation, T = 20.
