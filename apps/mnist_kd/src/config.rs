@@ -164,7 +164,7 @@ pub struct Config {
     /// Keep only the first this many test images (quick runs).
     pub test_limit: Option<usize>,
     /// Training images held out for validation (never trained on; the test set is never used to
-    /// choose anything).
+    /// choose anything). A binary task holds out the same share of its two digits' images.
     pub validation: usize,
     /// `Some((a, b))` for a two-digit binary task.
     pub binary: Option<(usize, usize)>,

@@ -22,9 +22,14 @@ pub struct Splits {
 pub fn load(config: &Config) -> Result<Splits, String> {
     let mnist = load_mnist(&config.data_dir).map_err(|e| e.to_string())?;
     let (mut train, mut test) = (mnist.train, mnist.test);
+    let mut validation = config.validation;
     if let Some((a, b)) = config.binary {
+        let all = train.len();
         train = train.filter_classes(&[a, b]);
         test = test.filter_classes(&[a, b]);
+        // The same share held out as for ten digits (5 000 of 60 000), not 5 000 of the ~12 000
+        // images of two digits.
+        validation = (validation * train.len()).div_ceil(all);
     }
     if let Some(n) = config.train_limit {
         train = train.take(n);
@@ -32,14 +37,13 @@ pub fn load(config: &Config) -> Result<Splits, String> {
     if let Some(n) = config.test_limit {
         test = test.take(n);
     }
-    if config.validation >= train.len() {
+    if validation >= train.len() {
         return Err(format!(
-            "the validation split ({}) must be smaller than the training set ({})",
-            config.validation,
+            "the validation split ({validation}) must be smaller than the training set ({})",
             train.len()
         ));
     }
-    let (mut train, mut validation) = train.split_off(config.validation, 0x5eed);
+    let (mut train, mut validation) = train.split_off(validation, 0x5eed);
     // Statistics from the training images only: nothing of the test set leaks into training.
     let (mean, std) = train.mean_std();
     for set in [&mut train, &mut validation, &mut test] {

@@ -190,7 +190,7 @@ fn write_reports(
     let table = report::table(&rows);
     let mut md = format!(
         "# mnist_kd: {:?} preset\n\nCommand: `{command}`  \nMachine: {machine}  \nWall time: {:.0} s  \n\
-         Teacher: {}{}, test accuracy {:.2} %, expected calibration error {:.4}  \n\
+         Teacher: {}{}, test accuracy {:.2} %, {}  \n\
          Students: {} epochs, batch {}, {:?} lr {}, T = {}, hard weight {}, soft weight {}, method {:?}, {} seeds \
          (same initialisation alone and distilled); mean ± std over seeds, last epoch.\n\n{table}\n",
         config.preset,
@@ -198,7 +198,10 @@ fn write_reports(
         config.teacher,
         if teacher.reused { " (reused from its checkpoint)" } else { "" },
         100.0 * teacher.result.test_accuracy,
-        teacher.calibration_error,
+        match config.binary {
+            None => format!("expected calibration error {:.4}", teacher.calibration_error),
+            Some((a, b)) => format!("task: {a} against {b}, one sigmoid output"),
+        },
         config.epochs,
         config.batch_size,
         config.optimizer,
