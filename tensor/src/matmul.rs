@@ -220,8 +220,9 @@ fn sgemm_strided(
     }
 }
 
+/// The one length check of every sgemm path: each operand must hold exactly its matrix.
 #[track_caller]
-fn check_lengths(m: usize, k: usize, n: usize, a: usize, b: usize, c: usize) {
+pub(crate) fn check_lengths(m: usize, k: usize, n: usize, a: usize, b: usize, c: usize) {
     for (name, len, want) in [("A", a, m * k), ("B", b, k * n), ("C", c, m * n)] {
         if len != want {
             fail(TensorError::InvalidArgument {

@@ -108,7 +108,6 @@ use std::thread::LocalKey;
 
 use rayon::prelude::*;
 
-use crate::error::{fail, TensorError};
 use crate::simd::{self, Level};
 use kernel::MicroKernel;
 
@@ -238,20 +237,7 @@ pub fn sgemm_with(
         "gemm::sgemm_with: level {level:?} is not available on this CPU (available: {:?})",
         simd::available_levels()
     );
-    for (name, len, want) in [
-        ("A", a.len(), m * k),
-        ("B", b.len(), k * n),
-        ("C", c.len(), m * n),
-    ] {
-        if len != want {
-            fail(TensorError::InvalidArgument {
-                op: "sgemm",
-                message: format!(
-                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
-                ),
-            });
-        }
-    }
+    crate::matmul::check_lengths(m, k, n, a.len(), b.len(), c.len());
     if m == 0 || n == 0 {
         return;
     }
