@@ -23,12 +23,14 @@
 //! ## Reading order
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
 //! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] → [`gemm`] →
-//! softmax → [`conv`] (im2col) → [`pool`].
+//! softmax → [`conv`] (im2col) → [`pool`]. Apart: [`block_cache`], the allocator the apps install
+//! so that a training step reuses its large buffers instead of faulting in fresh pages.
 
 mod error;
 pub mod shape;
 mod tensor;
 
+pub mod block_cache;
 pub mod parallel;
 pub mod simd;
 
@@ -42,5 +44,6 @@ pub mod gemm;
 pub mod matmul;
 pub mod pool;
 
+pub use block_cache::BlockCache;
 pub use error::TensorError;
 pub use tensor::Tensor;

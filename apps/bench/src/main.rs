@@ -25,6 +25,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+/// Large freed buffers are kept for the next step instead of going back to the kernel (see
+/// `tensor::block_cache`): the engine as the apps run it.
+#[global_allocator]
+static ALLOCATOR: tensor::BlockCache = tensor::BlockCache::new();
+
 /// Distillery's benchmarks: one JSON line per workload and thread count.
 #[derive(Parser, Debug)]
 #[command(version, about)]

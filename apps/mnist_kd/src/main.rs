@@ -24,6 +24,11 @@ use kd_app::{machine, mean_curve, test_accuracy_curve, write_atomic};
 
 use crate::report::summarise;
 
+/// Large freed buffers are kept for the next step instead of going back to the kernel (see
+/// `tensor::block_cache`).
+#[global_allocator]
+static ALLOCATOR: tensor::BlockCache = tensor::BlockCache::new();
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {

@@ -25,6 +25,11 @@ use crate::config::{Cli, Command, Config};
 use crate::pipeline::RunResult;
 use crate::report::summarise;
 
+/// Large freed buffers are kept for the next step instead of going back to the kernel (see
+/// `tensor::block_cache`).
+#[global_allocator]
+static ALLOCATOR: tensor::BlockCache = tensor::BlockCache::new();
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
