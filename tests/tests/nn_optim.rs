@@ -755,3 +755,50 @@ fn adam_minimises_a_quadratic() {
     let loss = minimise(&mut opt, &theta, 2000);
     assert!(loss < 1e-6, "Adam: loss {loss} after 2000 steps");
 }
+
+#[test]
+fn sgd_on_a_large_parameter_is_the_same_on_one_and_two_threads() {
+    // 100 003 elements: above the size where the update is cut into chunks for rayon, and not a
+    // multiple of any chunk. Expected: the module doc's update written as a plain f32 loop, so the
+    // comparison is exact (the same expression per element, whatever chunk it falls in).
+    let n = 100_003;
+    let mut rng = StdRng::seed_from_u64(11);
+    let theta0: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let grads: Vec<Vec<f32>> = (0..3)
+        .map(|_| (0..n).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
+    let (lr, mu, wd) = (0.1f32, 0.9f32, 0.01f32);
+    for nesterov in [false, true] {
+        let (mut theta, mut v) = (theta0.clone(), vec![0.0f32; n]);
+        for g in &grads {
+            for i in 0..n {
+                let g = g[i] + wd * theta[i];
+                v[i] = mu * v[i] + g;
+                let direction = if nesterov { g + mu * v[i] } else { v[i] };
+                theta[i] -= lr * direction;
+            }
+        }
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a rayon pool");
+            // Vars are not Send: the parameter lives and dies inside the pool's thread.
+            let result = pool.install(|| {
+                let p = param(&theta0);
+                let mut opt = Sgd::new(vec![p.clone()], lr).momentum(mu);
+                opt = opt.nesterov(nesterov).weight_decay(wd);
+                for g in &grads {
+                    set_grad(&p, g);
+                    opt.step();
+                }
+                let theta = p.value().data().to_vec();
+                theta
+            });
+            assert!(
+                result == theta,
+                "nesterov {nesterov}, {threads} thread(s): differs from the element-by-element update"
+            );
+        }
+    }
+}

@@ -102,7 +102,12 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self) {
-        let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
+        let rule = Rule {
+            lr: self.lr,
+            mu: self.momentum,
+            wd: self.weight_decay,
+            nesterov: self.nesterov,
+        };
         for (index, (param, velocity)) in self.params.iter().zip(&mut self.velocity).enumerate() {
             let Some(grad) = param.grad() else {
                 continue;
@@ -111,21 +116,12 @@ impl Optimizer for Sgd {
             let (theta, grad) = (value.data_mut(), grad.data());
             let n = theta.len();
             check_grad_len("Sgd", index, n, grad.len());
-            if mu == 0.0 {
-                for (t, &g) in theta.iter_mut().zip(grad) {
-                    *t -= lr * (g + wd * *t);
-                }
-                continue;
-            }
             // The only allocation a step makes, once per parameter, at its first step.
-            let v = velocity.get_or_insert_with(|| vec![0.0; n]);
-            for ((t, &g), v) in theta.iter_mut().zip(grad).zip(v.iter_mut()) {
-                let g = g + wd * *t;
-                *v = mu * *v + g;
-                // The branch is the same for every element: the compiler hoists it out.
-                let direction = if nesterov { g + mu * *v } else { *v };
-                *t -= lr * direction;
-            }
+            let v = match rule.mu {
+                0.0 => &mut [][..],
+                _ => velocity.get_or_insert_with(|| vec![0.0; n]).as_mut_slice(),
+            };
+            rule.apply_in_parallel(theta, grad, v);
         }
     }
 
@@ -147,5 +143,64 @@ impl Optimizer for Sgd {
 
     fn params(&self) -> &[Var] {
         &self.params
+    }
+}
+
+/// The update of the module doc, element by element.
+#[derive(Clone, Copy)]
+struct Rule {
+    lr: f32,
+    mu: f32,
+    wd: f32,
+    nesterov: bool,
+}
+
+impl Rule {
+    /// Updates `theta` (and the velocity `v`, empty when `mu` is 0) from `grad`. The update is a
+    /// memory-bound pass over three or four arrays of the parameter's size (1.3 M floats for the
+    /// benchmark MLP: 20 MB read and written per step), so a large parameter is cut into chunks
+    /// that rayon spreads over the threads; every element gets the same expression either way,
+    /// so the result does not depend on the thread count.
+    fn apply_in_parallel(self, theta: &mut [f32], grad: &[f32], v: &mut [f32]) {
+        use rayon::prelude::*;
+        let n = theta.len();
+        if n < 2 * tensor::parallel::MIN_CHUNK {
+            return self.apply(theta, grad, v);
+        }
+        let chunk = tensor::parallel::chunk_len(n);
+        if v.is_empty() {
+            theta
+                .par_chunks_mut(chunk)
+                .zip(grad.par_chunks(chunk))
+                .for_each(|(t, g)| self.apply(t, g, &mut []));
+        } else {
+            theta
+                .par_chunks_mut(chunk)
+                .zip(grad.par_chunks(chunk))
+                .zip(v.par_chunks_mut(chunk))
+                .for_each(|((t, g), v)| self.apply(t, g, v));
+        }
+    }
+
+    fn apply(self, theta: &mut [f32], grad: &[f32], v: &mut [f32]) {
+        let Rule {
+            lr,
+            mu,
+            wd,
+            nesterov,
+        } = self;
+        if mu == 0.0 {
+            for (t, &g) in theta.iter_mut().zip(grad) {
+                *t -= lr * (g + wd * *t);
+            }
+            return;
+        }
+        for ((t, &g), v) in theta.iter_mut().zip(grad).zip(v.iter_mut()) {
+            let g = g + wd * *t;
+            *v = mu * *v + g;
+            // The branch is the same for every element: the compiler hoists it out.
+            let direction = if nesterov { g + mu * *v } else { *v };
+            *t -= lr * direction;
+        }
     }
 }
