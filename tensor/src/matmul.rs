@@ -258,7 +258,7 @@ impl Tensor {
             other.shape(),
             transpose_other,
         );
-        let mut out = vec![0.0; numel(&plan.out_shape)];
+        let mut out = crate::parallel::zeroed(numel(&plan.out_shape));
         plan.run(1.0, self.data(), other.data(), 0.0, &mut out);
         Tensor::from_parts(plan.out_shape, out)
     }
@@ -298,7 +298,7 @@ impl Tensor {
                 }
                 (out, 1.0)
             }
-            None => (vec![0.0; n * o], 0.0),
+            None => (crate::parallel::zeroed(n * o), 0.0),
         };
         let mut out = out;
         sgemm(

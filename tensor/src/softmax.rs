@@ -65,7 +65,7 @@ impl Tensor {
             });
         }
         let n = self.shape()[self.ndim() - 1];
-        let mut out = vec![0.0; self.numel()];
+        let mut out = crate::parallel::zeroed(self.numel());
         if n > 0 {
             if self.numel() >= 2 * MIN_CHUNK {
                 self.data()

@@ -16,6 +16,8 @@ mod common;
 
 use common::{dot, floats, ints, U};
 use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use tensor::conv::*;
 use tensor::Tensor;
 
@@ -904,4 +906,38 @@ fn conv1d_backward_weight_checks_the_gradient_shape() {
 )]
 fn conv_backward_bias_rejects_rank_2() {
     conv_backward_bias(&Tensor::zeros(&[2, 3]));
+}
+
+#[test]
+fn conv_backward_bias_of_a_large_gradient_matches_f64_on_one_and_two_threads() {
+    // [64, 32, 24, 24]: above the size where channels are spread over threads. Bound: each row of
+    // 576 cells is summed pairwise in f32 (error ≤ ~log2(576)·ε·Σ|row| ≈ 10·6e-8·Σ|row|), the row
+    // sums in f64; so |db − exact| ≤ 1e-6·Σ|dY| over the channel, with room to spare.
+    let (n, o, p) = (64, 32, 24 * 24);
+    let mut rng = StdRng::seed_from_u64(5);
+    let dy = Tensor::uniform(&[n, o, 24, 24], -1.0, 1.0, &mut rng);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| conv_backward_bias(&dy))
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(
+        one.data(),
+        two.data(),
+        "the thread count changed the bias gradient"
+    );
+    for ch in 0..o {
+        let cells = (0..n).flat_map(|i| &dy.data()[(i * o + ch) * p..(i * o + ch + 1) * p]);
+        let (exact, abs): (f64, f64) = cells
+            .map(|&v| (f64::from(v), f64::from(v).abs()))
+            .fold((0.0, 0.0), |(s, a), (v, m)| (s + v, a + m));
+        let err = (f64::from(one.data()[ch]) - exact).abs();
+        assert!(
+            err <= 1e-6 * abs,
+            "channel {ch}: error {err:e}, sum of |dY| {abs}"
+        );
+    }
 }

@@ -101,7 +101,7 @@ pub(super) fn forward(
     g: &Conv2dGeometry,
 ) -> Vec<f32> {
     let (k, p, image_len) = (g.rows(), g.cols(), g.image_len());
-    let mut y = vec![0.0; n * o * p];
+    let mut y = crate::parallel::zeroed(n * o * p);
     let parallel = n * o * k * p >= PARALLEL_MIN_WORK;
     for_each_chunk(&mut y, o * p, parallel, g.columns_len(), |i, y_n, buf| {
         let x_n = &x[i * image_len..(i + 1) * image_len];
@@ -138,7 +138,7 @@ pub(super) fn backward_input(
     g: &Conv2dGeometry,
 ) -> Vec<f32> {
     let (k, p, image_len) = (g.rows(), g.cols(), g.image_len());
-    let mut dx = vec![0.0; n * image_len];
+    let mut dx = crate::parallel::zeroed(n * image_len);
     let parallel = n * o * k * p >= PARALLEL_MIN_WORK;
     for_each_chunk(
         &mut dx,

@@ -2,7 +2,7 @@
 //! [`Tensor::zip_map`] for `z = f(x, y)` with broadcasting.
 //!
 //! ## Threads
-//! The output buffer is cut into chunks by [`for_each_chunk_mut`]; each chunk knows its offset in
+//! The output buffer is built chunk by chunk by [`new_with`]; each chunk knows its offset in
 //! the output, and so which part of the inputs it reads. Small tensors (under `2·MIN_CHUNK`) stay on
 //! the calling thread. Every output element is computed by the same expression whichever chunk it
 //! falls in, so the result does not depend on the number of threads.
@@ -27,7 +27,7 @@
 //! Equal shapes skip all of this: the slice kernel runs on whole chunks.
 
 use crate::error::fail;
-use crate::parallel::for_each_chunk_mut;
+use crate::parallel::new_with;
 use crate::shape::{broadcast_shapes, broadcast_strides, numel};
 use crate::Tensor;
 
@@ -46,8 +46,7 @@ impl Tensor {
     /// SIMD implementation on slices.
     pub(crate) fn map_slices(&self, kernel: impl Fn(&[f32], &mut [f32]) + Sync) -> Tensor {
         let src = self.data();
-        let mut out = vec![0.0; src.len()];
-        for_each_chunk_mut(&mut out, |offset, chunk| {
+        let out = new_with(src.len(), |offset, chunk| {
             kernel(&src[offset..offset + chunk.len()], chunk)
         });
         Tensor::from_parts(self.shape().to_vec(), out)
@@ -88,8 +87,7 @@ impl Tensor {
     ) -> Tensor {
         let (a, b) = (self.data(), other.data());
         if self.shape() == other.shape() {
-            let mut out = vec![0.0; a.len()];
-            for_each_chunk_mut(&mut out, |offset, chunk| {
+            let out = new_with(a.len(), |offset, chunk| {
                 let range = offset..offset + chunk.len();
                 kernel(&a[range.clone()], &b[range], chunk)
             });
@@ -98,18 +96,16 @@ impl Tensor {
 
         let shape = broadcast_shapes(op, self.shape(), other.shape()).unwrap_or_else(|e| fail(e));
         let n = numel(&shape);
-        let mut out = vec![0.0; n];
         if n == 0 {
-            return Tensor::from_parts(shape, out);
+            return Tensor::from_parts(shape, Vec::new());
         }
         if shape.is_empty() {
             // Two rank-0 tensors would have taken the equal-shape path; this is unreachable, but
             // cheap to get right.
-            out[0] = f(a[0], b[0]);
-            return Tensor::from_parts(shape, out);
+            return Tensor::from_parts(shape, vec![f(a[0], b[0])]);
         }
         let walk = RowWalk::new(&shape, self.shape(), other.shape());
-        for_each_chunk_mut(&mut out, |offset, chunk| {
+        let out = new_with(n, |offset, chunk| {
             walk.run(offset, chunk, a, b, &kernel, &f)
         });
         Tensor::from_parts(shape, out)
