@@ -9,8 +9,9 @@
 //! multi-MB output that is a pass over memory that only one core does (measured: 9 % of the
 //! calling thread's time in the 2-thread `conv1d_train` step, and almost nothing on the other),
 //! and whose cache lines are evicted again before the kernel writes them. [`new_with`] instead
-//! zeroes each chunk on the thread that then fills it, right before it does: the zeroing is shared
-//! out with the work, and the kernel writes lines that are already in that core's cache.
+//! zeroes each piece of a chunk on the thread that then fills it, right before it does: the
+//! zeroing is shared out with the work, and the kernel writes lines that are already in that
+//! core's L1 cache.
 
 use std::mem::MaybeUninit;
 
@@ -37,30 +38,87 @@ where
         .for_each(|(i, part)| f(i * chunk, part));
 }
 
-/// A new buffer of `len` floats, built chunk by chunk by `f(offset, chunk)` (as
-/// [`for_each_chunk_mut`] cuts it), each chunk zeroed just before, on the same thread. `f` may
-/// overwrite its chunk or add into the zeros.
+/// A new buffer of `len` floats, built piece by piece by `f(offset, piece)`: the buffer is cut
+/// into chunks as [`for_each_chunk_mut`] cuts it, each chunk into [`ZEROED_PIECE`]-float pieces,
+/// and each piece is zeroed just before `f` gets it, on the same thread. `f` may overwrite its
+/// piece or add into the zeros.
 pub fn new_with<F>(len: usize, f: F) -> Vec<f32>
 where
     F: Fn(usize, &mut [f32]) + Sync,
 {
+    let chunk = if len < 2 * MIN_CHUNK {
+        len.max(1)
+    } else {
+        chunk_len(len)
+    };
+    new_with_chunks(len, chunk, len >= 2 * MIN_CHUNK, |offset, chunk| {
+        for (i, piece) in chunk.chunks_mut(ZEROED_PIECE).enumerate() {
+            f(offset + i * ZEROED_PIECE, piece);
+        }
+    })
+}
+
+/// How many floats [`new_with`] zeroes at a time before handing them on: 16 KiB, so the zeros are
+/// still in L1 when the kernel overwrites them.
+pub const ZEROED_PIECE: usize = 4096;
+
+/// A new buffer of `len` floats cut into `chunk`-float chunks (the last may be shorter); each chunk
+/// is zeroed and then given to `f(offset, chunk)`, on the thread that handles it — in parallel
+/// when `parallel`.
+pub fn new_with_chunks<F>(len: usize, chunk: usize, parallel: bool, f: F) -> Vec<f32>
+where
+    F: Fn(usize, &mut [f32]) + Sync,
+{
+    new_with_chunks_init(
+        len,
+        chunk,
+        parallel,
+        || (),
+        |_, offset, part| f(offset, part),
+    )
+}
+
+/// [`new_with_chunks`] with a scratch value per worker: `init()` makes one for each split of the
+/// work (rayon's `for_each_init`; one in all when not `parallel`), and `f(scratch, offset, chunk)`
+/// may use it — for kernels whose natural unit is fixed and that need a buffer of their own, such
+/// as one image of a convolution and its im2col columns.
+pub fn new_with_chunks_init<S, I, F>(
+    len: usize,
+    chunk: usize,
+    parallel: bool,
+    init: I,
+    f: F,
+) -> Vec<f32>
+where
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, usize, &mut [f32]) + Sync,
+{
+    if len == 0 {
+        return Vec::new();
+    }
+    assert!(
+        chunk > 0,
+        "new_with_chunks: chunk length 0 for {len} floats"
+    );
     let mut out: Vec<f32> = Vec::with_capacity(len);
-    let fill = |offset: usize, chunk: &mut [MaybeUninit<f32>]| {
-        chunk.fill(MaybeUninit::new(0.0));
-        // SAFETY: every element of the chunk was written just above, and `MaybeUninit<f32>` has
-        // the layout of `f32`.
-        let chunk = unsafe { &mut *(chunk as *mut [MaybeUninit<f32>] as *mut [f32]) };
-        f(offset, chunk);
+    let fill = |scratch: &mut S, offset: usize, part: &mut [MaybeUninit<f32>]| {
+        part.fill(MaybeUninit::new(0.0));
+        // SAFETY: every element of `part` was written just above, and `MaybeUninit<f32>` has the
+        // layout of `f32`.
+        let part = unsafe { &mut *(part as *mut [MaybeUninit<f32>] as *mut [f32]) };
+        f(scratch, offset, part);
     };
     let spare = &mut out.spare_capacity_mut()[..len];
-    if len < 2 * MIN_CHUNK {
-        fill(0, spare);
-    } else {
-        let chunk = chunk_len(len);
+    if parallel {
         spare
             .par_chunks_mut(chunk)
             .enumerate()
-            .for_each(|(i, part)| fill(i * chunk, part));
+            .for_each_init(&init, |scratch, (i, part)| fill(scratch, i * chunk, part));
+    } else {
+        let mut scratch = init();
+        for (i, part) in spare.chunks_mut(chunk).enumerate() {
+            fill(&mut scratch, i * chunk, part);
+        }
     }
     // SAFETY: the capacity is `len` and all `len` elements were initialised by `fill` (a panic in
     // `f` unwinds past this line, leaving the vector empty).
@@ -110,6 +168,48 @@ mod tests {
                 "len {len}"
             );
         }
+    }
+
+    #[test]
+    fn new_with_chunks_init_gives_whole_chunks_and_a_scratch_per_split() {
+        // 10 chunks of 7 and a short one of 3; each chunk writes its index plus the number of
+        // chunks its scratch has seen before it (0 for the first of a split), which must be
+        // below the count of chunks: a scratch is made per split, not once per call.
+        for parallel in [false, true] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
+            let out = pool.install(|| {
+                new_with_chunks_init(
+                    73,
+                    7,
+                    parallel,
+                    || 0usize,
+                    |seen, offset, chunk| {
+                        assert_eq!(offset % 7, 0);
+                        assert_eq!(chunk.len(), 7.min(73 - offset));
+                        assert!(
+                            chunk.iter().all(|&x| x == 0.0),
+                            "a chunk must arrive zeroed"
+                        );
+                        chunk.fill((offset / 7) as f32 + 100.0 * *seen as f32);
+                        *seen += 1;
+                    },
+                )
+            });
+            assert_eq!(out.len(), 73);
+            for (i, &x) in out.iter().enumerate() {
+                let (index, seen) = ((i / 7) as f32, ((x - (i / 7) as f32) / 100.0).round());
+                assert_eq!(x, index + 100.0 * seen, "parallel {parallel}, element {i}");
+                assert!((0.0..11.0).contains(&seen));
+            }
+            if !parallel {
+                // One scratch for the whole call: the last chunk has seen the 10 before it.
+                assert_eq!(out[72], 10.0 + 1000.0);
+            }
+        }
+        assert!(new_with_chunks(0, 0, true, |_, _| unreachable!()).is_empty());
     }
 
     #[test]

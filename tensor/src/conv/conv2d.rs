@@ -15,14 +15,15 @@
 //!
 //! Each image is one `sgemm`; images are independent, so they are spread over threads with rayon,
 //! each thread with its own column buffer (`K·P` floats, reused across the images it handles).
+//! Each image's slice of the output is zeroed by the thread that computes it, just before (see
+//! [`crate::parallel::new_with_chunks_init`]).
 //! Transposes cost nothing: `sgemm` reads a stored matrix transposed through its strides.
-
-use rayon::prelude::*;
 
 use super::geometry::Conv2dGeometry;
 use super::im2col::{col2im_2d, im2col_2d};
 use crate::error::{fail, TensorError};
 use crate::matmul::sgemm;
+use crate::parallel::new_with_chunks_init;
 use crate::Tensor;
 
 /// Multiply-adds below which a whole convolution runs on the calling thread: about 20 µs of
@@ -101,9 +102,10 @@ pub(super) fn forward(
     g: &Conv2dGeometry,
 ) -> Vec<f32> {
     let (k, p, image_len) = (g.rows(), g.cols(), g.image_len());
-    let mut y = crate::parallel::zeroed(n * o * p);
     let parallel = n * o * k * p >= PARALLEL_MIN_WORK;
-    for_each_chunk(&mut y, o * p, parallel, g.columns_len(), |i, y_n, buf| {
+    let columns = || vec![0.0; g.columns_len()];
+    new_with_chunks_init(n * o * p, o * p, parallel, columns, |buf, offset, y_n| {
+        let i = offset / (o * p);
         let x_n = &x[i * image_len..(i + 1) * image_len];
         // A 1×1, stride-1, unpadded kernel's columns are the image itself: skip the copy.
         let cols: &[f32] = if g.is_identity() {
@@ -124,8 +126,7 @@ pub(super) fn forward(
             None => 0.0,
         };
         sgemm(o, k, p, 1.0, w, false, cols, false, beta, y_n);
-    });
-    y
+    })
 }
 
 /// `dX_n = col2im(Wᵀ · dY_n)` for every image. `dy`: `[N, O, P]`; `w`: `[O, K]`; returns `N`
@@ -138,14 +139,15 @@ pub(super) fn backward_input(
     g: &Conv2dGeometry,
 ) -> Vec<f32> {
     let (k, p, image_len) = (g.rows(), g.cols(), g.image_len());
-    let mut dx = crate::parallel::zeroed(n * image_len);
     let parallel = n * o * k * p >= PARALLEL_MIN_WORK;
-    for_each_chunk(
-        &mut dx,
+    let columns = || vec![0.0; g.columns_len()];
+    new_with_chunks_init(
+        n * image_len,
         image_len,
         parallel,
-        g.columns_len(),
-        |i, dx_n, dcols| {
+        columns,
+        |dcols, offset, dx_n| {
+            let i = offset / image_len;
             let dy_n = &dy[i * o * p..(i + 1) * o * p];
             // The forward was Y_n = W·cols_n, so dcols_n = Wᵀ·dY_n: the weight is stored as [O, K],
             // which is Wᵀ's transpose, so sgemm reads it with transpose_a.
@@ -159,8 +161,7 @@ pub(super) fn backward_input(
                 col2im_2d(dcols, g, dx_n);
             }
         },
-    );
-    dx
+    )
 }
 
 /// `dW = Σ_n dY_n · cols_nᵀ`. `dy`: `[N, O, P]`; `x`: `N` images; returns `[O, K]`.
@@ -191,14 +192,15 @@ pub(super) fn backward_weight(
     }
     let block_len = n.div_ceil(n.min(WEIGHT_GRAD_BLOCKS));
     let blocks = n.div_ceil(block_len);
-    let mut partials = vec![0.0; blocks * o * k];
     let parallel = n * o * k * p >= PARALLEL_MIN_WORK;
-    for_each_chunk(
-        &mut partials,
+    let columns = || vec![0.0; g.columns_len()];
+    let mut partials = new_with_chunks_init(
+        blocks * o * k,
         o * k,
         parallel,
-        g.columns_len(),
-        |b, dw_b, buf| {
+        columns,
+        |buf, offset, dw_b| {
+            let b = offset / (o * k);
             for i in b * block_len..((b + 1) * block_len).min(n) {
                 let x_n = &x[i * image_len..(i + 1) * image_len];
                 let dy_n = &dy[i * o * p..(i + 1) * o * p];
@@ -224,29 +226,6 @@ pub(super) fn backward_weight(
     }
     partials.truncate(o * k);
     partials
-}
-
-/// Calls `f(i, chunk_i, scratch)` on the consecutive `chunk`-long pieces of `out`, in parallel when
-/// asked, each worker with its own `scratch_len`-float buffer (rayon's `for_each_init` makes one per
-/// split of the work, not one per piece).
-fn for_each_chunk<F>(out: &mut [f32], chunk: usize, parallel: bool, scratch_len: usize, f: F)
-where
-    F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
-{
-    if out.is_empty() {
-        return;
-    }
-    if parallel {
-        out.par_chunks_mut(chunk).enumerate().for_each_init(
-            || vec![0.0; scratch_len],
-            |scratch, (i, piece)| f(i, piece, scratch),
-        );
-    } else {
-        let mut scratch = vec![0.0; scratch_len];
-        for (i, piece) in out.chunks_mut(chunk).enumerate() {
-            f(i, piece, &mut scratch);
-        }
-    }
 }
 
 // ----- shape checks -----------------------------------------------------------------------------
