@@ -11,15 +11,18 @@
 //! - The 1-D forms are the 2-D ones with `H = KH = 1`, on the same buffers (`[N, C, L]` is laid out
 //!   like `[N, C, 1, L]`).
 //!
-//! Files: `max` (max pools, with the argmax the backward needs) and `avg` (average pools).
+//! Files: `max` (max pools, with the argmax the backward needs), `max_pairs` (max pooling's fast
+//! path for windows two cells wide stepping two) and `avg` (average pools).
 
 mod avg;
 mod max;
+mod max_pairs;
 
 pub use avg::{avg_pool1d, avg_pool1d_backward, avg_pool2d, avg_pool2d_backward};
 pub use max::{
     max_pool1d, max_pool1d_argmax32, max_pool1d_backward, max_pool1d_backward32, max_pool1d_values,
-    max_pool2d, max_pool2d_argmax32, max_pool2d_backward, max_pool2d_backward32, max_pool2d_values,
+    max_pool2d, max_pool2d_argmax32, max_pool2d_argmax32_with, max_pool2d_backward,
+    max_pool2d_backward32, max_pool2d_values, max_pool2d_values_with, max_pool2d_with,
     max_pool_reference,
 };
 
