@@ -29,7 +29,7 @@
 //! order and the same rule, hence the same bits and indices. The `*_with` forms take the SIMD
 //! level explicitly, so that tests can run that path on every level the CPU has.
 
-use super::{for_each_plane, max_pairs, PoolGeometry};
+use super::{for_each_plane, max_pairs, new_plane_pairs, new_planes, PoolGeometry};
 use crate::error::{fail, TensorError};
 use crate::simd::{self, Level};
 use crate::Tensor;
@@ -266,40 +266,35 @@ fn forward<I: ArgIndex>(
         });
     }
     let (in_plane, out_plane) = (g.in_plane(), g.out_plane());
-    let mut y = Tensor::zeros(&g.out_shape);
-    let mut argmax: Vec<I> = if want_index {
-        vec![I::from_flat(0); g.planes * out_plane]
-    } else {
-        Vec::new()
-    };
     // Windows of two cells stepping two read consecutive pairs: the fast path (`max_pairs.rs`).
     let pairs = g.kw == 2 && g.sw == 2;
     let avx2 = max_pairs::uses_avx2(level);
-    let one_plane = |plane: &[f32], y_p: &mut [f32], arg_p: Option<(&mut [I], usize)>| {
+    let one_plane = |p: usize, y_p: &mut [f32], arg_p: Option<&mut [I]>| {
+        let base = p * in_plane;
+        let plane = &x[base..base + in_plane];
+        let arg_p = arg_p.map(|a| (a, base));
         if pairs {
             max_pairs::plane(avx2, plane, g, y_p, arg_p);
         } else {
             plane_forward(plane, g, y_p, arg_p);
         }
     };
-    if want_index {
-        for_each_plane_pair(
-            y.data_mut(),
-            &mut argmax,
-            out_plane,
+    // Every output cell is written, so the buffers' initial values are never seen.
+    let (y, argmax) = if want_index {
+        new_plane_pairs(
+            g.planes,
+            (out_plane, 0.0),
+            (out_plane, I::from_flat(0)),
             g.work(),
-            |p, y_p, arg_p| {
-                let base = p * in_plane;
-                one_plane(&x[base..base + in_plane], y_p, Some((arg_p, base)));
-            },
-        );
+            |p, y_p, arg_p| one_plane(p, y_p, Some(arg_p)),
+        )
     } else {
-        for_each_plane(y.data_mut(), out_plane, g.work(), |p, y_p| {
-            let base = p * in_plane;
-            one_plane(&x[base..base + in_plane], y_p, None);
+        let y = new_planes(g.planes, out_plane, g.work(), 0.0, |p, y_p| {
+            one_plane(p, y_p, None)
         });
-    }
-    (y, argmax)
+        (y, Vec::new())
+    };
+    (Tensor::from_parts(g.out_shape.clone(), y), argmax)
 }
 
 /// One plane: `y` (its `OH·OW` outputs) and optionally the argmax (flat, offset by `base`).
@@ -359,27 +354,6 @@ fn plane_forward<I: ArgIndex>(
                     }
                 }
             }
-        }
-    }
-}
-
-/// [`for_each_plane`] over two outputs cut into planes of the same size (values and indices).
-fn for_each_plane_pair<I: Send, F>(y: &mut [f32], arg: &mut [I], plane: usize, work: usize, f: F)
-where
-    F: Fn(usize, &mut [f32], &mut [I]) + Sync,
-{
-    use rayon::prelude::*;
-    if y.is_empty() || plane == 0 {
-        return;
-    }
-    if work >= 2 * crate::parallel::MIN_CHUNK {
-        y.par_chunks_mut(plane)
-            .zip(arg.par_chunks_mut(plane))
-            .enumerate()
-            .for_each(|(p, (y_p, a_p))| f(p, y_p, a_p));
-    } else {
-        for (p, (y_p, a_p)) in y.chunks_mut(plane).zip(arg.chunks_mut(plane)).enumerate() {
-            f(p, y_p, a_p);
         }
     }
 }
@@ -449,9 +423,10 @@ fn backward<I: ArgIndex>(
         });
     }
     let dy = grad_out.data();
-    let mut dx = vec![0.0; input_shape.iter().product()];
+    let planes = input_shape.iter().product::<usize>() / in_plane.max(1);
     let work = 2 * argmax.len();
-    for_each_plane(&mut dx, in_plane, work, |p, dx_p| {
+    // Each plane of dX is zeroed right before its scatter (`new_planes`), not all of dX first.
+    let dx = new_planes(planes, in_plane, work, 0.0, |p, dx_p| {
         let base = p * in_plane;
         let range = p * out_plane..(p + 1) * out_plane;
         // The forward copied X[argmax[q]] into Y[q], so the backward adds dY[q] back there.

@@ -22,10 +22,11 @@
 //! so ties keep the first cell, a NaN replaces a number and nothing replaces a NaN.
 //!
 //! **Two forms.**
-//! - [`scalar_row`]: portable, for CPUs without AVX2 and for the last `OW mod 8` outputs of a row.
-//!   Pairs come from `chunks_exact(2)` (no `step_by`), and the output row, which stays in L1, is
-//!   updated one window row at a time, so every loop is a straight pass the compiler can vectorise.
+//! - [`scalar_row`]: portable, for CPUs without AVX2 and rows of fewer than 8 outputs. Pairs come
+//!   from `chunks_exact(2)` (no `step_by`), and the output row, which stays in L1, is updated one
+//!   window row at a time, so every loop is a straight pass the compiler can vectorise.
 //! - `avx2::row_argmax` (`u32` indices: what autograd keeps) and `avx2::row_values` (no index).
+//!   A row whose length is not a multiple of 8 ends with a step that overlaps the one before.
 //!   The `usize` argmax of the original API takes the portable form: nothing hot uses it.
 
 use super::max::ArgIndex;
@@ -94,12 +95,14 @@ pub(super) fn plane<I: ArgIndex>(
                     // SAFETY: `avx2` is true only where `uses_avx2` found the CPU able to run it.
                     done = unsafe { avx2::row_argmax(&rows, y_row, arg32, *base) };
                 }
-                scalar_row(
-                    &rows,
-                    done,
-                    &mut y_row[done..],
-                    Some((&mut arg_row[done..], *base)),
-                );
+                if done < ow {
+                    scalar_row(
+                        &rows,
+                        done,
+                        &mut y_row[done..],
+                        Some((&mut arg_row[done..], *base)),
+                    );
+                }
             }
             None => {
                 #[allow(unused_mut)]
@@ -109,7 +112,9 @@ pub(super) fn plane<I: ArgIndex>(
                     // SAFETY: as above.
                     done = unsafe { avx2::row_values(&rows, y_row) };
                 }
-                scalar_row::<I>(&rows, done, &mut y_row[done..], None);
+                if done < ow {
+                    scalar_row::<I>(&rows, done, &mut y_row[done..], None);
+                }
             }
         }
     }
@@ -192,6 +197,27 @@ mod avx2 {
 
     const LANES: usize = 8;
 
+    /// The first outputs of the 8-output steps over a row of `n`: `0, 8, 16, …` and, when `n` is
+    /// not a multiple of 8, one last step ending at the row's end. It overlaps the step before and
+    /// computes a few outputs again, with the same result (each output depends on its window only):
+    /// cheaper than a scalar tail, which on the benchmarks' short rows (43, 91, 12 outputs) took
+    /// more time than the vector steps.
+    fn steps(n: usize) -> impl Iterator<Item = usize> {
+        let last = n.checked_sub(LANES);
+        let whole = last.map_or(0, |last| last.div_ceil(LANES));
+        (0..whole).map(|c| c * LANES).chain(last)
+    }
+
+    /// How many outputs of a row of `n` the steps computed: all, unless the row is shorter than
+    /// one step.
+    fn done(n: usize) -> usize {
+        if n < LANES {
+            0
+        } else {
+            n
+        }
+    }
+
     /// `(even, odd)` cells of the 16 at `src`, in lane order `0 1 4 5 2 3 6 7` of the outputs.
     #[target_feature(enable = "avx2")]
     #[inline]
@@ -225,8 +251,8 @@ mod avx2 {
         )
     }
 
-    /// Max and `u32` argmax (flat, offset by `base`) of the first `8·⌊n/8⌋` of the `n = y.len()`
-    /// outputs of one row; returns how many it did (the caller finishes the row).
+    /// Max and `u32` argmax (flat, offset by `base`) of the `n = y.len()` outputs of one row, if
+    /// `n ≥ 8`; returns how many it did (all or none: the caller does a shorter row).
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn row_argmax(
         rows: &Rows,
@@ -237,12 +263,8 @@ mod avx2 {
         // Offsets of the even cells from the window row's start, in the lanes' output order.
         let even_offsets = _mm256_setr_epi32(0, 2, 8, 10, 4, 6, 12, 14);
         let one = _mm256_set1_epi32(1);
-        let done = y.len() / LANES * LANES;
-        let chunks = y[..done]
-            .chunks_exact_mut(LANES)
-            .zip(arg[..done].chunks_exact_mut(LANES));
-        for (c, (y8, a8)) in chunks.enumerate() {
-            let q0 = c * LANES;
+        for q0 in steps(y.len()) {
+            let (y8, a8) = (&mut y[q0..q0 + LANES], &mut arg[q0..q0 + LANES]);
             // Flat index of window row i's first cell; every index fits in u32 (checked by
             // `forward`), and lane additions wrap like the u32 they are.
             let first = |i: usize| (base + rows.start(i, q0)) as u32 as i32;
@@ -266,7 +288,7 @@ mod avx2 {
             _mm256_storeu_si256(y8.as_mut_ptr().cast(), best);
             _mm256_storeu_si256(a8.as_mut_ptr().cast(), in_order(at));
         }
-        done
+        done(y.len())
     }
 
     /// `m ? new : old` on integer lanes (`blendv_ps` selects bits, whatever they mean).
@@ -283,9 +305,8 @@ mod avx2 {
     /// [`row_argmax`] without the indices.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn row_values(rows: &Rows, y: &mut [f32]) -> usize {
-        let done = y.len() / LANES * LANES;
-        for (c, y8) in y[..done].chunks_exact_mut(LANES).enumerate() {
-            let q0 = c * LANES;
+        for q0 in steps(y.len()) {
+            let y8 = &mut y[q0..q0 + LANES];
             let (even, odd) = split_pairs(rows.cells(0, q0, LANES));
             let mut best = _mm256_blendv_ps(even, odd, take(odd, even));
             for i in 1..rows.kh {
@@ -296,6 +317,6 @@ mod avx2 {
             let best = in_order(_mm256_castps_si256(best));
             _mm256_storeu_si256(y8.as_mut_ptr().cast(), best);
         }
-        done
+        done(y.len())
     }
 }
