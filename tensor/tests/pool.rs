@@ -474,7 +474,15 @@ fn check_forms_against_reference(case: &Case, x: &Tensor) -> Result<(), TestCase
             max_pool2d_backward32(&dy, &arg32, x.shape()),
         )
     };
-    prop_assert_eq!(dx, dx32, "backward from u32 indices {:?}", case);
+    prop_assert_eq!(&dx, &dx32, "backward from u32 indices {:?}", case);
+    // And against a plain scatter of the reference argmax (integers: exact in any order), which
+    // also proves every cell no window picked is 0 (dX is zeroed plane by plane, in parallel on
+    // the largest case).
+    let mut want_dx = vec![0.0f32; x.numel()];
+    for (&i, &d) in want_arg.iter().zip(dy.data()) {
+        want_dx[i] += d;
+    }
+    prop_assert_eq!(dx.data(), &want_dx[..], "backward {:?}", case);
     Ok(())
 }
 
@@ -498,6 +506,7 @@ fn max_pool_forms_match_the_reference_at_awkward_and_parallel_sizes() {
         (1, 7, 17, 33, 2, 5, 3, 1),
         (3, 1, 17, 33, 17, 33, 1, 1),
         (2, 3, 1, 257, 1, 7, 1, 3),
+        (2, 3, 1, 187, 1, 2, 1, 2),
         (16, 32, 26, 26, 2, 2, 2, 2),
     ];
     for (seed, (n, c, h, w, kh, kw, sh, sw)) in cases.into_iter().enumerate() {
@@ -517,5 +526,162 @@ fn max_pool_forms_match_the_reference_at_awkward_and_parallel_sizes() {
             vec![n, c, h, w]
         };
         check_forms_against_reference(&case, &ints_with_nan(&shape, seed as u64)).unwrap();
+    }
+}
+
+// ----- the `KW = sw = 2` fast path on every SIMD level ------------------------------------------
+
+/// Pools with windows two cells wide stepping two, on rows wide enough for several 8-output
+/// vector steps and a ragged tail (`W` up to 41, so `OW` up to 20, odd `W` included), `KH` 1 to 3
+/// with any `sh` (overlapping rows when `sh < KH`).
+fn pairs_case() -> impl Strategy<Value = Case> {
+    (0usize..3, 0usize..4, 1usize..7, 2usize..42, 1usize..4).prop_flat_map(|(n, c, h, w, sh)| {
+        (1..=h.min(3)).prop_map(move |kh| Case {
+            n,
+            c,
+            h,
+            w,
+            kh,
+            kw: 2,
+            sh,
+            sw: 2,
+        })
+    })
+}
+
+/// Every forward form on every level this CPU runs (Scalar always: the portable pair loop; AVX2
+/// where present: the vector rows plus the portable tail) must give `max_pool_reference`'s bits
+/// and indices exactly. `x` is `[N, C, H, W]` (a 1-D signal as `H = 1`).
+fn check_pairs_on_every_level(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
+    use tensor::simd::{available_levels, Level};
+    let (kernel, stride) = ((case.kh, case.kw), (case.sh, case.sw));
+    let (want_y, want_arg) = max_pool_reference(x, kernel, stride);
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let levels = available_levels();
+    prop_assert_eq!(levels[0], Level::Scalar);
+    for level in levels {
+        let (y, arg) = max_pool2d_with(level, x, kernel, stride);
+        let (y32, arg32) = max_pool2d_argmax32_with(level, x, kernel, stride);
+        let values = max_pool2d_values_with(level, x, kernel, stride);
+        for (name, got) in [("usize", &y), ("u32", &y32), ("values", &values)] {
+            prop_assert_eq!(
+                got.shape(),
+                want_y.shape(),
+                "{} {:?} {:?}",
+                name,
+                level,
+                case
+            );
+            prop_assert_eq!(
+                bits(got.data()),
+                bits(want_y.data()),
+                "{} {:?} {:?}",
+                name,
+                level,
+                case
+            );
+        }
+        prop_assert_eq!(&arg, &want_arg, "usize argmax {:?} {:?}", level, case);
+        let widened: Vec<usize> = arg32.iter().map(|&i| i as usize).collect();
+        prop_assert_eq!(&widened, &want_arg, "u32 argmax {:?} {:?}", level, case);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn pair_pools_match_the_reference_on_every_level(case in pairs_case(), seed: u64) {
+        let x = ints_with_nan(&[case.n, case.c, case.h, case.w], seed);
+        check_pairs_on_every_level(&case, &x)?;
+    }
+}
+
+/// The benchmark shapes and ragged ones: the 1-D pool of `conv1d_train` (L = 187 → 93 outputs,
+/// 11 vector steps and a tail of 5; then 91 → 45), the 2×2 pool of the CNNs (24×24 → 12×12), an
+/// odd 2-D width with a tail (W = 35 → 17 outputs), three window rows stepping one, and a row
+/// narrower than one vector step (W = 5 → 2 outputs).
+#[test]
+fn pair_pools_match_the_reference_at_benchmark_and_ragged_sizes() {
+    let cases = [
+        (2, 3, 1, 187, 1),
+        (2, 3, 1, 91, 1),
+        (2, 5, 24, 24, 2),
+        (1, 3, 9, 35, 2),
+        (1, 2, 7, 33, 3),
+        (1, 2, 3, 5, 2),
+    ];
+    for (seed, (n, c, h, w, kh)) in cases.into_iter().enumerate() {
+        let sh = if kh == 3 { 1 } else { kh };
+        let case = Case {
+            n,
+            c,
+            h,
+            w,
+            kh,
+            kw: 2,
+            sh,
+            sw: 2,
+        };
+        let x = ints_with_nan(&[n, c, h, w], seed as u64);
+        check_pairs_on_every_level(&case, &x).unwrap();
+        // Without NaN too: then every window is a plain max with ties.
+        check_pairs_on_every_level(&case, &ints(&[n, c, h, w], 2, seed as u64)).unwrap();
+    }
+}
+
+/// The cases a sloppy vector rule gets wrong, by hand, 16 pairs (two vector steps) of one row:
+/// - `−0` then `+0`: equal, so the first (`−0`) stays; its bits differ from `+0`;
+/// - two NaNs with different payloads: the first stays (a rule "take v if v is NaN" would
+///   replace it by the second);
+/// - a number then a NaN: the NaN wins; a NaN then a larger number: the NaN stays;
+/// - ties of ordinary numbers: the first (even) cell.
+#[test]
+fn pair_pools_keep_first_ties_signed_zeros_and_the_first_nan() {
+    let nan_a = f32::from_bits(0x7fc0_0001);
+    let nan_b = f32::from_bits(0x7fc0_0002);
+    let pairs: [(f32, f32); 8] = [
+        (-0.0, 0.0),
+        (nan_a, nan_b),
+        (1.0, nan_b),
+        (nan_a, 5.0),
+        (3.0, 3.0),
+        (-1.0, 2.0),
+        (2.0, -1.0),
+        (f32::NEG_INFINITY, f32::NEG_INFINITY),
+    ];
+    // By hand from the rule: (value, index within the pair) of each window above.
+    let want: [(f32, usize); 8] = [
+        (-0.0, 0),
+        (nan_a, 0),
+        (nan_b, 1),
+        (nan_a, 0),
+        (3.0, 0),
+        (2.0, 1),
+        (2.0, 0),
+        (f32::NEG_INFINITY, 0),
+    ];
+    // The 8 pairs twice, the second time swapped around (pair k as pair 15 − k) so that each
+    // case sits in a different lane; plus one cell the windows do not reach (W = 33).
+    let mut row: Vec<(f32, f32)> = pairs.to_vec();
+    row.extend(pairs.iter().rev());
+    let mut x: Vec<f32> = row.iter().flat_map(|&(a, b)| [a, b]).collect();
+    x.push(9.0);
+    let x = Tensor::from_vec(x, &[1, 1, 1, 33]).unwrap();
+    let mut want_full: Vec<(f32, usize)> = want.to_vec();
+    want_full.extend(want.iter().rev());
+    for level in tensor::simd::available_levels() {
+        let (y, arg) = max_pool2d_argmax32_with(level, &x, (1, 2), (1, 2));
+        let values = max_pool2d_values_with(level, &x, (1, 2), (1, 2));
+        for (q, &(v, j)) in want_full.iter().enumerate() {
+            assert_eq!(y.data()[q].to_bits(), v.to_bits(), "{level:?} value {q}");
+            assert_eq!(
+                values.data()[q].to_bits(),
+                v.to_bits(),
+                "{level:?} value-only {q}"
+            );
+            assert_eq!(arg[q] as usize, 2 * q + j, "{level:?} argmax {q}");
+        }
     }
 }

@@ -22,9 +22,16 @@
 //! [`max_pool2d`] (`usize` indices, the original API), [`max_pool2d_argmax32`] (`u32` indices, half
 //! the memory: what autograd keeps) and [`max_pool2d_values`] (no index buffer at all, for
 //! inference). [`max_pool_reference`] is the plain per-window loop they are tested against.
+//!
+//! Windows two cells wide that step two (`KW = sw = 2`: the 1×2 and 2×2 pools of the benchmarks)
+//! take a fast path instead, `max_pairs.rs`: there the windows of an output row read consecutive
+//! cells, so eight outputs come from two vector loads and a shuffle on AVX2, with the same visiting
+//! order and the same rule, hence the same bits and indices. The `*_with` forms take the SIMD
+//! level explicitly, so that tests can run that path on every level the CPU has.
 
-use super::{for_each_plane, PoolGeometry};
+use super::{for_each_plane, max_pairs, new_plane_pairs, new_planes, PoolGeometry};
 use crate::error::{fail, TensorError};
+use crate::simd::{self, Level};
 use crate::Tensor;
 
 /// Max over `KH × KW` windows stepping `stride`; returns `Y [N, C, OH, OW]` and the flat index into
@@ -36,7 +43,7 @@ pub fn max_pool2d(
     stride: (usize, usize),
 ) -> (Tensor, Vec<usize>) {
     let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
-    forward("max_pool2d", input, &g, true)
+    forward("max_pool2d", simd::level(), input, &g, true)
 }
 
 /// [`max_pool2d`] with 32-bit indices (half the memory of `usize` ones): what the autograd op
@@ -48,7 +55,7 @@ pub fn max_pool2d_argmax32(
     stride: (usize, usize),
 ) -> (Tensor, Vec<u32>) {
     let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
-    forward("max_pool2d", input, &g, true)
+    forward("max_pool2d", simd::level(), input, &g, true)
 }
 
 /// [`max_pool2d`]'s values only, with no argmax at all: for a forward no backward will follow
@@ -56,7 +63,58 @@ pub fn max_pool2d_argmax32(
 #[track_caller]
 pub fn max_pool2d_values(input: &Tensor, kernel: (usize, usize), stride: (usize, usize)) -> Tensor {
     let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
-    forward::<u32>("max_pool2d", input, &g, false).0
+    forward::<u32>("max_pool2d", simd::level(), input, &g, false).0
+}
+
+/// [`max_pool2d`] on an explicit SIMD level, which must be available on this CPU (the level decides
+/// only how the `KW = sw = 2` fast path runs; the results are the same on every level).
+#[track_caller]
+pub fn max_pool2d_with(
+    level: Level,
+    input: &Tensor,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> (Tensor, Vec<usize>) {
+    check_level("max_pool2d_with", level);
+    let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
+    forward("max_pool2d", level, input, &g, true)
+}
+
+/// [`max_pool2d_argmax32`] on an explicit SIMD level (see [`max_pool2d_with`]).
+#[track_caller]
+pub fn max_pool2d_argmax32_with(
+    level: Level,
+    input: &Tensor,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> (Tensor, Vec<u32>) {
+    check_level("max_pool2d_argmax32_with", level);
+    let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
+    forward("max_pool2d", level, input, &g, true)
+}
+
+/// [`max_pool2d_values`] on an explicit SIMD level (see [`max_pool2d_with`]).
+#[track_caller]
+pub fn max_pool2d_values_with(
+    level: Level,
+    input: &Tensor,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> Tensor {
+    check_level("max_pool2d_values_with", level);
+    let g = PoolGeometry::new_2d("max_pool2d", input.shape(), kernel, stride);
+    forward::<u32>("max_pool2d", level, input, &g, false).0
+}
+
+/// Panics unless the CPU can run `level` (the fast path would otherwise execute instructions the
+/// CPU lacks).
+#[track_caller]
+fn check_level(op: &str, level: Level) {
+    assert!(
+        level.is_available(),
+        "pool::{op}: level {level:?} is not available on this CPU (available: {:?})",
+        simd::available_levels()
+    );
 }
 
 /// `dX` for `max_pool2d`: each `grad_out` cell added into the input cell its `argmax` names.
@@ -99,21 +157,21 @@ fn max_pool2d_backward_any<I: ArgIndex>(
 #[track_caller]
 pub fn max_pool1d(input: &Tensor, kernel: usize, stride: usize) -> (Tensor, Vec<usize>) {
     let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
-    forward("max_pool1d", input, &g, true)
+    forward("max_pool1d", simd::level(), input, &g, true)
 }
 
 /// [`max_pool1d`] with 32-bit indices (see [`max_pool2d_argmax32`]).
 #[track_caller]
 pub fn max_pool1d_argmax32(input: &Tensor, kernel: usize, stride: usize) -> (Tensor, Vec<u32>) {
     let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
-    forward("max_pool1d", input, &g, true)
+    forward("max_pool1d", simd::level(), input, &g, true)
 }
 
 /// [`max_pool1d`]'s values only, no argmax (see [`max_pool2d_values`]).
 #[track_caller]
 pub fn max_pool1d_values(input: &Tensor, kernel: usize, stride: usize) -> Tensor {
     let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
-    forward::<u32>("max_pool1d", input, &g, false).0
+    forward::<u32>("max_pool1d", simd::level(), input, &g, false).0
 }
 
 /// [`max_pool2d_backward`] for [`max_pool1d`].
@@ -154,9 +212,11 @@ fn max_pool1d_backward_any<I: ArgIndex>(
 
 /// Flat indices into `X` as the forward stores them: `usize` for the original API, `u32` (half the
 /// memory and bandwidth) for the autograd op and [`max_pool2d_argmax32`].
-trait ArgIndex: Copy + Send + Sync {
+pub(super) trait ArgIndex: Copy + Send + Sync {
     fn from_flat(i: usize) -> Self;
     fn flat(self) -> usize;
+    /// The slice as `u32`s if that is what it holds: the vector fast path writes only those.
+    fn as_u32(slice: &mut [Self]) -> Option<&mut [u32]>;
 }
 
 impl ArgIndex for usize {
@@ -165,6 +225,9 @@ impl ArgIndex for usize {
     }
     fn flat(self) -> usize {
         self
+    }
+    fn as_u32(_: &mut [Self]) -> Option<&mut [u32]> {
+        None
     }
 }
 
@@ -176,12 +239,17 @@ impl ArgIndex for u32 {
     fn flat(self) -> usize {
         self as usize
     }
+    fn as_u32(slice: &mut [Self]) -> Option<&mut [u32]> {
+        Some(slice)
+    }
 }
 
-/// Computes every window's max — and with `I` other than `()`, its argmax — in parallel over
-/// planes. `want_index = false` skips the indices entirely (an inference forward).
+/// Computes every window's max — and with `want_index`, its argmax — in parallel over planes.
+/// `want_index = false` skips the indices entirely (an inference forward). `level` must be
+/// available; it chooses how the `KW = sw = 2` fast path runs.
 fn forward<I: ArgIndex>(
     op: &'static str,
+    level: Level,
     input: &Tensor,
     g: &PoolGeometry,
     want_index: bool,
@@ -198,30 +266,35 @@ fn forward<I: ArgIndex>(
         });
     }
     let (in_plane, out_plane) = (g.in_plane(), g.out_plane());
-    let mut y = Tensor::zeros(&g.out_shape);
-    let mut argmax: Vec<I> = if want_index {
-        vec![I::from_flat(0); g.planes * out_plane]
-    } else {
-        Vec::new()
+    // Windows of two cells stepping two read consecutive pairs: the fast path (`max_pairs.rs`).
+    let pairs = g.kw == 2 && g.sw == 2;
+    let avx2 = max_pairs::uses_avx2(level);
+    let one_plane = |p: usize, y_p: &mut [f32], arg_p: Option<&mut [I]>| {
+        let base = p * in_plane;
+        let plane = &x[base..base + in_plane];
+        let arg_p = arg_p.map(|a| (a, base));
+        if pairs {
+            max_pairs::plane(avx2, plane, g, y_p, arg_p);
+        } else {
+            plane_forward(plane, g, y_p, arg_p);
+        }
     };
-    if want_index {
-        for_each_plane_pair(
-            y.data_mut(),
-            &mut argmax,
-            out_plane,
+    // Every output cell is written, so the buffers' initial values are never seen.
+    let (y, argmax) = if want_index {
+        new_plane_pairs(
+            g.planes,
+            (out_plane, 0.0),
+            (out_plane, I::from_flat(0)),
             g.work(),
-            |p, y_p, arg_p| {
-                let base = p * in_plane;
-                plane_forward(&x[base..base + in_plane], g, y_p, Some((arg_p, base)));
-            },
-        );
+            |p, y_p, arg_p| one_plane(p, y_p, Some(arg_p)),
+        )
     } else {
-        for_each_plane(y.data_mut(), out_plane, g.work(), |p, y_p| {
-            let base = p * in_plane;
-            plane_forward::<I>(&x[base..base + in_plane], g, y_p, None);
+        let y = new_planes(g.planes, out_plane, g.work(), 0.0, |p, y_p| {
+            one_plane(p, y_p, None)
         });
-    }
-    (y, argmax)
+        (y, Vec::new())
+    };
+    (Tensor::from_parts(g.out_shape.clone(), y), argmax)
 }
 
 /// One plane: `y` (its `OH·OW` outputs) and optionally the argmax (flat, offset by `base`).
@@ -281,27 +354,6 @@ fn plane_forward<I: ArgIndex>(
                     }
                 }
             }
-        }
-    }
-}
-
-/// [`for_each_plane`] over two outputs cut into planes of the same size (values and indices).
-fn for_each_plane_pair<I: Send, F>(y: &mut [f32], arg: &mut [I], plane: usize, work: usize, f: F)
-where
-    F: Fn(usize, &mut [f32], &mut [I]) + Sync,
-{
-    use rayon::prelude::*;
-    if y.is_empty() || plane == 0 {
-        return;
-    }
-    if work >= 2 * crate::parallel::MIN_CHUNK {
-        y.par_chunks_mut(plane)
-            .zip(arg.par_chunks_mut(plane))
-            .enumerate()
-            .for_each(|(p, (y_p, a_p))| f(p, y_p, a_p));
-    } else {
-        for (p, (y_p, a_p)) in y.chunks_mut(plane).zip(arg.chunks_mut(plane)).enumerate() {
-            f(p, y_p, a_p);
         }
     }
 }
@@ -371,9 +423,10 @@ fn backward<I: ArgIndex>(
         });
     }
     let dy = grad_out.data();
-    let mut dx = vec![0.0; input_shape.iter().product()];
+    let planes = input_shape.iter().product::<usize>() / in_plane.max(1);
     let work = 2 * argmax.len();
-    for_each_plane(&mut dx, in_plane, work, |p, dx_p| {
+    // Each plane of dX is zeroed right before its scatter (`new_planes`), not all of dX first.
+    let dx = new_planes(planes, in_plane, work, 0.0, |p, dx_p| {
         let base = p * in_plane;
         let range = p * out_plane..(p + 1) * out_plane;
         // The forward copied X[argmax[q]] into Y[q], so the backward adds dY[q] back there.
