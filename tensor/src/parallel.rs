@@ -102,11 +102,7 @@ where
     );
     let mut out: Vec<f32> = Vec::with_capacity(len);
     let fill = |scratch: &mut S, offset: usize, part: &mut [MaybeUninit<f32>]| {
-        part.fill(MaybeUninit::new(0.0));
-        // SAFETY: every element of `part` was written just above, and `MaybeUninit<f32>` has the
-        // layout of `f32`.
-        let part = unsafe { &mut *(part as *mut [MaybeUninit<f32>] as *mut [f32]) };
-        f(scratch, offset, part);
+        f(scratch, offset, init_chunk(part, 0.0));
     };
     let spare = &mut out.spare_capacity_mut()[..len];
     if parallel {
@@ -124,6 +120,13 @@ where
     // `f` unwinds past this line, leaving the vector empty).
     unsafe { out.set_len(len) };
     out
+}
+
+/// Sets every cell of `chunk` to `init` and returns it as the initialised slice it now is.
+pub(crate) fn init_chunk<T: Copy>(chunk: &mut [MaybeUninit<T>], init: T) -> &mut [T] {
+    chunk.fill(MaybeUninit::new(init));
+    // SAFETY: every element was just initialised, and `MaybeUninit<T>` has the layout of `T`.
+    unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// `len` zeros, written by as many threads as [`new_with`] would use (for buffers that kernels

@@ -29,8 +29,9 @@
 //! order and the same rule, hence the same bits and indices. The `*_with` forms take the SIMD
 //! level explicitly, so that tests can run that path on every level the CPU has.
 
-use super::{for_each_plane, max_pairs, new_plane_pairs, new_planes, PoolGeometry};
+use super::{for_each_plane, max_pairs, new_plane_pairs, PoolGeometry};
 use crate::error::{fail, TensorError};
+use crate::parallel::{new_with_chunks, MIN_CHUNK};
 use crate::simd::{self, Level};
 use crate::Tensor;
 
@@ -289,8 +290,9 @@ fn forward<I: ArgIndex>(
             |p, y_p, arg_p| one_plane(p, y_p, Some(arg_p)),
         )
     } else {
-        let y = new_planes(g.planes, out_plane, g.work(), 0.0, |p, y_p| {
-            one_plane(p, y_p, None)
+        let parallel = g.work() >= 2 * MIN_CHUNK;
+        let y = new_with_chunks(g.planes * out_plane, out_plane, parallel, |at, y_p| {
+            one_plane(at / out_plane, y_p, None)
         });
         (y, Vec::new())
     };
@@ -425,25 +427,30 @@ fn backward<I: ArgIndex>(
     let dy = grad_out.data();
     let planes = input_shape.iter().product::<usize>() / in_plane.max(1);
     let work = 2 * argmax.len();
-    // Each plane of dX is zeroed right before its scatter (`new_planes`), not all of dX first.
-    let dx = new_planes(planes, in_plane, work, 0.0, |p, dx_p| {
-        let base = p * in_plane;
-        let range = p * out_plane..(p + 1) * out_plane;
-        // The forward copied X[argmax[q]] into Y[q], so the backward adds dY[q] back there.
-        for (&i, &d) in argmax[range.clone()].iter().zip(&dy[range]) {
-            let i = i.flat();
-            if i < base || i >= base + in_plane {
-                fail(TensorError::InvalidArgument {
-                    op,
-                    message: format!(
-                        "argmax index {i} is outside plane {p} of input {input_shape:?} \
+    // Each plane of dX is zeroed right before its scatter (`new_with_chunks`), not all of dX first.
+    let dx = new_with_chunks(
+        planes * in_plane,
+        in_plane,
+        work >= 2 * MIN_CHUNK,
+        |base, dx_p| {
+            let p = base / in_plane;
+            let range = p * out_plane..(p + 1) * out_plane;
+            // The forward copied X[argmax[q]] into Y[q], so the backward adds dY[q] back there.
+            for (&i, &d) in argmax[range.clone()].iter().zip(&dy[range]) {
+                let i = i.flat();
+                if i < base || i >= base + in_plane {
+                    fail(TensorError::InvalidArgument {
+                        op,
+                        message: format!(
+                            "argmax index {i} is outside plane {p} of input {input_shape:?} \
                          (indices {base}..{})",
-                        base + in_plane
-                    ),
-                });
+                            base + in_plane
+                        ),
+                    });
+                }
+                dx_p[i - base] += d;
             }
-            dx_p[i - base] += d;
-        }
-    });
+        },
+    );
     Tensor::from_parts(input_shape.to_vec(), dx)
 }

@@ -159,38 +159,10 @@ where
     }
 }
 
-/// A new buffer of `planes` planes of `plane` values, each plane set to `init` right before
-/// `f(p, plane_p)` fills it in; spread over threads like [`for_each_plane`].
-///
-/// The same result as `vec![init; planes·plane]` followed by `for_each_plane`, without that first
-/// pass over the whole buffer. For the few MB of a training batch, the separate fill writes every
-/// cache line out of L2 and the kernel then fetches it back from L3 to write it again; here a
-/// plane is filled while its lines are in L1 and written over at once. (In `conv1d_train` the
-/// max pool's `memset`s were 4.4 % of a step under `perf`.) `init` matters where `f` leaves cells
-/// alone: the max backward only adds into the cells some output picked.
-fn new_planes<T, F>(planes: usize, plane: usize, work: usize, init: T, f: F) -> Vec<T>
-where
-    T: Copy + Send + Sync,
-    F: Fn(usize, &mut [T]) + Sync,
-{
-    let len = planes * plane;
-    let mut buf: Vec<T> = Vec::with_capacity(len);
-    for_each_plane(
-        &mut buf.spare_capacity_mut()[..len],
-        plane,
-        work,
-        |p, chunk| {
-            f(p, init_chunk(chunk, init));
-        },
-    );
-    // SAFETY: `for_each_plane` handed every chunk of `buf[..len]` to the closure (they tile it
-    // exactly; with `plane = 0` or `planes = 0`, `len` is 0), which initialised each one.
-    unsafe { buf.set_len(len) };
-    buf
-}
-
-/// [`new_planes`] for two buffers cut into planes of the same count: a max forward's values and
-/// argmax.
+/// A max forward's values and argmax: two new buffers cut into `planes` planes each, every plane
+/// set to its `init` right before `f(p, values_p, argmax_p)` fills it in, spread over threads like
+/// [`for_each_plane`] — the two-buffer form of [`crate::parallel::new_with_chunks`] (see there why
+/// a buffer is initialised piece by piece by the thread that fills it, not all at once).
 fn new_plane_pairs<A, B, F>(
     planes: usize,
     (plane_a, init_a): (usize, A),
@@ -207,7 +179,11 @@ where
     let (mut a, mut b): (Vec<A>, Vec<B>) = (Vec::with_capacity(len_a), Vec::with_capacity(len_b));
     if planes > 0 && plane_a > 0 && plane_b > 0 {
         let chunks = |x: &mut [MaybeUninit<A>], y: &mut [MaybeUninit<B>], p: usize| {
-            f(p, init_chunk(x, init_a), init_chunk(y, init_b));
+            f(
+                p,
+                crate::parallel::init_chunk(x, init_a),
+                crate::parallel::init_chunk(y, init_b),
+            );
         };
         let (sa, sb) = (
             &mut a.spare_capacity_mut()[..len_a],
@@ -239,11 +215,4 @@ where
         b.resize(len_b, init_b);
     }
     (a, b)
-}
-
-/// Sets every cell of `chunk` to `init` and returns it as the initialised slice it now is.
-fn init_chunk<T: Copy>(chunk: &mut [MaybeUninit<T>], init: T) -> &mut [T] {
-    chunk.fill(MaybeUninit::new(init));
-    // SAFETY: every element was just initialised, and `MaybeUninit<T>` has the layout of `T`.
-    unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) }
 }
