@@ -118,6 +118,7 @@ pub const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// The block sizes and the micro-kernel of one SIMD level (see the module doc for why).
 #[derive(Clone, Copy)]
 struct Blocking {
+    level: Level,
     mr: usize,
     nr: usize,
     mc: usize,
@@ -131,6 +132,7 @@ fn blocking(level: Level) -> Blocking {
     match level {
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => Blocking {
+            level,
             mr: kernel::avx2::MR,
             nr: kernel::avx2::NR,
             mc: 144,
@@ -142,6 +144,7 @@ fn blocking(level: Level) -> Blocking {
         // 168×192 = 126 KiB of a 1–2 MiB L2.
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => Blocking {
+            level,
             mr: kernel::avx512::MR,
             nr: kernel::avx512::NR,
             mc: 168,
@@ -152,6 +155,7 @@ fn blocking(level: Level) -> Blocking {
         // B micro-panel 256×12 floats = 12 KiB; A block 128×256 = 128 KiB.
         #[cfg(target_arch = "aarch64")]
         Level::Neon => Blocking {
+            level,
             mr: kernel::neon::MR,
             nr: kernel::neon::NR,
             mc: 128,
@@ -160,6 +164,7 @@ fn blocking(level: Level) -> Blocking {
             kernel: kernel::neon::kernel,
         },
         _ => Blocking {
+            level,
             mr: kernel::scalar::MR,
             nr: kernel::scalar::NR,
             mc: 128,
@@ -371,6 +376,7 @@ fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, thread
                 // NR-wide panels of op(B) are NR-tall panels of op(B)ᵀ: swap the strides.
                 let (rs, cs) = ops.b_strides;
                 pack::pack(
+                    bl.level,
                     bl.nr,
                     ops.b,
                     (cs, rs),
@@ -387,6 +393,7 @@ fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, thread
                     let panels = slice * slice_panels..((slice + 1) * slice_panels).min(b_panels);
                     with_buffer(&A_PACK, mb.div_ceil(bl.mr) * bl.mr * kb, |a_pack| {
                         pack::pack(
+                            bl.level,
                             bl.mr,
                             ops.a,
                             ops.a_strides,
