@@ -328,7 +328,13 @@ unsafe fn dot_rows_block<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; 
     std::array::from_fn(|r| {
         let a = &acc[r];
         let v8 = _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3]));
-        hsum(v8) + scalar::dot(&rows[r][body..], &v[body..])
+        // No call for an empty tail (its dot is 0.0, added all the same: the same bits).
+        let tail = if body < len {
+            scalar::dot(&rows[r][body..], &v[body..])
+        } else {
+            0.0
+        };
+        hsum(v8) + tail
     })
 }
 
