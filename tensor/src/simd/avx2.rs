@@ -270,8 +270,9 @@ unsafe fn dot_block(a: &[f32], b: &[f32]) -> f32 {
     hsum(v) + scalar::dot(sa.remainder(), sb.remainder())
 }
 
-/// [`dot`] of each of `R ≤ 3` rows with `v`, bit for bit: the same pairwise split into blocks, and
-/// in each block the same four accumulators per row, fed in the same order, reduced the same way.
+/// [`dot`] of each of `R` rows with `v`, bit for bit: the same pairwise split into blocks, and in
+/// each block the same four accumulators per row, fed in the same order, reduced the same way.
+/// Correct for any `R`; fast for `R ≤ 3` (see [`dot_rows_block`]).
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn dot_rows<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; R] {
     if v.len() <= BLOCK {
@@ -292,11 +293,12 @@ pub unsafe fn dot_rows<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; R]
 /// operands). `R = 4` would need 17 and spill. A whole quad of every row is consumed per step, so
 /// the rows stream through memory in order, as in `dot`.
 ///
-/// Measured (one thread, best of 100 batches, `DISTILLERY` MLP's three batch-1 products in turn,
-/// 5.1 MB of weights, on the shared 2-core EPYC): 1 row ≈ 110 µs, 2 rows ≈ 102, 3 rows ≈ 92, and
-/// 4 rows swept as two halves of each quad (8 accumulators, the rows read twice) ≈ 110. A plain
-/// `sum` streams the same 5.1 MB in ≈ 77 µs: at 3 rows the product is close to bound by reading
-/// the weights (from L3), and prefetching ahead of the rows gained nothing.
+/// Measured on the shared 2-core EPYC (Zen 3), one thread, the MLP's three batch-1 products in
+/// turn (`gemv_speed`'s "forward", 5.1 MB of weights; best of 100 wall-clock batches): 1 row at a
+/// time ≈ 110 µs, 2 rows ≈ 102, 3 rows ≈ 92, and 4 rows swept as two halves of each quad (8
+/// accumulators, each row read twice) ≈ 110. A plain `sum` streams the same 5.1 MB in ≈ 77 µs, so
+/// at 3 rows the product is close to bound by reading the weights from L3; software prefetching
+/// ahead of the rows gained nothing.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_rows_block<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; R] {
     let len = v.len();
