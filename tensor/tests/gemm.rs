@@ -347,7 +347,16 @@ fn matrix_vector_products_of_floats_are_within_the_rounding_bound() {
     // Random floats: the tolerance of the file header ((2k + 8)·u·scale), at the MLP's batch-1
     // shapes (x·W1ᵀ 1×784×800, dY·W2 1×800×800, and their column forms).
     for level in available_levels() {
-        for (m, k, n) in [(1, 784, 800), (1, 800, 784), (800, 784, 1), (10, 800, 1)] {
+        // k = 2500 is more than one pairwise block on every level, so the grouped dot form
+        // (gemm/gemv.rs) also goes through its tree of blocks.
+        for (m, k, n) in [
+            (1, 784, 800),
+            (1, 800, 784),
+            (800, 784, 1),
+            (10, 800, 1),
+            (1, 2500, 7),
+            (7, 2500, 1),
+        ] {
             for (ta, tb) in LAYOUTS {
                 let a = random(m * k, 21);
                 let b = random(k * n, 22);
@@ -405,6 +414,76 @@ fn matrix_vector_products_give_the_same_bits_on_one_and_two_threads() {
                     same,
                     "{level:?} {m}×{k}×{n} ta={ta} tb={tb}: 1 and 2 threads differ"
                 );
+            }
+        }
+    }
+}
+
+/// `simd::dot_rows_with` on `R` rows against `simd::dot_with` on each row alone, bit for bit.
+fn check_dot_rows<const R: usize>(level: Level, len: usize, seed: u64) {
+    let matrix = random(R * len, seed);
+    let v = random(len, seed + 1);
+    let rows: [&[f32]; R] = std::array::from_fn(|r| &matrix[r * len..(r + 1) * len]);
+    let grouped = tensor::simd::dot_rows_with(level, rows, &v);
+    for (r, (&row, got)) in rows.iter().zip(grouped).enumerate() {
+        let alone = tensor::simd::dot_with(level, row, &v);
+        assert_eq!(
+            got.to_bits(),
+            alone.to_bits(),
+            "{level:?} len {len}: row {r} of {R} gives {got} in the group, {alone} alone"
+        );
+    }
+}
+
+#[test]
+fn grouped_dot_products_have_the_bits_of_single_ones() {
+    // The dot form computes DOT_ROWS rows per pass (simd::dot_rows_with) and the leftover rows one
+    // by one (simd::dot_with); an output must not depend on which, or the thread split (which
+    // moves group boundaries) would change bits. Random floats, so any difference in the order of
+    // the additions shows. Lengths around the vector (8), quad (32) and pairwise block (128 scalar,
+    // 1024 AVX2) sizes, the MLP's 784 and 800, and several blocks.
+    let lens = [
+        0, 1, 5, 8, 13, 31, 32, 33, 40, 63, 127, 128, 129, 300, 784, 800, 1023, 1024, 1025, 2049,
+        3001,
+    ];
+    for level in available_levels() {
+        for (i, &len) in lens.iter().enumerate() {
+            let seed = 40 + 2 * i as u64;
+            check_dot_rows::<1>(level, len, seed);
+            check_dot_rows::<2>(level, len, seed);
+            check_dot_rows::<3>(level, len, seed);
+            check_dot_rows::<4>(level, len, seed);
+        }
+    }
+}
+
+#[test]
+fn every_output_of_the_dot_form_has_the_bits_of_its_row_alone() {
+    // Through sgemm: x·Wᵀ (m = 1, B stored transposed) and A·x (n = 1) on 1 to 8 rows (so 0, 1 or
+    // 2 leftover rows after the groups) and 800; alpha = 1, beta = 0, so each output is the dot
+    // product itself and must equal simd::dot_with on its row.
+    for level in available_levels() {
+        for rows in (1..=8).chain([800]) {
+            for k in [7, 64, 784] {
+                let w = random(rows * k, 50);
+                let x = random(k, 51);
+                for row_form in [false, true] {
+                    let mut y = vec![f32::NAN; rows];
+                    if row_form {
+                        gemm::sgemm_with(level, 1, k, rows, 1.0, &x, false, &w, true, 0.0, &mut y);
+                    } else {
+                        gemm::sgemm_with(level, rows, k, 1, 1.0, &w, false, &x, false, 0.0, &mut y);
+                    }
+                    for (j, (got, row)) in y.iter().zip(w.chunks_exact(k)).enumerate() {
+                        let alone = tensor::simd::dot_with(level, row, &x);
+                        assert_eq!(
+                            got.to_bits(),
+                            alone.to_bits(),
+                            "{level:?} {rows} rows of {k}, m = 1: {row_form}, output {j}: {got} vs \
+                             {alone} from its row alone"
+                        );
+                    }
+                }
             }
         }
     }

@@ -23,8 +23,13 @@
 //! likewise `b` with `n = 1`.) Both forms read `M` row by row, contiguously, in the order it is
 //! stored, which is what the hardware prefetcher wants.
 //!
+//! The dot form takes the rows [`DOT_ROWS`] at a time ([`simd::dot_rows_with`]): each piece of
+//! `v` is loaded once for all of them and their accumulator chains run side by side, where one
+//! [`simd::dot`] at a time waits on its own few chains. Each output still has exactly the bits of
+//! `simd::dot` on its row, whether its row fell in a group or among the leftover rows done alone.
+//!
 //! **Threads**: above [`GEMV_PARALLEL_MIN_MACS`] the dot form splits the outputs `y` (each a whole
-//! dot product) and the axpy form splits the columns of `M` into slices whose length is a
+//! dot product, and the same bits in any group) and the axpy form splits the columns of `M` into slices whose length is a
 //! multiple of [`SLICE_ALIGN`] floats, so every element goes through the same vector lanes or
 //! scalar tail on any number of threads: the result is bit for bit the same (as for the packed
 //! path).
@@ -41,6 +46,10 @@ use crate::simd::{self, Level};
 /// than the packed path's threshold: a product here costs about as much as reading its matrix
 /// (2¹⁸ floats = 1 MiB, tens of µs), and the second core adds its own bandwidth.
 pub const GEMV_PARALLEL_MIN_MACS: usize = 1 << 18;
+
+/// Rows of the matrix the dot form computes per pass over the vector (see
+/// [`simd::dot_rows_with`]): 3 rows × 4 accumulators fill 12 of AVX2's 16 registers; 4 would spill.
+const DOT_ROWS: usize = 3;
 
 /// The axpy form's column slices are multiples of this many floats: 16 is a multiple of every
 /// level's lane count (4, 8, 16), so slicing never moves an element between the vector body and
@@ -88,16 +97,34 @@ fn dot_form(
 ) {
     debug_assert_eq!(matrix.len(), y.len() * k);
     debug_assert_eq!(v.len(), k);
+    // beta == 0 never reads y (it may hold NaN or garbage).
+    let finish = |out: &mut f32, dot: f32| {
+        let d = alpha * dot;
+        *out = if beta == 0.0 { d } else { d + beta * *out };
+    };
     let rows = |(y, matrix): (&mut [f32], &[f32])| {
-        for (out, row) in y.iter_mut().zip(matrix.chunks_exact(k)) {
-            let d = alpha * simd::dot_with(level, row, v);
-            // beta == 0 never reads y (it may hold NaN or garbage).
-            *out = if beta == 0.0 { d } else { d + beta * *out };
+        // DOT_ROWS rows per pass over v, then the leftover rows one by one: the same bits either
+        // way (see simd::dot_rows_with).
+        let grouped = y.len() - y.len() % DOT_ROWS;
+        let mut groups = y.chunks_exact_mut(DOT_ROWS);
+        for (outs, block) in (&mut groups).zip(matrix.chunks_exact(DOT_ROWS * k)) {
+            let rows: [&[f32]; DOT_ROWS] = std::array::from_fn(|r| &block[r * k..(r + 1) * k]);
+            for (out, dot) in outs.iter_mut().zip(simd::dot_rows_with(level, rows, v)) {
+                finish(out, dot);
+            }
+        }
+        let rest = groups.into_remainder().iter_mut();
+        for (out, row) in rest.zip(matrix[grouped * k..].chunks_exact(k)) {
+            finish(out, simd::dot_with(level, row, v));
         }
     };
     if parallel {
-        // Chunks of outputs; whole dot products per element, so the split changes no bits.
-        let chunk = y.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        // Chunks of outputs, a multiple of DOT_ROWS long; whole dot products per element, so the
+        // split changes no bits.
+        let chunk = y
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .next_multiple_of(DOT_ROWS);
         y.par_chunks_mut(chunk)
             .zip(matrix.par_chunks(chunk * k))
             .for_each(rows);

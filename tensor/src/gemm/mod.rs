@@ -45,12 +45,12 @@
 //!
 //! ```text
 //! for jc in 0..n step NC:                      columns of C and B          — B block in L3
-//!   for pc in 0..k step KC:                    the shared dimension
-//!     pack B[pc.., jc..] (KC×NC) into NR-wide micro-panels
-//!     for ic in 0..m step MC:                  rows of C and A             — A block in L2
-//!       pack A[ic.., pc..] (MC×KC) into MR-tall micro-panels
-//!       for jr in 0..NC step NR:               one KC×NR micro-panel of B  — in L1
-//!         for ir in 0..MC step MR:             one MR×KC micro-panel of A
+//!   for pc in 0..k step kc (≤ KC):             the shared dimension
+//!     pack B[pc.., jc..] (kc×NC) into NR-wide micro-panels
+//!     for ic in 0..m step mc (≤ MC):           rows of C and A             — A block in L2
+//!       pack A[ic.., pc..] (mc×kc) into MR-tall micro-panels
+//!       for jr in 0..NC step NR:               one kc×NR micro-panel of B  — in L1
+//!         for ir in 0..mc step MR:             one MR×kc micro-panel of A
 //!           micro-kernel: C[ir.., jr..] (MR×NR, in registers) += A panel · B panel
 //! ```
 //!
@@ -67,6 +67,11 @@
 //! - **NC = 3072**: the packed `KC×NC` block of `B` (3 MiB) is read once per `ic` step; it stays
 //!   in the 8 MiB L3 that the cores share. (Every product this project makes has `n ≤ NC`.)
 //!
+//! `MC` and `KC` are upper bounds: `m` and `k` are cut into `⌈m/MC⌉` and `⌈k/KC⌉` blocks of equal
+//! size (`mc` a multiple of `MR`), not into full blocks and a runt. A runt depth block would cost
+//! a whole pass over `C` for a few steps of `k` (`k = 784` would be `256 + 256 + 256 + 16`; it is
+//! `262 + 262 + 260`), and runt row blocks leave a thread idle. Both depend only on `m` and `k`.
+//!
 //! **Packing** (`pack.rs`) copies each block into exactly the order the micro-kernel reads it, so the
 //! kernel's loads are contiguous and aligned whatever the strides of the operands — which is also
 //! how a transposed operand is free: the packing reads it through swapped strides, nothing else
@@ -80,7 +85,7 @@
 //! tile, so the arithmetic is identical to that of a whole tile).
 //!
 //! **alpha and beta** are applied once, when the kernel stores its tile: `C = alpha·AB + beta·C`
-//! for the first `KC` block and `C = alpha·AB + C` for the others. `beta == 0` never reads `C`.
+//! for the first depth block and `C = alpha·AB + C` for the others. `beta == 0` never reads `C`.
 //!
 //! ## Threads
 //! The work of one `(jc, pc)` step — after `B` is packed, by all threads, panel by panel — is cut
@@ -118,6 +123,7 @@ pub const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// The block sizes and the micro-kernel of one SIMD level (see the module doc for why).
 #[derive(Clone, Copy)]
 struct Blocking {
+    level: Level,
     mr: usize,
     nr: usize,
     mc: usize,
@@ -131,6 +137,7 @@ fn blocking(level: Level) -> Blocking {
     match level {
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => Blocking {
+            level,
             mr: kernel::avx2::MR,
             nr: kernel::avx2::NR,
             mc: 144,
@@ -142,6 +149,7 @@ fn blocking(level: Level) -> Blocking {
         // 168×192 = 126 KiB of a 1–2 MiB L2.
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => Blocking {
+            level,
             mr: kernel::avx512::MR,
             nr: kernel::avx512::NR,
             mc: 168,
@@ -152,6 +160,7 @@ fn blocking(level: Level) -> Blocking {
         // B micro-panel 256×12 floats = 12 KiB; A block 128×256 = 128 KiB.
         #[cfg(target_arch = "aarch64")]
         Level::Neon => Blocking {
+            level,
             mr: kernel::neon::MR,
             nr: kernel::neon::NR,
             mc: 128,
@@ -160,6 +169,7 @@ fn blocking(level: Level) -> Blocking {
             kernel: kernel::neon::kernel,
         },
         _ => Blocking {
+            level,
             mr: kernel::scalar::MR,
             nr: kernel::scalar::NR,
             mc: 128,
@@ -176,7 +186,8 @@ pub fn tile(level: Level) -> (usize, usize) {
     (b.mr, b.nr)
 }
 
-/// The depth `KC` of `level`'s blocks of `k` (for tests that aim at the block edges).
+/// The largest depth `KC` of `level`'s blocks of `k`: `k ≤ KC` is one block, `KC + 1` two (for tests
+/// that aim at the block edges).
 pub fn depth_block(level: Level) -> usize {
     blocking(level).kc
 }
@@ -352,6 +363,10 @@ fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, thread
     let m_blocks = m.div_ceil(bl.mc);
     let mc = m.div_ceil(m_blocks).next_multiple_of(bl.mr);
     let m_blocks = m.div_ceil(mc);
+    // Likewise blocks of depth of equal size, at most KC: k = 784 is 262 + 262 + 260 rather than
+    // 256 + 256 + 256 + 16, which would cost a whole pass over C (loads and stores of every tile)
+    // for 16 steps of k. The blocks depend only on k, never on the threads.
+    let kc = k.div_ceil(k.div_ceil(bl.kc));
     for jc in (0..n).step_by(bl.nc) {
         let nb = bl.nc.min(n - jc);
         let b_panels = nb.div_ceil(bl.nr);
@@ -363,14 +378,15 @@ fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, thread
         };
         let slice_panels = b_panels.div_ceil(slices);
         let slices = b_panels.div_ceil(slice_panels);
-        for pc in (0..k).step_by(bl.kc) {
-            let kb = bl.kc.min(k - pc);
-            // The first KC block applies the caller's beta; the rest add onto it.
+        for pc in (0..k).step_by(kc) {
+            let kb = kc.min(k - pc);
+            // The first depth block applies the caller's beta; the rest add onto it.
             let beta = if pc == 0 { beta } else { 1.0 };
             with_buffer(&B_PACK, b_panels * bl.nr * kb, |b_pack| {
                 // NR-wide panels of op(B) are NR-tall panels of op(B)ᵀ: swap the strides.
                 let (rs, cs) = ops.b_strides;
                 pack::pack(
+                    bl.level,
                     bl.nr,
                     ops.b,
                     (cs, rs),
@@ -387,6 +403,7 @@ fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, thread
                     let panels = slice * slice_panels..((slice + 1) * slice_panels).min(b_panels);
                     with_buffer(&A_PACK, mb.div_ceil(bl.mr) * bl.mr * kb, |a_pack| {
                         pack::pack(
+                            bl.level,
                             bl.mr,
                             ops.a,
                             ops.a_strides,
