@@ -257,9 +257,71 @@ fn free_to_system(slots: &[Slot]) {
     for s in slots.iter().filter(|s| !s.ptr.is_null()) {
         // SAFETY: every block in the table came from `System` with exactly this size and alignment
         // (checked by `Layout::from_size_align` when it was first allocated).
-        unsafe { System.dealloc(s.ptr, Layout::from_size_align_unchecked(s.size, s.align)) };
+        unsafe { system_dealloc(s.ptr, Layout::from_size_align_unchecked(s.size, s.align)) };
     }
 }
+
+/// Blocks of at least this size (2 MiB, an x86-64 and AArch64 huge page) are aligned to it and, on
+/// Linux, offered to the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`; the default
+/// THP mode on many systems only backs memory asked for that way). A weight matrix of the
+/// benchmark MLP is 2.5 MB, 600+ ordinary pages: with a huge page, reading it once is one TLB
+/// entry instead of hundreds, and the hardware prefetcher, which stops at every 4 KiB page
+/// boundary, runs on. Measured on the batch-1 forward (5.1 MB of weights read per call): about
+/// 5 % faster. It is advice: where the kernel declines, nothing changes.
+pub const HUGE_PAGE: usize = 2 << 20;
+
+/// The layout this cache asks `System` for: `layout`, aligned to [`HUGE_PAGE`] when it is at
+/// least that large. Every call to `System` for a block goes through it, so a block is always
+/// freed with the layout it was allocated with.
+fn system_layout(layout: Layout) -> Layout {
+    if layout.size() < HUGE_PAGE {
+        return layout;
+    }
+    Layout::from_size_align(layout.size(), layout.align().max(HUGE_PAGE)).unwrap_or(layout)
+}
+
+/// A fresh block from `System` (zeroed when asked), advised for huge pages when large.
+///
+/// # Safety
+/// As `GlobalAlloc::alloc`: `layout` has a non-zero size.
+unsafe fn system_alloc(layout: Layout, zeroed: bool) -> *mut u8 {
+    let system = system_layout(layout);
+    let ptr = unsafe {
+        if zeroed {
+            System.alloc_zeroed(system)
+        } else {
+            System.alloc(system)
+        }
+    };
+    if !ptr.is_null() && system.align() >= HUGE_PAGE {
+        advise_huge_pages(ptr, layout.size());
+    }
+    ptr
+}
+
+/// Frees a block that [`system_alloc`] made for `layout`.
+///
+/// # Safety
+/// As `GlobalAlloc::dealloc`.
+unsafe fn system_dealloc(ptr: *mut u8, layout: Layout) {
+    unsafe { System.dealloc(ptr, system_layout(layout)) }
+}
+
+/// `madvise(MADV_HUGEPAGE)` on the whole huge pages of the `len` bytes at `ptr` (which is
+/// huge-page aligned). Only advice: a failure changes nothing, so its result is not looked at.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    const MADV_HUGEPAGE: i32 = 14;
+    unsafe extern "C" {
+        fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+    }
+    // SAFETY: the range lies inside a block we just allocated; madvise neither reads nor writes
+    // it, and MADV_HUGEPAGE does not change its contents.
+    unsafe { madvise(ptr, len & !(HUGE_PAGE - 1), MADV_HUGEPAGE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
 
 // SAFETY: every block handed out is either fresh from `System` or a block of exactly the requested
 // size and alignment that `System` allocated and that was freed to us (so no one else uses it).
@@ -270,7 +332,7 @@ unsafe impl GlobalAlloc for BlockCache {
                 return ptr;
             }
         }
-        unsafe { System.alloc(layout) }
+        unsafe { system_alloc(layout, false) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -281,14 +343,14 @@ unsafe impl GlobalAlloc for BlockCache {
                 return ptr;
             }
         }
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { system_alloc(layout, true) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if layout.size() >= MIN_BLOCK && self.put(ptr, layout) {
             return;
         }
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { system_dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -458,6 +520,25 @@ mod tests {
             cache.dealloc(back, Layout::from_size_align(512, 8).unwrap());
         }
         cache.release_all();
+    }
+
+    #[test]
+    fn blocks_of_a_huge_page_or_more_are_aligned_to_it_and_freed_alike() {
+        // Above HUGE_PAGE the system block is huge-page aligned; it goes back to the system (a
+        // capacity too small to keep it) with the same layout, or glibc would abort on free.
+        let cache = BlockCache::with_capacity(MIB);
+        unsafe {
+            for size in [HUGE_PAGE, HUGE_PAGE + 4, 5 * HUGE_PAGE / 2] {
+                let p = cache.alloc(layout(size));
+                assert_eq!(p as usize % HUGE_PAGE, 0, "size {size}");
+                p.write_bytes(1, size);
+                cache.dealloc(p, layout(size));
+                let z = cache.alloc_zeroed(layout(size));
+                assert!(std::slice::from_raw_parts(z, size).iter().all(|&x| x == 0));
+                cache.dealloc(z, layout(size));
+            }
+        }
+        assert_eq!(cache.stats().cached_bytes, 0);
     }
 
     #[test]
