@@ -30,7 +30,14 @@
 //!   already mapped, which costs a fraction of faulting fresh pages in.
 //! - **Memory**: the peak resident set grows at most by what the table holds; in a training loop
 //!   the table is full between steps and empty at a step's peak (its blocks are then in use), so
-//!   the peak barely moves. See docs/performance.md for the measured figures.
+//!   the peak barely moves (measured in docs/performance.md: `mlp_train` 21.3 → 22.0 MiB,
+//!   `cnn_train` 112.6 → 125.7 MiB over 200 steps). Blocks freed outside the loop stay in the
+//!   table until they are pushed out, so up to the capacity of memory may stay resident that no
+//!   step reuses. The one common source of such blocks is kept out: a buffer *growing* by
+//!   `realloc` (a `Vec` read from a file, doubling 64 KiB → 128 KiB → … → 64 MiB) gives its old,
+//!   smaller blocks straight back to the system, as no one is likely to ask for those sizes again.
+//! - **Not fork-safe**: a `fork` while another thread holds the spin lock would leave the child's
+//!   allocator locked for ever (glibc's own malloc guards against this; nothing here forks).
 //!
 //! ## Using it
 //! A library cannot choose a program's allocator; a binary does, once:
@@ -358,7 +365,9 @@ unsafe impl GlobalAlloc for BlockCache {
             return unsafe { System.realloc(ptr, layout, new_size) };
         }
         // Into or out of the cache's range: a new block (perhaps a reused one), the contents
-        // copied over, the old block freed (perhaps into the table).
+        // copied over. The old block is freed into the table when the buffer shrinks, but given
+        // back to the system when it grows: a growing buffer (a Vec being filled) passes through
+        // sizes no one will ask for again, and they would only sit in the table.
         // SAFETY: `realloc`'s contract promises `new_size`, rounded up to `layout.align()`, does
         // not overflow `isize`, which is what `Layout` requires.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
@@ -366,7 +375,11 @@ unsafe impl GlobalAlloc for BlockCache {
         if !new.is_null() {
             unsafe {
                 std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                self.dealloc(ptr, layout);
+                if new_size > layout.size() {
+                    system_dealloc(ptr, layout);
+                } else {
+                    self.dealloc(ptr, layout);
+                }
             }
         }
         new
@@ -539,6 +552,28 @@ mod tests {
             }
         }
         assert_eq!(cache.stats().cached_bytes, 0);
+    }
+
+    #[test]
+    fn a_buffer_grown_by_realloc_leaves_nothing_of_its_old_sizes_in_the_table() {
+        // 64 KiB grown by doubling to 1 MiB frees 64, 128, 256 and 512 KiB blocks on the way:
+        // none may stay in the table (they would be 960 KiB that no one reuses); the final 1 MiB
+        // block, freed, does go in.
+        let cache = BlockCache::new();
+        unsafe {
+            let mut size = MIN_BLOCK;
+            let mut p = cache.alloc(layout(size));
+            p.write(42);
+            while size < MIB {
+                p = cache.realloc(p, layout(size), 2 * size);
+                size *= 2;
+            }
+            assert_eq!(*p, 42, "realloc kept the contents");
+            assert_eq!(cache.stats().cached_bytes, 0);
+            cache.dealloc(p, layout(size));
+            assert_eq!(cache.stats().cached_bytes, MIB);
+        }
+        cache.release_all();
     }
 
     #[test]

@@ -14,8 +14,9 @@ use crate::{simd, Tensor};
 
 /// `db[o] = Σ_n Σ_p dY[n, o, p]` for a rank-3 (`[N, O, L]`) or rank-4 (`[N, O, H, W]`) gradient.
 ///
-/// Each image's row of `P` cells is summed by the SIMD [`simd::sum`] (pairwise, so its error grows
-/// like `log P`), and the `N` row sums are added in f64 and rounded once: `N·P` is tens of
+/// Each image's row of `P` cells is summed by the SIMD [`simd::sum`] (in vector lanes, pairwise
+/// across blocks of 1 024: for the rows here, P ≤ 1 024, an error growing like `P / lanes`), and
+/// the `N` row sums are added in f64 and rounded once: `N·P` is tens of
 /// thousands of terms for a batch of feature maps, and a plain f32 running sum would lose digits.
 /// (A scalar f64 sum of every cell was the first version: one dependent f64 add per cell, ~3 % of
 /// a 1-D CNN's training step, on one thread.) Channels are independent: a large gradient spreads

@@ -68,9 +68,11 @@
 //!   in the 8 MiB L3 that the cores share. (Every product this project makes has `n ≤ NC`.)
 //!
 //! `MC` and `KC` are upper bounds: `m` and `k` are cut into `⌈m/MC⌉` and `⌈k/KC⌉` blocks of equal
-//! size (`mc` a multiple of `MR`), not into full blocks and a runt. A runt depth block would cost
-//! a whole pass over `C` for a few steps of `k` (`k = 784` would be `256 + 256 + 256 + 16`; it is
-//! `262 + 262 + 260`), and runt row blocks leave a thread idle. Both depend only on `m` and `k`.
+//! size (the last may be a little shorter; `mc` a multiple of `MR`), not into full blocks and a
+//! runt: on AVX2 (`KC = 256`) `k = 784` is `4 × 196` rather than `256 + 256 + 256 + 16`. The
+//! number of depth blocks, and so of passes over `C`, is `⌈k/KC⌉` either way; equal blocks spread
+//! the steps of `k` evenly over those passes, so that no pass loads and stores every tile of `C`
+//! for a mere 16 steps. Runt row blocks leave a thread idle. Both depend only on `m` and `k`.
 //!
 //! **Packing** (`pack.rs`) copies each block into exactly the order the micro-kernel reads it, so the
 //! kernel's loads are contiguous and aligned whatever the strides of the operands — which is also
@@ -363,9 +365,10 @@ fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, thread
     let m_blocks = m.div_ceil(bl.mc);
     let mc = m.div_ceil(m_blocks).next_multiple_of(bl.mr);
     let m_blocks = m.div_ceil(mc);
-    // Likewise blocks of depth of equal size, at most KC: k = 784 is 262 + 262 + 260 rather than
-    // 256 + 256 + 256 + 16, which would cost a whole pass over C (loads and stores of every tile)
-    // for 16 steps of k. The blocks depend only on k, never on the threads.
+    // Likewise blocks of depth of equal size, at most KC: with KC = 256, k = 784 is 4 × 196 rather
+    // than 256 + 256 + 256 + 16 (the same ⌈k/KC⌉ passes over C, but none of them, with its loads
+    // and stores of every tile, for only 16 steps of k). The blocks depend only on k, never on the
+    // threads.
     let kc = k.div_ceil(k.div_ceil(bl.kc));
     for jc in (0..n).step_by(bl.nc) {
         let nb = bl.nc.min(n - jc);

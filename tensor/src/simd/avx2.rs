@@ -1,11 +1,13 @@
 //! AVX2 + FMA kernels: 8 lanes of `f32` per 256-bit register.
 //!
-//! Every function is `unsafe` only because of `#[target_feature]`: the caller (the dispatcher in
+//! Every function is `unsafe` because of `#[target_feature]`: the caller (the dispatcher in
 //! `simd/mod.rs`) must have checked that the CPU has AVX2 and FMA, and that the slices passed
-//! together have equal lengths. Memory is only touched through `chunks_exact` pieces, so every
-//! unaligned load and store is in bounds by construction. Tails (the last `len % 8` elements) go
-//! through the scalar reference, except in `exp`, where they are padded into one vector so that
-//! every element is computed by the same formula whatever its position.
+//! together have equal lengths. Memory is touched through `chunks_exact` pieces, so every unaligned
+//! load and store is in bounds by construction — except in `dot_rows`, whose loads go through raw
+//! pointers and stay in bounds only because every row is as long as `v`: there the equal lengths
+//! (checked by `simd::dot_rows_with`) are a safety condition too. Tails (the last `len % 8`
+//! elements) go through the scalar reference, except in `exp`, where they are padded into one
+//! vector so that every element is computed by the same formula whatever its position.
 
 use std::arch::x86_64::*;
 
