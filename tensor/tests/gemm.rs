@@ -242,6 +242,17 @@ fn one_and_two_threads_give_the_same_bits() {
     // of the sums (see the gemm module doc). Each shape is above gemm::PARALLEL_MIN_MACS, so the
     // 2-thread pool really splits it: tall (row blocks), short and wide (column slices), and one
     // wider than a column slice of B with a ragged last tile.
+    let shapes = [(700, 40, 50), (128, 300, 101), (130, 517, 301)];
+    for &(m, k, n) in &shapes {
+        assert!(m * k * n >= gemm::PARALLEL_MIN_MACS);
+    }
+    assert_same_bits_on_one_and_two_threads(&shapes, 8);
+}
+
+/// Runs `C = 0.5·op(A)·op(B) + C` for every level, shape and layout on rayon pools of 1 and 2
+/// threads (operands drawn from `seed`, `seed + 1`, `seed + 2`) and asserts the two results have
+/// the same bits.
+fn assert_same_bits_on_one_and_two_threads(shapes: &[(usize, usize, usize)], seed: u64) {
     let pools = [1, 2].map(|t| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -249,12 +260,11 @@ fn one_and_two_threads_give_the_same_bits() {
             .unwrap()
     });
     for level in available_levels() {
-        for (m, k, n) in [(700, 40, 50), (128, 300, 101), (130, 517, 301)] {
-            assert!(m * k * n >= gemm::PARALLEL_MIN_MACS);
+        for &(m, k, n) in shapes {
             for (ta, tb) in LAYOUTS {
-                let a = random(m * k, 8);
-                let b = random(k * n, 9);
-                let c0 = random(m * n, 10);
+                let a = random(m * k, seed);
+                let b = random(k * n, seed + 1);
+                let c0 = random(m * n, seed + 2);
                 let results = pools.each_ref().map(|pool| {
                     let mut c = c0.clone();
                     pool.install(|| {
@@ -386,37 +396,11 @@ fn matrix_vector_products_give_the_same_bits_on_one_and_two_threads() {
     // Above gemm::GEMV_PARALLEL_MIN_MACS the 2-thread pool splits the outputs (dot form) or the
     // columns (axpy form, in slices of 16 floats); neither split may change a bit. n = 801 and
     // m = 803 leave ragged last slices and a scalar tail.
-    let pools = [1, 2].map(|t| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .unwrap()
-    });
-    for level in available_levels() {
-        for (m, k, n) in [(1, 784, 801), (803, 790, 1)] {
-            assert!(m * k * n >= gemm::GEMV_PARALLEL_MIN_MACS);
-            for (ta, tb) in LAYOUTS {
-                let a = random(m * k, 31);
-                let b = random(k * n, 32);
-                let c0 = random(m * n, 33);
-                let results = pools.each_ref().map(|pool| {
-                    let mut c = c0.clone();
-                    pool.install(|| {
-                        gemm::sgemm_with(level, m, k, n, 0.5, &a, ta, &b, tb, 1.0, &mut c)
-                    });
-                    c
-                });
-                let same = results[0]
-                    .iter()
-                    .zip(&results[1])
-                    .all(|(x, y)| x.to_bits() == y.to_bits());
-                assert!(
-                    same,
-                    "{level:?} {m}×{k}×{n} ta={ta} tb={tb}: 1 and 2 threads differ"
-                );
-            }
-        }
+    let shapes = [(1, 784, 801), (803, 790, 1)];
+    for &(m, k, n) in &shapes {
+        assert!(m * k * n >= gemm::GEMV_PARALLEL_MIN_MACS);
     }
+    assert_same_bits_on_one_and_two_threads(&shapes, 31);
 }
 
 /// `simd::dot_rows_with` on `R` rows against `simd::dot_with` on each row alone, bit for bit.

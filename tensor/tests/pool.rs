@@ -256,16 +256,18 @@ proptest! {
     }
 }
 
-/// Odd sizes (7 channels, 17×33, a 257-long signal), overlapping and gapped windows.
+/// Odd sizes (7 channels, 17×33, a 257-long signal), overlapping and gapped windows:
+/// `(N, C, H, W, KH, KW, SH, SW)`.
+const AWKWARD: [(usize, usize, usize, usize, usize, usize, usize, usize); 4] = [
+    (2, 7, 17, 33, 3, 3, 2, 2),
+    (1, 7, 17, 33, 2, 5, 3, 1),
+    (3, 1, 17, 33, 17, 33, 1, 1),
+    (2, 3, 1, 257, 1, 7, 1, 3),
+];
+
 #[test]
 fn awkward_sizes_match_the_definition() {
-    let cases = [
-        (2, 7, 17, 33, 3, 3, 2, 2),
-        (1, 7, 17, 33, 2, 5, 3, 1),
-        (3, 1, 17, 33, 17, 33, 1, 1),
-        (2, 3, 1, 257, 1, 7, 1, 3),
-    ];
-    for (n, c, h, w, kh, kw, sh, sw) in cases {
+    for (n, c, h, w, kh, kw, sh, sw) in AWKWARD {
         let case = Case {
             n,
             c,
@@ -501,15 +503,9 @@ proptest! {
 #[test]
 fn max_pool_forms_match_the_reference_at_awkward_and_parallel_sizes() {
     // The last case (16·32·26·26 cells read ≥ 2·MIN_CHUNK) runs the planes on rayon's threads.
-    let cases = [
-        (2, 7, 17, 33, 3, 3, 2, 2),
-        (1, 7, 17, 33, 2, 5, 3, 1),
-        (3, 1, 17, 33, 17, 33, 1, 1),
-        (2, 3, 1, 257, 1, 7, 1, 3),
-        (2, 3, 1, 187, 1, 2, 1, 2),
-        (16, 32, 26, 26, 2, 2, 2, 2),
-    ];
-    for (seed, (n, c, h, w, kh, kw, sh, sw)) in cases.into_iter().enumerate() {
+    let more = [(2, 3, 1, 187, 1, 2, 1, 2), (16, 32, 26, 26, 2, 2, 2, 2)];
+    let cases = AWKWARD.into_iter().chain(more);
+    for (seed, (n, c, h, w, kh, kw, sh, sw)) in cases.enumerate() {
         let case = Case {
             n,
             c,
