@@ -258,7 +258,8 @@ proptest! {
 
 /// Odd sizes (7 channels, 17×33, a 257-long signal), overlapping and gapped windows:
 /// `(N, C, H, W, KH, KW, SH, SW)`.
-const AWKWARD: [(usize, usize, usize, usize, usize, usize, usize, usize); 4] = [
+type Sizes = (usize, usize, usize, usize, usize, usize, usize, usize);
+const AWKWARD: [Sizes; 4] = [
     (2, 7, 17, 33, 3, 3, 2, 2),
     (1, 7, 17, 33, 2, 5, 3, 1),
     (3, 1, 17, 33, 17, 33, 1, 1),
