@@ -238,11 +238,20 @@ proptest! {
 
 #[test]
 fn one_and_two_threads_give_the_same_bits() {
-    // Identical, not merely close: threads only decide which task computes a tile, never the order
-    // of the sums (see the gemm module doc). Each shape is above gemm::PARALLEL_MIN_MACS, so the
-    // 2-thread pool really splits it: tall (row blocks), short and wide (column slices), and one
-    // wider than a column slice of B with a ragged last tile.
-    let shapes = [(700, 40, 50), (128, 300, 101), (130, 517, 301)];
+    // Identical, not merely close: threads only decide which thread computes a tile, never the
+    // order of the sums (see the gemm module doc). Each shape is above gemm::PARALLEL_MIN_MACS, so
+    // the 2-thread pool really splits it: tall ones into bands of rows (the second band starting
+    // inside the first row block of 1 thread; too narrow for two bands of columns), wide ones into
+    // bands of columns (ragged last tile; too short for two bands of rows), and one too small both
+    // ways, which stays on one thread.
+    let shapes = [
+        (700, 40, 50),
+        (128, 300, 101),
+        (1000, 300, 9),
+        (130, 517, 301),
+        (3, 900, 1000),
+        (4, 40_000, 12),
+    ];
     for &(m, k, n) in &shapes {
         assert!(m * k * n >= gemm::PARALLEL_MIN_MACS);
     }

@@ -23,13 +23,11 @@
 //! rows), 24 in-register shuffles, 8 vector stores (8 rows of the panel). The scalar loops stay as
 //! the reference, and a test checks that both give the same panels, bit for bit (a copy is exact).
 
-use rayon::prelude::*;
-
 use crate::simd::Level;
 
 /// Packs rows `r0..r0 + rows` × columns `c0..c0 + cols` of the matrix whose element `(i, j)` is
 /// `src[i·rs + j·cs]` into `dst`, as `rows.div_ceil(width)` panels of `width × cols` floats.
-/// With `parallel`, the panels are spread over rayon's threads. `level` is the SIMD level of the
+/// `level` is the SIMD level of the
 /// product: the AVX2 transpose (see the module doc) is used when it is not `Scalar` and the CPU has
 /// AVX2, so `DISTILLERY_SIMD=scalar` runs no vector code here either.
 ///
@@ -46,12 +44,11 @@ pub(super) fn pack(
     rows: (usize, usize),
     cols: (usize, usize),
     dst: &mut [f32],
-    parallel: bool,
 ) {
     macro_rules! widths {
         ($($w:literal),*) => {
             match width {
-                $($w => pack_width::<$w>(level, src, strides, rows, cols, dst, parallel),)*
+                $($w => pack_width::<$w>(level, src, strides, rows, cols, dst),)*
                 _ => unreachable!("no kernel has a tile side of {width}"),
             }
         };
@@ -67,26 +64,20 @@ fn pack_width<const W: usize>(
     (r0, rows): (usize, usize),
     (c0, cols): (usize, usize),
     dst: &mut [f32],
-    parallel: bool,
 ) {
     let panel_len = W * cols;
     debug_assert_eq!(dst.len(), rows.div_ceil(W) * panel_len);
     let transpose_avx2 = avx2::usable::<W>(level);
+    if rs == 1 {
+        // A column of a panel is contiguous in `src`: all panels at once, block of columns by
+        // block of columns (see `pack_contiguous`).
+        pack_contiguous::<W>(src, cs, (r0, r0 + rows), (c0, cols), dst);
+        return;
+    }
     let one = |(panel, out): (usize, &mut [f32])| {
         let first = r0 + panel * W;
         let height = W.min(r0 + rows - first);
-        if rs == 1 {
-            // The panel's values in one column are contiguous in `src`: copy them as slices.
-            for (p, out_p) in out.chunks_exact_mut(W).enumerate() {
-                let start = first + (c0 + p) * cs;
-                if height == W {
-                    out_p.copy_from_slice(&src[start..start + W]);
-                } else {
-                    out_p[..height].copy_from_slice(&src[start..start + height]);
-                    out_p[height..].fill(0.0);
-                }
-            }
-        } else if cs == 1 && height == W {
+        if cs == 1 && height == W {
             // Rows of the panel are contiguous in `src`: read the W rows side by side, so each
             // step writes one whole column of the panel.
             let lines: [&[f32]; W] = std::array::from_fn(|i| {
@@ -117,13 +108,45 @@ fn pack_width<const W: usize>(
             }
         }
     };
-    if parallel {
-        dst.par_chunks_mut(panel_len)
-            .enumerate()
-            .with_min_len(4)
-            .for_each(one);
-    } else {
-        dst.chunks_mut(panel_len).enumerate().for_each(one);
+    dst.chunks_mut(panel_len).enumerate().for_each(one);
+}
+
+/// The `rs == 1` case of [`pack_width`]: every column of a panel, its `W` values, is contiguous in
+/// `src` (a row-major `B`, whose rows hold the `NR`-wide panels side by side, or a stored `Aᵀ`).
+/// `out` holds whole panels (`W·cols` floats each), the first one starting at row `first` of the
+/// matrix; rows from `end` on are padded with zeros.
+///
+/// Why not panel by panel: one panel reads `W` floats (a cache line for `W = 16`) from each of
+/// `cols` source lines `cs` floats apart, a stride the hardware prefetcher does not follow, so
+/// every line waits for L2 or L3. Here the columns go in blocks of 8 and, within a block, across
+/// all of `out`'s panels: each of the 8 source lines is then read front to back, 8 sequential
+/// streams, and each panel gets 8 columns, `8·W` contiguous floats, at a time. Measured on
+/// `144×256 · 256×512` (one thread, Zen 3): packing `B` went from 9.4 % of the product to …
+fn pack_contiguous<const W: usize>(
+    src: &[f32],
+    cs: usize,
+    (first, end): (usize, usize),
+    (c0, cols): (usize, usize),
+    out: &mut [f32],
+) {
+    const BLOCK: usize = 8;
+    for p0 in (0..cols).step_by(BLOCK) {
+        let block = p0..(p0 + BLOCK).min(cols);
+        for (q, panel) in out.chunks_exact_mut(W * cols).enumerate() {
+            let top = first + q * W;
+            let height = W.min(end - top);
+            for p in block.clone() {
+                let start = top + (c0 + p) * cs;
+                let out_p = &mut panel[p * W..(p + 1) * W];
+                if height == W {
+                    // A constant length: a few vector moves, not a call to memcpy.
+                    out_p.copy_from_slice(&src[start..start + W]);
+                } else {
+                    out_p[..height].copy_from_slice(&src[start..start + height]);
+                    out_p[height..].fill(0.0);
+                }
+            }
+        }
     }
 }
 
@@ -284,8 +307,8 @@ mod tests {
         // The vector transpose (W = 6, 8, 16, 32 with cs == 1) against the scalar loops and the
         // definition, bit for bit (packing is a copy): widths with and without a vector path,
         // full and ragged last panels, column counts around the 8-column blocks, offsets into
-        // the matrix, row strides longer than the block, the transposed layout (rs == 1), and
-        // serial and parallel. The source holds NaN and −0.0, whose bits a copy must keep.
+        // the matrix, row strides longer than the block, the transposed layout (rs == 1, many
+        // panels side by side). The source holds NaN and −0.0, whose bits a copy must keep.
         let mut state = 1u32;
         let src: Vec<f32> = (0..40_000)
             .map(|i| match i % 97 {
@@ -298,7 +321,7 @@ mod tests {
             })
             .collect();
         for width in [4, 6, 8, 12, 14, 16, 32] {
-            for rows in [1, width - 1, width, width + 1, 2 * width + 3, 3 * width] {
+            for rows in [1, width - 1, width, width + 1, 2 * width + 3, 9 * width + 2] {
                 for cols in [1, 2, 7, 8, 9, 15, 16, 17, 33, 64] {
                     for (r0, c0, extra) in [(0, 0, 0), (3, 5, 7)] {
                         let row_major = (c0 + cols + extra, 1);
@@ -306,28 +329,25 @@ mod tests {
                         for strides in [row_major, transposed] {
                             let want = by_definition(width, &src, strides, (r0, rows), (c0, cols));
                             for level in available_levels() {
-                                for parallel in [false, true] {
-                                    let mut got = vec![f32::INFINITY; want.len()];
-                                    pack(
-                                        level,
-                                        width,
-                                        &src,
-                                        strides,
-                                        (r0, rows),
-                                        (c0, cols),
-                                        &mut got,
-                                        parallel,
-                                    );
-                                    let same = got
-                                        .iter()
-                                        .zip(&want)
-                                        .all(|(g, w)| g.to_bits() == w.to_bits());
-                                    assert!(
-                                        same,
-                                        "{level:?} W={width} rows={rows} cols={cols} r0={r0} \
-                                         c0={c0} strides={strides:?} parallel={parallel}"
-                                    );
-                                }
+                                let mut got = vec![f32::INFINITY; want.len()];
+                                pack(
+                                    level,
+                                    width,
+                                    &src,
+                                    strides,
+                                    (r0, rows),
+                                    (c0, cols),
+                                    &mut got,
+                                );
+                                let same = got
+                                    .iter()
+                                    .zip(&want)
+                                    .all(|(g, w)| g.to_bits() == w.to_bits());
+                                assert!(
+                                    same,
+                                    "{level:?} W={width} rows={rows} cols={cols} r0={r0} \
+                                     c0={c0} strides={strides:?}"
+                                );
                             }
                         }
                     }

@@ -34,6 +34,7 @@ pub(in crate::gemm) unsafe fn kernel(
 ) {
     // The loops over i have constant bounds: the compiler unrolls them and the array lives in
     // registers.
+    super::prefetch_tile(c, ldc, rows, cols);
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     let (mut a, mut b) = (a, b);
     // Four steps per trip: the loop's own counter and branch are then 1 instruction in 20, not 1

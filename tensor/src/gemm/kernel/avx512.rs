@@ -34,6 +34,7 @@ pub(in crate::gemm) unsafe fn kernel(
     alpha: f32,
     beta: f32,
 ) {
+    super::prefetch_tile(c, ldc, rows, cols);
     let mut acc = [[_mm512_setzero_ps(); 2]; MR];
     let (mut a, mut b) = (a, b);
     for _ in 0..kc {

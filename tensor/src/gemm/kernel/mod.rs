@@ -32,3 +32,28 @@ pub(super) mod neon;
 /// instructions.
 pub(super) type MicroKernel =
     unsafe fn(usize, *const f32, *const f32, *mut f32, usize, usize, usize, f32, f32);
+
+/// Asks for a `rows×cols` tile of `C` (row stride `ldc`) to be brought into L1 while the kernel's
+/// loop over `k` runs; the x86-64 kernels call it first thing.
+///
+/// The tile is loaded (for `beta ≠ 0`) and stored only after the `kc` steps, and its rows — `ldc`
+/// floats apart, each in other cache lines, at a large product's `C` in L3 or memory — are then
+/// far away: on `1024×1024 · 1024×1024` (one thread, Zen 3, AVX2) ~9 % of the kernel's samples sat
+/// on the first loads of `C` after the loop. A prefetch per 64 bytes of a row and one for its last
+/// element cover its cache lines; the ~1500 cycles of the loop hide their latency. Measured: that
+/// product went from 61.2 to 63.5 GFLOP/s (mean of 3 alternated runs each).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch_tile(c: *mut f32, ldc: usize, rows: usize, cols: usize) {
+    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    for i in 0..rows {
+        let row = c.wrapping_add(i * ldc);
+        // SAFETY: a prefetch is a hint with no architectural effect; it never faults.
+        unsafe {
+            for j in (0..cols).step_by(16) {
+                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(j) as *const i8);
+            }
+            _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(cols - 1) as *const i8);
+        }
+    }
+}
