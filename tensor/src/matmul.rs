@@ -258,14 +258,28 @@ impl Tensor {
             other.shape(),
             transpose_other,
         );
-        let mut out = crate::parallel::zeroed(numel(&plan.out_shape));
-        plan.run(1.0, self.data(), other.data(), 0.0, &mut out);
+        let out = match plan.single_product() {
+            Some((m, transpose_a)) => new_product(
+                (m, plan.k, plan.n),
+                self.data(),
+                transpose_a,
+                other.data(),
+                plan.transpose_b,
+                None,
+            ),
+            None => {
+                let mut out = crate::parallel::zeroed(numel(&plan.out_shape));
+                plan.run(1.0, self.data(), other.data(), 0.0, &mut out);
+                out
+            }
+        };
         Tensor::from_parts(plan.out_shape, out)
     }
 
     /// A dense layer's affine map `x·Wᵀ + b` for `x [N, I]`, `weight [O, I]`, `bias [O]`: the
-    /// output is filled with the bias, row by row, and the product accumulated onto it (`beta =
-    /// 1`), so the bias costs no separate pass over `y` and no second tensor. Without a bias it is
+    /// output is filled with the bias, row by row — by each thread in its own band, right before
+    /// it computes the band — and the product accumulated onto it (`beta = 1`), so the bias costs
+    /// no separate pass over `y` and no second tensor. Without a bias it is
     /// `x.matmul_t(false, weight, true)`.
     #[track_caller]
     pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
@@ -283,35 +297,20 @@ impl Tensor {
                 rhs: weight.shape().to_vec(),
             });
         }
-        let (out, beta) = match bias {
-            Some(b) => {
-                if b.shape() != [o] {
-                    fail(TensorError::ShapeMismatch {
-                        op: "linear (weight [O, I], bias [O])",
-                        lhs: weight.shape().to_vec(),
-                        rhs: b.shape().to_vec(),
-                    });
-                }
-                let mut out = Vec::with_capacity(n * o);
-                for _ in 0..n {
-                    out.extend_from_slice(b.data());
-                }
-                (out, 1.0)
-            }
-            None => (crate::parallel::zeroed(n * o), 0.0),
-        };
-        let mut out = out;
-        sgemm(
-            n,
-            i,
-            o,
-            1.0,
+        if let Some(b) = bias.filter(|b| b.shape() != [o]) {
+            fail(TensorError::ShapeMismatch {
+                op: "linear (weight [O, I], bias [O])",
+                lhs: weight.shape().to_vec(),
+                rhs: b.shape().to_vec(),
+            });
+        }
+        let out = new_product(
+            (n, i, o),
             x.data(),
             false,
             weight.data(),
             true,
-            beta,
-            &mut out,
+            bias.map(Tensor::data),
         );
         Tensor::from_parts(vec![n, o], out)
     }
@@ -337,6 +336,41 @@ impl Tensor {
             });
         }
         plan.run(alpha, a.data(), b.data(), beta, out.data_mut());
+    }
+}
+
+/// A new `m×n` matrix `op(A)·op(B)`, plus `bias` on every row when given, on the backend of
+/// [`gemm_backend`]: Distillery's writes it without zeroing it first (see
+/// [`crate::gemm::sgemm_new`]); matrixmultiply's gets a buffer filled with zeros or the bias rows.
+fn new_product(
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
+    match gemm_backend() {
+        GemmBackend::Distillery => crate::gemm::sgemm_new(
+            crate::simd::level(),
+            m,
+            k,
+            n,
+            1.0,
+            a,
+            transpose_a,
+            b,
+            transpose_b,
+            bias,
+        ),
+        GemmBackend::MatrixMultiply => {
+            let (mut c, beta) = match bias {
+                Some(bias) => (bias.repeat(m), 1.0),
+                None => (crate::parallel::zeroed(m * n), 0.0),
+            };
+            sgemm_matrixmultiply(m, k, n, 1.0, a, transpose_a, b, transpose_b, beta, &mut c);
+            c
+        }
     }
 }
 
@@ -401,25 +435,37 @@ impl Plan {
         }
     }
 
+    /// When the whole product is one `sgemm` call — no batch axes, or a stack of untransposed left
+    /// operands times one shared right operand (`[B·M, K] · [K, N]`) — its `m` rows and whether `A`
+    /// is read transposed.
+    fn single_product(&self) -> Option<(usize, bool)> {
+        let batches = numel(&self.batch);
+        if batches == 1 {
+            Some((self.m, self.transpose_a))
+        } else if self.b_batch_strides.iter().all(|&s| s == 0)
+            && !self.transpose_a
+            && self.a_batch_strides == strides(&self.batch)
+        {
+            Some((batches * self.m, false))
+        } else {
+            None
+        }
+    }
+
     fn run(&self, alpha: f32, a: &[f32], b: &[f32], beta: f32, out: &mut [f32]) {
         let (m, k, n) = (self.m, self.k, self.n);
         let batches = numel(&self.batch);
         if batches == 0 || m == 0 || n == 0 {
             return;
         }
-        // A batch whose right operand is shared and whose left one is a stack of untransposed
-        // matrices is one tall product: [B·M, K] · [K, N].
-        if self.b_batch_strides.iter().all(|&s| s == 0)
-            && !self.transpose_a
-            && self.a_batch_strides == strides(&self.batch)
-        {
+        if let Some((rows, transpose_a)) = self.single_product() {
             sgemm(
-                batches * m,
+                rows,
                 k,
                 n,
                 alpha,
                 a,
-                false,
+                transpose_a,
                 b,
                 self.transpose_b,
                 beta,

@@ -295,6 +295,81 @@ fn assert_same_bits_on_one_and_two_threads(shapes: &[(usize, usize, usize)], see
 }
 
 #[test]
+fn a_new_product_has_the_bits_of_a_filled_buffer_and_sgemm() {
+    // sgemm_new writes into untouched memory — nothing (beta 0) or the bias rows, each thread in
+    // its own band — and must give exactly what zeros or bias rows followed by sgemm_with give: on
+    // every level, every layout, 1 and 2 threads, for the packed path on one thread and split both
+    // ways, the matrix–vector shapes and k = 0 (which fill first), and with alpha ≠ 1.
+    let shapes = [
+        (7, 5, 9),
+        (130, 517, 301),
+        (700, 40, 50),
+        (1, 300, 40),
+        (40, 300, 1),
+        (6, 0, 11),
+        (4, 40_000, 12),
+    ];
+    let pools = [1, 2].map(|t| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+    });
+    for level in available_levels() {
+        for (s, &(m, k, n)) in shapes.iter().enumerate() {
+            for (ta, tb) in LAYOUTS {
+                let seed = 60 + 3 * s as u64;
+                let (a, b, bias) = (
+                    random(m * k, seed),
+                    random(k * n, seed + 1),
+                    random(n, seed + 2),
+                );
+                for bias in [None, Some(&bias[..])] {
+                    let mut want = match bias {
+                        Some(bias) => bias.repeat(m),
+                        None => vec![f32::NAN; m * n],
+                    };
+                    let beta = if bias.is_some() { 1.0 } else { 0.0 };
+                    gemm::sgemm_with(level, m, k, n, 0.5, &a, ta, &b, tb, beta, &mut want);
+                    for pool in &pools {
+                        let got = pool
+                            .install(|| gemm::sgemm_new(level, m, k, n, 0.5, &a, ta, &b, tb, bias));
+                        let same = got.len() == want.len()
+                            && got
+                                .iter()
+                                .zip(&want)
+                                .all(|(x, y)| x.to_bits() == y.to_bits());
+                        assert!(
+                            same,
+                            "{level:?} {m}×{k}×{n} ta={ta} tb={tb} bias={} on {} thread(s)",
+                            bias.is_some(),
+                            pool.current_num_threads()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "the bias holds 3 values but the product has n=2 columns")]
+fn a_bias_of_the_wrong_length_is_reported() {
+    gemm::sgemm_new(
+        tensor::simd::level(),
+        2,
+        3,
+        2,
+        1.0,
+        &[0.0; 6],
+        false,
+        &[0.0; 6],
+        false,
+        Some(&[0.0; 3]),
+    );
+}
+
+#[test]
 #[should_panic(expected = "operand B holds 5 values but m=2, k=3, n=2 needs 6")]
 fn wrong_lengths_are_reported() {
     let mut c = vec![0.0; 4];

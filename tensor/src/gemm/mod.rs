@@ -284,31 +284,135 @@ pub fn sgemm_with(
         );
         return;
     }
-    // Strides (row, column) of op(A) (m×k) and op(B) (k×n) in their stored buffers.
-    let a_strides = if transpose_a { (1, m) } else { (k, 1) };
-    let b_strides = if transpose_b { (1, k) } else { (n, 1) };
-    let threads = if m * k * n >= PARALLEL_MIN_MACS {
+    run(
+        &blocking(level),
+        &operands(m, k, n, a, transpose_a, b, transpose_b),
+        alpha,
+        Start::Scaled(beta),
+        c.as_mut_ptr(),
+        threads_for(m, k, n),
+    );
+}
+
+/// A new `m×n` matrix `alpha · op(A) · op(B)`, plus `bias` (`n` values) added to every row when
+/// given: the product of a layer's forward pass, written into memory that nothing has touched.
+///
+/// The same numbers, bit for bit, as filling a buffer with zeros (or with `bias` on every row) and
+/// calling [`sgemm_with`] with `beta = 0` (or `1`), but without that first pass over `C`: each
+/// thread writes the bias rows of its own band of `C` (or nothing: with `beta = 0` the kernels
+/// only store) right before computing it. Besides the pass itself, that saves moving cache lines
+/// between cores: a buffer zeroed in row chunks by rayon and then computed in bands of columns has
+/// half of each thread's band in the other core's cache.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn sgemm_new(
+    level: Level,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
+    assert!(
+        level.is_available(),
+        "gemm::sgemm_new: level {level:?} is not available on this CPU (available: {:?})",
+        simd::available_levels()
+    );
+    crate::matmul::check_lengths(m, k, n, a.len(), b.len(), m * n);
+    if let Some(bias) = bias {
+        assert_eq!(
+            bias.len(),
+            n,
+            "gemm::sgemm_new: the bias holds {} values but the product has n={n} columns",
+            bias.len()
+        );
+    }
+    if m == 0 || n == 0 || k == 0 || m == 1 || n == 1 {
+        // No packed loop nest (see sgemm_with): fill, then the general entry.
+        let mut c = match bias {
+            Some(bias) => bias.repeat(m),
+            None => vec![0.0; m * n],
+        };
+        let beta = if bias.is_some() { 1.0 } else { 0.0 };
+        sgemm_with(
+            level,
+            m,
+            k,
+            n,
+            alpha,
+            a,
+            transpose_a,
+            b,
+            transpose_b,
+            beta,
+            &mut c,
+        );
+        return c;
+    }
+    let mut c = Vec::with_capacity(m * n);
+    let start = match bias {
+        Some(bias) => Start::Bias(bias),
+        None => Start::Uninit,
+    };
+    run(
+        &blocking(level),
+        &operands(m, k, n, a, transpose_a, b, transpose_b),
+        alpha,
+        start,
+        c.as_mut_ptr(),
+        threads_for(m, k, n),
+    );
+    // SAFETY: the capacity is m·n and `run` wrote every element of C: each part's first depth block
+    // stores all of its tiles (see `Start`).
+    unsafe { c.set_len(m * n) };
+    c
+}
+
+/// Rayon's threads for a product of `m·k·n` multiply-adds, or 1 below [`PARALLEL_MIN_MACS`].
+fn threads_for(m: usize, k: usize, n: usize) -> usize {
+    if m * k * n >= PARALLEL_MIN_MACS {
         rayon::current_num_threads()
     } else {
         1
-    };
-    let operands = Operands {
+    }
+}
+
+/// The operands of a product, with the strides (row, column) of `op(A)` (`m×k`) and `op(B)`
+/// (`k×n`) in their stored buffers.
+fn operands<'a>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &'a [f32],
+    transpose_a: bool,
+    b: &'a [f32],
+    transpose_b: bool,
+) -> Operands<'a> {
+    Operands {
         m,
         k,
         n,
         a,
-        a_strides,
+        a_strides: if transpose_a { (1, m) } else { (k, 1) },
         b,
-        b_strides,
-    };
-    run(
-        &blocking(level),
-        &operands,
-        alpha,
-        beta,
-        c.as_mut_ptr(),
-        threads,
-    );
+        b_strides: if transpose_b { (1, k) } else { (n, 1) },
+    }
+}
+
+/// What `C` holds before the product, and so what its first depth block does with it.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// The caller's values: `C = alpha·AB + beta·C` (`C` never read when `beta == 0`).
+    Scaled(f32),
+    /// Nothing yet (uninitialised memory): `C = alpha·AB`, stored without being read.
+    Uninit,
+    /// Nothing yet: each part first writes `bias` on every one of its rows, then `C = alpha·AB +
+    /// C`.
+    Bias(&'a [f32]),
 }
 
 /// The two input matrices and their sizes.
@@ -364,17 +468,35 @@ fn with_buffer<R>(
 
 /// The product, for `k ≥ 1`, `m, n ≥ 1`: on one thread the loop nest of the module doc over the
 /// whole of `C`; on several, the same loop nest over each thread's part of `C` (see [`parts`]).
-fn run(bl: &Blocking, ops: &Operands, alpha: f32, beta: f32, c: *mut f32, threads: usize) {
+fn run(bl: &Blocking, ops: &Operands, alpha: f32, start: Start, c: *mut f32, threads: usize) {
     let c = CPtr(c);
+    let one = |part: Part| {
+        let beta = match start {
+            Start::Scaled(beta) => beta,
+            Start::Uninit => 0.0,
+            Start::Bias(bias) => {
+                for i in part.0.clone() {
+                    let row = c.at(i * ops.n + part.1.start);
+                    // SAFETY: row i, columns part.1, of C: inside C and this part's alone.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            bias[part.1.clone()].as_ptr(),
+                            row,
+                            part.1.len(),
+                        )
+                    };
+                }
+                1.0
+            }
+        };
+        // SAFETY: the parts are disjoint blocks of C (see `parts`), each given to one call.
+        unsafe { loop_nest(bl, ops, part, alpha, beta, c) }
+    };
     let parts = parts(bl, ops.m, ops.n, threads);
     if parts.len() == 1 {
-        // SAFETY: the one part is the whole of C, which the caller lent.
-        unsafe { loop_nest(bl, ops, parts[0].clone(), alpha, beta, c) };
+        parts.into_iter().for_each(one);
     } else {
-        parts.into_par_iter().for_each(|part| {
-            // SAFETY: the parts are disjoint blocks of C (see `parts`), one per task.
-            unsafe { loop_nest(bl, ops, part, alpha, beta, c) }
-        });
+        parts.into_par_iter().for_each(one);
     }
 }
 
@@ -418,7 +540,8 @@ fn parts(bl: &Blocking, m: usize, n: usize, threads: usize) -> Vec<Part> {
 /// The loop nest of the module doc over one block of `C`, on the calling thread.
 ///
 /// # Safety
-/// `c` is `C`'s base (row stride `n`), and the block `rows × cols` of it is this call's alone.
+/// `c` is `C`'s base (row stride `n`), and the block `rows × cols` of it is this call's alone. With
+/// `beta == 0` the block may be uninitialised memory: its first depth block only stores.
 unsafe fn loop_nest(
     bl: &Blocking,
     ops: &Operands,

@@ -120,8 +120,10 @@ fn pack_width<const W: usize>(
 /// `cols` source lines `cs` floats apart, a stride the hardware prefetcher does not follow, so
 /// every line waits for L2 or L3. Here the columns go in blocks of 8 and, within a block, across
 /// all of `out`'s panels: each of the 8 source lines is then read front to back, 8 sequential
-/// streams, and each panel gets 8 columns, `8·W` contiguous floats, at a time. Measured on
-/// `144×256 · 256×512` (one thread, Zen 3): packing `B` went from 9.4 % of the product to …
+/// streams, and each panel gets 8 columns, `8·W` contiguous floats, at a time. Measured (one
+/// thread, Zen 3, share of the product's profile samples): packing `B` of `1024×1024·1024×1024`
+/// went from 5.6 % to 1.8 %, of `144×256·256×512` (where `B` is used only 144 times) from 9.4 % to
+/// 6.6 %.
 fn pack_contiguous<const W: usize>(
     src: &[f32],
     cs: usize,
