@@ -7,37 +7,42 @@
 //! `DISTILLERY_GEMM=matrixmultiply`.
 //!
 //! ## Measured
-//! `cargo run --release -p tensor --example gemm_speed` on the project machine (lscpu: "AMD EPYC",
-//! 2 cores, AVX2+FMA, no AVX-512; L1d 32 KiB, L2 512 KiB per core, L3 8 MiB), while the machine
-//! was shared (load average ≈ 11 on 2 cores), so absolute figures are about half of a quiet
-//! machine's (matrixmultiply reached ~81 GFLOP/s there). Ratios are ours / matrixmultiply in the
-//! same run; the 1-thread figures use the thread's on-CPU time (median of 7, repeatable to a few
-//! %), the 2-thread ones wall-clock time (best of 7) and still swing ±30% from run to run.
+//! `cargo run --release -p tensor --example gemm_speed`, twice, on the project machine (lscpu: "AMD
+//! EPYC", family 25 model 1 = Zen 3, 2 cores, AVX2+FMA, no AVX-512; L1d 32 KiB and L2 512 KiB per
+//! core, L3 32 MiB), idle. One core's peak is 32 FLOP per cycle at ~2.8 GHz, ~90 GFLOP/s (measured
+//! with 12 independent FMA chains and no loads). Ratios are ours / matrixmultiply in the same run;
+//! the 1-thread figures use the thread's on-CPU time (median of 7), the 2-thread ones wall-clock
+//! time (best of 7), which still swings ±20 % from run to run on this guest.
 //!
-//! | product (MLP 784-800-800-10 at batch 128, CNN) | m×k×n          | 1 thread GFLOP/s  | ratio (2 runs) | 2 threads ratio |
-//! |-------------------------------------|----------------------|-------------------|-------------|------|
-//! | square                              | 256×256×256          | 37.0 / 36.7       | 1.01, 1.06  | 1.16 |
-//! | square                              | 512×512×512          | 37.1 / 35.0       | 1.06, 1.11  | 2.05 |
-//! | square                              | 1024×1024×1024       | 35.6 / 34.3       | 1.04, 1.08  | 1.13 |
-//! | fc1 forward `X·W1ᵀ`                 | 128×784×800, Bᵀ      | 33.4 / 32.1       | 1.04, 0.93  | 1.16 |
-//! | fc2 forward `H·W2ᵀ`                 | 128×800×800, Bᵀ      | 29.5 / 31.9       | 0.92, 0.70  | 2.03 |
-//! | fc3 forward `H·W3ᵀ`                 | 128×800×10, Bᵀ       | 16.2 / 14.8       | 1.09, 1.11  | 0.82 |
-//! | fc1 weight grad `dYᵀ·X`             | 800×128×784, Aᵀ      | 34.1 / 34.5       | 0.99, 1.01  | 0.85 |
-//! | fc2 weight grad `dYᵀ·H`             | 800×128×800, Aᵀ      | 34.8 / 34.8       | 1.00, 0.93  | 0.90 |
-//! | fc3 weight grad `dYᵀ·H`             | 10×128×800, Aᵀ       | 21.8 / 19.6       | 1.11, 1.17  | 1.51 |
-//! | fc2 input grad `dY·W2`              | 128×800×800          | 32.3 / 32.7       | 0.99, 0.95  | 1.11 |
-//! | fc3 input grad `dY·W3`              | 128×10×800           | 28.1 / 22.8       | 1.23, 1.22  | 0.97 |
-//! | conv1 forward `W·cols` (per image)  | 32×9×676             | 20.5 / 20.6       | 1.00, 1.09  | 0.80 |
-//! | conv2 forward `W·cols`              | 64×288×576           | 33.0 / 33.1       | 1.00, 1.00  | 0.86 |
-//! | conv2 `dcols = Wᵀ·dY`               | 288×64×576, Aᵀ       | 37.8 / 35.3       | 1.07, 1.06  | 0.89 |
-//! | conv2 `dW = dY·colsᵀ`               | 64×576×288, Bᵀ       | 30.7 / 30.7       | 1.00, 1.00  | 1.28 |
+//! | product (MLP 784-800-800-10 at batch 128, CNN) | m×k×n          | 1 thread GFLOP/s, ours / theirs | 1 thread ratio (2 runs) | 2 threads ratio (2 runs) |
+//! |-------------------------------------|----------------------|---------------|-------------|-------------|
+//! | square                              | 256×256×256          | 83.9 / 74.3   | 1.13, 1.02  | 1.17, 1.26  |
+//! | square                              | 512×512×512          | 83.2 / 72.7   | 1.14, 1.04  | 1.14, 1.18  |
+//! | square                              | 1024×1024×1024       | 70.7 / 59.7   | 1.19, 1.10  | 1.18, 1.16  |
+//! | fc1 forward `X·W1ᵀ`                 | 128×784×800, Bᵀ      | 62.6 / 58.7   | 1.07, 1.07  | 1.41, 1.46  |
+//! | fc2 forward `H·W2ᵀ`                 | 128×800×800, Bᵀ      | 64.9 / 59.7   | 1.09, 1.09  | 1.42, 1.49  |
+//! | fc3 forward `H·W3ᵀ`                 | 128×800×10, Bᵀ       | 21.0 / 17.8   | 1.18, 1.04  | 1.14, 1.05  |
+//! | fc1 weight grad `dYᵀ·X`             | 800×128×784, Aᵀ      | 66.2 / 59.6   | 1.11, 1.12  | 1.11, 1.11  |
+//! | fc2 weight grad `dYᵀ·H`             | 800×128×800, Aᵀ      | 67.5 / 54.0   | 1.25, 1.12  | 1.10, 1.09  |
+//! | fc3 weight grad `dYᵀ·H`             | 10×128×800, Aᵀ       | 29.4 / 29.8   | 0.99, 1.12  | 1.14, 1.12  |
+//! | fc2 input grad `dY·W2`              | 128×800×800          | 65.8 / 60.1   | 1.10, 1.05  | 1.20, 1.17  |
+//! | fc3 input grad `dY·W3`              | 128×10×800           | 31.9 / 35.6   | 0.90, 0.95  | 0.89, 0.99  |
+//! | conv1 forward `W·cols` (per image)  | 32×9×676             | 35.0 / 46.1   | 0.76, 0.87  | 0.82, 0.70  |
+//! | conv2 forward `W·cols`              | 64×288×576           | 72.3 / 68.1   | 1.06, 1.09  | 1.14, 1.12  |
+//! | conv2 `dcols = Wᵀ·dY`               | 288×64×576, Aᵀ       | 78.6 / 73.9   | 1.06, 1.07  | 1.09, 1.18  |
+//! | conv2 `dW = dY·colsᵀ`               | 64×576×288, Bᵀ       | 65.1 / 56.6   | 1.15, 1.14  | 1.38, 1.29  |
 //!
-//! So on one thread this GEMM is level with matrixmultiply on the large products (within the ±10%
-//! these runs resolve) and 10–20% ahead where one side is narrow (n or m = 10), where
-//! matrixmultiply's `8×8` tile and slower packing cost more. No shape was slower in both runs, so
-//! there is no dispatch by shape. The 2-thread column could not be measured well enough here to
-//! rank either way. The AVX-512 and NEON kernels were not run on this machine (see their files).
-//!
+//! So on one thread this GEMM is 5–20 % ahead of matrixmultiply on every product with a depth of
+//! 64 or more, at 70–93 % of the core's peak, and on two threads it is ahead by more (each thread
+//! runs its own loop nest, see *Threads*; matrixmultiply's row bands re-pack all of `B` per band).
+//! It is behind where the depth is tiny (`k = 9, 10`): there each tile does 9 or 10 steps of `k`
+//! for one load and store of `C`, and the packing of the other operand is a large share of the
+//! work; those products are about 2 % of a CNN step (conv1) and 0.2 % of an MLP step (fc3), so
+//! there is no special path for them. The AVX-512 and NEON kernels were not run on this machine
+//! (see their files). An earlier table (measured on a machine shared with other jobs, before the
+//! changes of *Threads*, the packing of `pack_contiguous` and the prefetch of `C`) had this GEMM
+//! level with matrixmultiply on one thread and no clear ranking on two.
+
 //! ## The loop nest (Goto's algorithm, as BLIS writes it)
 //! A matrix product does `m·n·k` multiply-adds on `m·k + k·n + m·n` numbers, so every number is
 //! used many times; the whole game is to have it in a register or a near cache each time. The
@@ -93,7 +98,7 @@
 //! One parallel region per product: `C` is cut into as many blocks as rayon has threads — bands
 //! of columns, or of rows when `C` is taller than wide — of (nearly) equal numbers of tiles, and
 //! each thread runs the whole loop nest above on its block, packing its own `B` and `A` (see
-//! [`parts`] for which side is cut and why). No thread waits for another before the end of the
+//! `parts` for which side is cut and why). No thread waits for another before the end of the
 //! product. An earlier version shared one packed `B` among the threads and handed out `MC` row
 //! blocks as rayon tasks: two joins per depth block, and 8 row blocks of 132, 132, …, 100 rows
 //! split 4 + 4 left one thread idle for a quarter of a block. On `1024×1024·1024×1024` at two
