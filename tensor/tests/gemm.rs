@@ -258,16 +258,21 @@ fn one_and_two_threads_give_the_same_bits() {
     assert_same_bits_on_one_and_two_threads(&shapes, 8);
 }
 
-/// Runs `C = 0.5·op(A)·op(B) + C` for every level, shape and layout on rayon pools of 1 and 2
-/// threads (operands drawn from `seed`, `seed + 1`, `seed + 2`) and asserts the two results have
-/// the same bits.
-fn assert_same_bits_on_one_and_two_threads(shapes: &[(usize, usize, usize)], seed: u64) {
-    let pools = [1, 2].map(|t| {
+/// Rayon pools of 1 and 2 threads.
+fn one_and_two_threads() -> [rayon::ThreadPool; 2] {
+    [1, 2].map(|t| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
             .unwrap()
-    });
+    })
+}
+
+/// Runs `C = 0.5·op(A)·op(B) + C` for every level, shape and layout on rayon pools of 1 and 2
+/// threads (operands drawn from `seed`, `seed + 1`, `seed + 2`) and asserts the two results have
+/// the same bits.
+fn assert_same_bits_on_one_and_two_threads(shapes: &[(usize, usize, usize)], seed: u64) {
+    let pools = one_and_two_threads();
     for level in available_levels() {
         for &(m, k, n) in shapes {
             for (ta, tb) in LAYOUTS {
@@ -309,12 +314,7 @@ fn a_new_product_has_the_bits_of_a_filled_buffer_and_sgemm() {
         (6, 0, 11),
         (4, 40_000, 12),
     ];
-    let pools = [1, 2].map(|t| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .unwrap()
-    });
+    let pools = one_and_two_threads();
     for level in available_levels() {
         for (s, &(m, k, n)) in shapes.iter().enumerate() {
             for (ta, tb) in LAYOUTS {

@@ -41,7 +41,7 @@ pub(super) type MicroKernel =
 /// far away: on `1024×1024 · 1024×1024` (one thread, Zen 3, AVX2) ~9 % of the kernel's samples sat
 /// on the first loads of `C` after the loop. A prefetch per 64 bytes of a row and one for its last
 /// element cover its cache lines; the ~1500 cycles of the loop hide their latency. Measured: that
-/// product went from 61.2 to 63.5 GFLOP/s (mean of 3 alternated runs each).
+/// product went from 61.5 to 64.0 GFLOP/s (`bench`, mean of 3 alternated runs each).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn prefetch_tile(c: *mut f32, ldc: usize, rows: usize, cols: usize) {
