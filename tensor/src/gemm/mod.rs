@@ -32,13 +32,14 @@
 //! | conv2 `dcols = Wᵀ·dY`               | 288×64×576, Aᵀ       | 78.6 / 73.9   | 1.06, 1.07  | 1.09, 1.18  |
 //! | conv2 `dW = dY·colsᵀ`               | 64×576×288, Bᵀ       | 65.1 / 56.6   | 1.15, 1.14  | 1.38, 1.29  |
 //!
-//! So on one thread this GEMM is 5–20 % ahead of matrixmultiply on every product with a depth of
-//! 64 or more, at 70–93 % of the core's peak, and on two threads it is ahead by more (each thread
-//! runs its own loop nest, see *Threads*; matrixmultiply's row bands re-pack all of `B` per band).
+//! So on one thread this GEMM is level with or ahead of matrixmultiply (0.99–1.25) on every product
+//! with a depth of 64 or more, at 70–93 % of the core's peak, and on two threads ahead by more
+//! (1.05–1.49: each thread runs its own loop nest, see *Threads*; matrixmultiply's row bands
+//! re-pack all of `B` per band).
 //! It is behind where the depth is tiny (`k = 9, 10`): there each tile does 9 or 10 steps of `k`
 //! for one load and store of `C`, and the packing of the other operand is a large share of the
-//! work; those products are about 2 % of a CNN step (conv1) and 0.2 % of an MLP step (fc3), so
-//! there is no special path for them. The AVX-512 and NEON kernels were not run on this machine
+//! work; those products are about 0.5 % of a CNN step's multiply-adds (conv1's forward) and 0.2 %
+//! of an MLP step's (fc3's input gradient), so there is no special path for them. The AVX-512 and NEON kernels were not run on this machine
 //! (see their files). An earlier table (measured on a machine shared with other jobs, before the
 //! changes of *Threads*, the packing of `pack_contiguous` and the prefetch of `C`) had this GEMM
 //! level with matrixmultiply on one thread and no clear ranking on two.
