@@ -56,7 +56,7 @@ pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
                     let iw0 = ow_lo * g.stride.1 + offset - g.padding.1;
                     let dst = &mut out[ow_lo..ow_hi];
                     if g.stride.1 == 1 {
-                        dst.copy_from_slice(&src[iw0..iw0 + dst.len()]);
+                        copy_row(dst, &src[iw0..iw0 + dst.len()]);
                     } else {
                         for (d, &s) in dst.iter_mut().zip(src[iw0..].iter().step_by(g.stride.1)) {
                             *d = s;
@@ -65,6 +65,23 @@ pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short rows of an image (tens of floats), in pieces of 8:
+/// a copy of a constant length compiles to a pair of vector moves, where one of a run-time length
+/// is a call to `memmove` — once per row, 7 000 times per image of `cnn_train`'s second layer.
+/// Profile of `cnn_train` at one thread, relative to the GEMM kernel's share: `im2col_2d` and its
+/// `memmove` calls 13 %, `im2col_2d` with this 12 %.
+fn copy_row(dst: &mut [f32], src: &[f32]) {
+    debug_assert_eq!(dst.len(), src.len());
+    let (pieces, dst_tail) = dst.as_chunks_mut::<8>();
+    let (from, src_tail) = src.as_chunks::<8>();
+    for (d, s) in pieces.iter_mut().zip(from) {
+        *d = *s;
+    }
+    for (d, &s) in dst_tail.iter_mut().zip(src_tail) {
+        *d = s;
     }
 }
 
