@@ -20,8 +20,8 @@
 //! `matrixmultiply` runs on one thread (its optional `threading` feature aside). A large product is
 //! split here into bands of rows of `C`: band `i` of `C` needs only band `i` of `op(A)` and all of
 //! `op(B)`, so the bands are independent sgemm calls that rayon runs side by side. A batch of products
-//! is split across its batch instead. (Our own GEMM shares one packed `B` between its threads
-//! instead; see [`crate::gemm`].)
+//! is split across its batch instead. (Our own GEMM cuts `C` into one band per thread too, of
+//! columns or of rows, each thread packing its own operands; see [`crate::gemm`].)
 //!
 //! Why not the crate's own `threading` feature? Measured on this project's 2-core machine
 //! (`apps/bench`, same run): our bands at 2 threads gave 64.4 / 68.2 / 65.4 GFLOP/s for n = 256 /

@@ -556,3 +556,42 @@ fn every_output_of_the_dot_form_has_the_bits_of_its_row_alone() {
         }
     }
 }
+
+#[test]
+fn a_new_product_writes_every_element_exactly() {
+    // Small enough for Miri: `MIRIFLAGS=-Zmiri-recursive-validation cargo +nightly miri test -p
+    // tensor --test gemm a_new_product_writes` runs the Scalar level (about a minute); with
+    // `RUSTFLAGS="-C target-feature=+avx2,+fma"` in front, the AVX2 level too. sgemm_new writes
+    // into uninitialised memory, so under Miri a read of an element before it is written, an
+    // element left unwritten, or (with that flag) a `&mut f32` made over an unwritten element —
+    // as the scalar kernel once did — is reported as undefined behaviour. Shapes: one whole tile,
+    // ragged edges both ways, and k = KC + 1 (two depth blocks); all under
+    // gemm::PARALLEL_MIN_MACS, so one part. Integer inputs, so the f64 reference is exact and the
+    // result must match it bit for bit.
+    for level in available_levels() {
+        let (mr, nr) = gemm::tile(level);
+        let kc = gemm::depth_block(level);
+        for (m, k, n) in [(mr, 3, nr), (mr + 1, 2, nr + 1), (3, kc + 1, 2)] {
+            for (ta, tb) in LAYOUTS {
+                let a = ints(&[m * k], 3, 40);
+                let b = ints(&[k * n], 3, 41);
+                let bias = ints(&[n], 9, 42);
+                for bias in [None, Some(bias.data())] {
+                    let got =
+                        gemm::sgemm_new(level, m, k, n, 1.0, a.data(), ta, b.data(), tb, bias);
+                    let c = match bias {
+                        Some(bias) => bias.repeat(m),
+                        None => vec![0.0; m * n],
+                    };
+                    let (want, _) = reference((m, k, n), 1.0, a.data(), ta, b.data(), tb, 1.0, &c);
+                    assert!(
+                        got.len() == want.len()
+                            && got.iter().zip(&want).all(|(&g, &w)| g as f64 == w),
+                        "{level:?} {m}×{k}×{n} ta={ta} tb={tb} bias={}: {got:?} != {want:?}",
+                        bias.is_some()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -136,3 +136,73 @@ fn mismatched_inner_sizes_name_the_op_and_both_shapes() {
         "{message}"
     );
 }
+
+#[test]
+fn batches_with_size_one_axes_and_transposes_match_the_reference_exactly() {
+    // Every way the batch axes can line up — none, all of size 1 (one product with transposes,
+    // `Plan::single_product`), a stack times one shared matrix (one tall product, also with axes
+    // of size 1 on either side), and true broadcasts (one product per matrix) — with either
+    // operand transposed. Integer inputs in −3..=3 with k = 7: every sum is an exact integer in
+    // f32, so each output matrix must equal the f64 reference of its two input matrices exactly.
+    let (m, k, n) = (5, 7, 3);
+    let batches: [(&[usize], &[usize]); 12] = [
+        (&[], &[]),
+        (&[1], &[]),
+        (&[], &[1]),
+        (&[1, 1], &[1]),
+        (&[3], &[]),
+        (&[3, 1], &[]),
+        (&[1, 3], &[1]),
+        (&[2, 3], &[1, 1]),
+        (&[3], &[3]),
+        (&[3], &[1]),
+        (&[1], &[3]),
+        (&[2, 1], &[3]),
+    ];
+    for (s, &(a_batch, b_batch)) in batches.iter().enumerate() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a_mat = if ta { [k, m] } else { [m, k] };
+            let b_mat = if tb { [n, k] } else { [k, n] };
+            let a = common::ints(&[a_batch, &a_mat].concat(), 3, 100 + s as u64);
+            let b = common::ints(&[b_batch, &b_mat].concat(), 3, 200 + s as u64);
+            let c = a.matmul_t(ta, &b, tb);
+            // The broadcast batch shape, and for each of its indices the matrix of each operand.
+            let rank = a_batch.len().max(b_batch.len());
+            let size = |batch: &[usize], axis: usize| {
+                (axis + batch.len())
+                    .checked_sub(rank)
+                    .map_or(1, |i| batch[i])
+            };
+            let out_batch: Vec<usize> = (0..rank)
+                .map(|axis| size(a_batch, axis).max(size(b_batch, axis)))
+                .collect();
+            assert_eq!(c.shape(), &[&out_batch[..], &[m, n]].concat()[..]);
+            let matrix = |t: &Tensor, batch: &[usize], index: &[usize], shape: [usize; 2]| {
+                let mut flat = 0;
+                for (axis, &i) in index.iter().enumerate() {
+                    let s = size(batch, axis);
+                    flat = flat * s + if s == 1 { 0 } else { i };
+                }
+                let len = shape[0] * shape[1];
+                Tensor::from_vec(t.data()[flat * len..(flat + 1) * len].to_vec(), &shape).unwrap()
+            };
+            let count: usize = out_batch.iter().product();
+            for o in 0..count {
+                let mut index = vec![0; rank];
+                let mut rest = o;
+                for axis in (0..rank).rev() {
+                    index[axis] = rest % out_batch[axis];
+                    rest /= out_batch[axis];
+                }
+                let a_o = matrix(&a, a_batch, &index, a_mat);
+                let b_o = matrix(&b, b_batch, &index, b_mat);
+                let (want, _) = reference(&a_o, ta, &b_o, tb);
+                let got = &c.data()[o * m * n..(o + 1) * m * n];
+                assert!(
+                    got.iter().zip(&want).all(|(&g, &w)| g as f64 == w),
+                    "{a_batch:?}·{b_batch:?} ta={ta} tb={tb}, batch {index:?}: {got:?} != {want:?}"
+                );
+            }
+        }
+    }
+}

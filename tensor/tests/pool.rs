@@ -225,7 +225,14 @@ fn check_avg(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
     }
     let lhs = dot(y.data(), dy.data());
     let rhs = dot(x.data(), dx.data());
-    let scale = dot(&abs, &dy_abs);
+    // Both sides' rounding is bounded by multiples of ⟨avg(|x|), |dY|⟩ = ⟨|x|, avg_backward(|dY|)⟩
+    // (the forward's and the backward's bounds above, summed over the outputs / the cells). Not
+    // dot(|x|, |dY|): the two have different lengths, and zip would keep only the first cells.
+    let scale: f64 = magnitude
+        .iter()
+        .zip(&dy_abs)
+        .map(|(&m, &d)| m * d as f64)
+        .sum();
     prop_assert!((lhs - rhs).abs() <= 2.0 * (k + shares + 2.0) * U * scale + 1e-12);
     Ok(())
 }

@@ -32,15 +32,16 @@
 //! | conv2 `dcols = Wᵀ·dY`               | 288×64×576, Aᵀ       | 78.6 / 73.9   | 1.06, 1.07  | 1.09, 1.18  |
 //! | conv2 `dW = dY·colsᵀ`               | 64×576×288, Bᵀ       | 65.1 / 56.6   | 1.15, 1.14  | 1.38, 1.29  |
 //!
-//! So on one thread this GEMM is level with or ahead of matrixmultiply (0.99–1.25) on every product
-//! with a depth of 64 or more, at 70–93 % of the core's peak, and on two threads ahead by more
-//! (1.05–1.49: each thread runs its own loop nest, see *Threads*; matrixmultiply's row bands
-//! re-pack all of `B` per band).
-//! It is behind where the depth is tiny (`k = 9, 10`): there each tile does 9 or 10 steps of `k`
-//! for one load and store of `C`, and the packing of the other operand is a large share of the
-//! work; those products are about 0.5 % of a CNN step's multiply-adds (conv1's forward) and 0.2 %
-//! of an MLP step's (fc3's input gradient), so there is no special path for them. The AVX-512 and NEON kernels were not run on this machine
-//! (see their files). An earlier table (measured on a machine shared with other jobs, before the
+//! So on one thread this GEMM is 2–25 % ahead of matrixmultiply on every product whose three
+//! sides are all 64 or more, at 70–93 % of the core's peak, and on two threads 9–49 % ahead (each
+//! thread runs its own loop nest, see *Threads*; matrixmultiply's row bands re-pack all of `B` per
+//! band). Where one side is 10 and the depth large (fc3 forward and weight grad) both GEMMs stay
+//! far below the peak (ours 21 and 29 GFLOP/s, 23 % and 33 %) and ours is 1 % behind to 18 %
+//! ahead. It is behind where the depth is tiny (`k = 9, 10`): there each tile does 9 or 10 steps
+//! of `k` for one load and store of `C`, and the packing of the other operand is a large share of
+//! the work; those products are about 0.5 % of a CNN step's multiply-adds (conv1's forward) and
+//! 0.2 % of an MLP step's (fc3's input gradient), so there is no special path for them. The
+//! AVX-512 and NEON kernels were not run on this machine (see their files). An earlier table (measured on a machine shared with other jobs, before the
 //! changes of *Threads*, the packing of `pack_contiguous` and the prefetch of `C`) had this GEMM
 //! level with matrixmultiply on one thread and no clear ranking on two.
 
@@ -71,14 +72,16 @@
 //! - **MC = 144**: the packed `MC×KC` block of `A` (144 KiB) is read once per `jr` step, `NC/NR`
 //!   times, so it lives in the 512 KiB L2.
 //! - **NC = 3072**: the packed `KC×NC` block of `B` (3 MiB) is read once per `ic` step; it stays
-//!   in the 8 MiB L3 that the cores share. (Every product this project makes has `n ≤ NC`.)
+//!   in the L3 that the cores share (32 MiB here). (Every product this project makes has `n ≤ NC`.)
 //!
 //! `MC` and `KC` are upper bounds: `m` and `k` are cut into `⌈m/MC⌉` and `⌈k/KC⌉` blocks of equal
 //! size (the last may be a little shorter; `mc` a multiple of `MR`), not into full blocks and a
 //! runt: on AVX2 (`KC = 256`) `k = 784` is `4 × 196` rather than `256 + 256 + 256 + 16`. The
 //! number of depth blocks, and so of passes over `C`, is `⌈k/KC⌉` either way; equal blocks spread
 //! the steps of `k` evenly over those passes, so that no pass loads and stores every tile of `C`
-//! for a mere 16 steps. Runt row blocks leave a thread idle. Both depend only on `m` and `k`.
+//! for a mere 16 steps. The row blocks are cut from each thread's part of `C` (see *Threads*), so
+//! they change with the number of threads; the depth blocks depend on `k` alone, and only they
+//! decide the order of the sums.
 //!
 //! **Packing** (`pack.rs`) copies each block into exactly the order the micro-kernel reads it, so the
 //! kernel's loads are contiguous and aligned whatever the strides of the operands — which is also
@@ -432,11 +435,12 @@ struct Operands<'a> {
     b_strides: (usize, usize),
 }
 
-/// `C`'s base pointer, shared by the tasks, which write disjoint tiles of it.
+/// `C`'s base pointer, shared by the threads, which write disjoint parts of it.
 #[derive(Clone, Copy)]
 struct CPtr(*mut f32);
-// SAFETY: the tasks given a CPtr write disjoint regions of C (distinct MC blocks of rows or
-// distinct NR panels of columns), and the caller's `&mut [f32]` borrow outlives all of them.
+// SAFETY: the threads given a CPtr write disjoint parts of C (the bands of `parts`), and C — the
+// caller's `&mut [f32]` in sgemm_with, the new Vec in sgemm_new — outlives all of them (`run`
+// returns only when every part is done).
 unsafe impl Send for CPtr {}
 unsafe impl Sync for CPtr {}
 impl CPtr {
@@ -446,16 +450,17 @@ impl CPtr {
 }
 
 thread_local! {
-    /// Reused packing buffers: the block of A of the task running on this thread, and the block of
-    /// B of a product this thread started.
+    /// Reused packing buffers: the blocks of A and of B of the part of a product running on this
+    /// thread.
     static A_PACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static B_PACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
 /// Runs `f` on `len` floats of this thread's buffer `key`, 64-byte aligned (a cache line, and a
 /// whole `zmm` register). The buffer is taken out of the thread-local for the call, so a nested
-/// product on the same thread (rayon may run one while this one waits for its tasks) finds it empty
-/// and makes its own instead of sharing it.
+/// product on the same thread would find it empty and make its own instead of sharing it. (The
+/// loop nest makes no rayon call while it holds a buffer, so none is nested today; taking the
+/// buffer out keeps that a matter of speed, never of correctness.)
 fn with_buffer<R>(
     key: &'static LocalKey<Cell<Vec<f32>>>,
     len: usize,

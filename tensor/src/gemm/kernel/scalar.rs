@@ -38,12 +38,18 @@ pub(in crate::gemm) unsafe fn kernel(
     }
     for (i, acc_i) in acc.iter().enumerate().take(rows) {
         for (j, &ab) in acc_i.iter().enumerate().take(cols) {
-            // SAFETY: (i, j) lies in the rows×cols region the caller lent us.
-            let c_ij = unsafe { &mut *c.add(i * ldc + j) };
-            *c_ij = if beta == 0.0 {
-                alpha * ab
-            } else {
-                alpha * ab + beta * *c_ij
+            // Through the raw pointer, never a `&mut f32`: with beta == 0, C may be uninitialised
+            // memory (`gemm::sgemm_new`), and a reference to an uninitialised f32 is an invalid
+            // value even when it is only written through.
+            let c_ij = c.wrapping_add(i * ldc + j);
+            // SAFETY: (i, j) lies in the rows×cols region the caller lent us; C is read only when
+            // beta ≠ 0, when the contract says it holds values.
+            unsafe {
+                c_ij.write(if beta == 0.0 {
+                    alpha * ab
+                } else {
+                    alpha * ab + beta * c_ij.read()
+                })
             };
         }
     }
