@@ -277,9 +277,10 @@ impl Tensor {
     }
 
     /// A dense layer's affine map `x·Wᵀ + b` for `x [N, I]`, `weight [O, I]`, `bias [O]`: the
-    /// output is filled with the bias, row by row — by each thread in its own band, right before
-    /// it computes the band — and the product accumulated onto it (`beta = 1`), so the bias costs
-    /// no separate pass over `y` and no second tensor. Without a bias it is
+    /// output is filled with the bias, row by row — on the packed path by each thread in its own
+    /// band, right before it computes the band (see [`crate::gemm::sgemm_new`]) — and the product
+    /// accumulated onto it (`beta = 1`), so the bias costs no separate pass over `y` and no second
+    /// tensor. Without a bias it is
     /// `x.matmul_t(false, weight, true)`.
     #[track_caller]
     pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {

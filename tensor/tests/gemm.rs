@@ -240,7 +240,8 @@ proptest! {
 fn one_and_two_threads_give_the_same_bits() {
     // Identical, not merely close: threads only decide which thread computes a tile, never the
     // order of the sums (see the gemm module doc). Each shape is above gemm::PARALLEL_MIN_MACS, so
-    // the 2-thread pool really splits it: tall ones into bands of rows (the second band starting
+    // the 2-thread pool really splits it (as described here with AVX2's 6×16 tiles; the other
+    // levels' tiles split some of them otherwise): tall ones into bands of rows (the second band starting
     // inside the first row block of 1 thread; too narrow for two bands of columns), wide ones into
     // bands of columns (ragged last tile; too short for two bands of rows), and one too small both
     // ways, which stays on one thread.

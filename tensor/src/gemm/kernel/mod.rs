@@ -46,6 +46,9 @@ pub(super) type MicroKernel =
 #[inline(always)]
 fn prefetch_tile(c: *mut f32, ldc: usize, rows: usize, cols: usize) {
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    if cols == 0 {
+        return;
+    }
     for i in 0..rows {
         let row = c.wrapping_add(i * ldc);
         // SAFETY: a prefetch is a hint with no architectural effect; it never faults.
