@@ -48,7 +48,8 @@
 //! ## The loop nest (Goto's algorithm, as BLIS writes it)
 //! A matrix product does `m·n·k` multiply-adds on `m·k + k·n + m·n` numbers, so every number is
 //! used many times; the whole game is to have it in a register or a near cache each time. The
-//! product is cut into five nested loops around a *micro-kernel*:
+//! product is cut into five nested loops around a *micro-kernel* (`nest.rs`; the kernels in
+//! `kernel/`):
 //!
 //! ```text
 //! for jc in 0..n step NC:                      columns of C and B          — B block in L3
@@ -102,7 +103,7 @@
 //! One parallel region per product: `C` is cut into as many blocks as rayon has threads — bands
 //! of columns, or of rows when `C` is taller than wide — of (nearly) equal numbers of tiles, and
 //! each thread runs the whole loop nest above on its block, packing its own `B` and `A` (see
-//! `parts` for which side is cut and why). No thread waits for another before the end of the
+//! `parts` in `split.rs` for which side is cut and why). No thread waits for another before the end of the
 //! product. An earlier version shared one packed `B` among the threads and handed out `MC` row
 //! blocks as rayon tasks: two joins per depth block, and 8 row blocks of 132, 132, …, 100 rows
 //! split 4 + 4 left one thread idle for a quarter of a block. On `1024×1024·1024×1024` at two
@@ -120,18 +121,15 @@
 
 mod gemv;
 mod kernel;
+mod nest;
 mod pack;
+mod split;
 
 pub use gemv::GEMV_PARALLEL_MIN_MACS;
 
-use std::cell::Cell;
-use std::ops::Range;
-use std::thread::LocalKey;
-
-use rayon::prelude::*;
-
 use crate::simd::{self, Level};
 use kernel::MicroKernel;
+use split::run;
 
 /// Products smaller than this many multiply-adds (about 20 µs of work at one core's speed) stay on
 /// the calling thread: below it, handing tasks to rayon costs more than it saves.
@@ -433,232 +431,4 @@ struct Operands<'a> {
     a_strides: (usize, usize),
     b: &'a [f32],
     b_strides: (usize, usize),
-}
-
-/// `C`'s base pointer, shared by the threads, which write disjoint parts of it.
-#[derive(Clone, Copy)]
-struct CPtr(*mut f32);
-// SAFETY: the threads given a CPtr write disjoint parts of C (the bands of `parts`), and C — the
-// caller's `&mut [f32]` in sgemm_with, the new Vec in sgemm_new — outlives all of them (`run`
-// returns only when every part is done).
-unsafe impl Send for CPtr {}
-unsafe impl Sync for CPtr {}
-impl CPtr {
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
-    }
-}
-
-thread_local! {
-    /// Reused packing buffers: the blocks of A and of B of the part of a product running on this
-    /// thread.
-    static A_PACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    static B_PACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
-
-/// Runs `f` on `len` floats of this thread's buffer `key`, 64-byte aligned (a cache line, and a
-/// whole `zmm` register). The buffer is taken out of the thread-local for the call, so a nested
-/// product on the same thread would find it empty and make its own instead of sharing it. (The
-/// loop nest makes no rayon call while it holds a buffer, so none is nested today; taking the
-/// buffer out keeps that a matter of speed, never of correctness.)
-fn with_buffer<R>(
-    key: &'static LocalKey<Cell<Vec<f32>>>,
-    len: usize,
-    f: impl FnOnce(&mut [f32]) -> R,
-) -> R {
-    const SLACK: usize = 16; // 64 bytes of f32: room to align the start
-    let mut buf = key.take();
-    if buf.len() < len + SLACK {
-        buf = vec![0.0; len + SLACK];
-    }
-    let start = buf.as_ptr().align_offset(64).min(SLACK);
-    let result = f(&mut buf[start..start + len]);
-    key.set(buf);
-    result
-}
-
-/// The product, for `k ≥ 1`, `m, n ≥ 1`: on one thread the loop nest of the module doc over the
-/// whole of `C`; on several, the same loop nest over each thread's part of `C` (see [`parts`]).
-fn run(bl: &Blocking, ops: &Operands, alpha: f32, start: Start, c: *mut f32, threads: usize) {
-    let c = CPtr(c);
-    let one = |part: Part| {
-        let beta = match start {
-            Start::Scaled(beta) => beta,
-            Start::Uninit => 0.0,
-            Start::Bias(bias) => {
-                for i in part.0.clone() {
-                    let row = c.at(i * ops.n + part.1.start);
-                    // SAFETY: row i, columns part.1, of C: inside C and this part's alone.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            bias[part.1.clone()].as_ptr(),
-                            row,
-                            part.1.len(),
-                        )
-                    };
-                }
-                1.0
-            }
-        };
-        // SAFETY: the parts are disjoint blocks of C (see `parts`), each given to one call.
-        unsafe { loop_nest(bl, ops, part, alpha, beta, c) }
-    };
-    let parts = parts(bl, ops.m, ops.n, threads);
-    if parts.len() == 1 {
-        parts.into_iter().for_each(one);
-    } else {
-        parts.into_par_iter().for_each(one);
-    }
-}
-
-/// A block of `C`: its rows and its columns.
-type Part = (Range<usize>, Range<usize>);
-
-/// How `threads` threads share an `m×n` product: as many blocks of `C` as threads, of (nearly)
-/// equal numbers of `MR×NR` tiles, each computed start to finish by one thread, packing its own
-/// operands — one parallel region per product, no thread ever waits for another until the end.
-///
-/// The blocks are bands of columns when `m ≤ n`, else bands of rows, because a thread packs *all*
-/// of the other operand's block: a band of columns needs all of `A` (`m·k` floats, packed once per
-/// thread), a band of rows all of `B` (`k·n`); cutting the longer side copies the smaller operand
-/// again. Either way the extra copying is one pass over an operand per thread, against `m·n·k /
-/// threads` multiply-adds. A side too short for a tile per thread is not cut; if neither is, the
-/// product runs on one thread (cutting `k` would need a sum across threads, and change the bits).
-fn parts(bl: &Blocking, m: usize, n: usize, threads: usize) -> Vec<Part> {
-    let (tiles_m, tiles_n) = (m.div_ceil(bl.mr), n.div_ceil(bl.nr));
-    let bands = |tiles: usize, side: usize, len: usize| -> Vec<Range<usize>> {
-        (0..threads)
-            .map(|t| {
-                (t * tiles / threads * side).min(len)..((t + 1) * tiles / threads * side).min(len)
-            })
-            .collect()
-    };
-    if threads > 1 && tiles_n >= threads && (m <= n || tiles_m < threads) {
-        bands(tiles_n, bl.nr, n)
-            .into_iter()
-            .map(|cols| (0..m, cols))
-            .collect()
-    } else if threads > 1 && tiles_m >= threads {
-        bands(tiles_m, bl.mr, m)
-            .into_iter()
-            .map(|rows| (rows, 0..n))
-            .collect()
-    } else {
-        vec![(0..m, 0..n)]
-    }
-}
-
-/// The loop nest of the module doc over one block of `C`, on the calling thread.
-///
-/// # Safety
-/// `c` is `C`'s base (row stride `n`), and the block `rows × cols` of it is this call's alone. With
-/// `beta == 0` the block may be uninitialised memory: its first depth block only stores.
-unsafe fn loop_nest(
-    bl: &Blocking,
-    ops: &Operands,
-    (rows, cols): Part,
-    alpha: f32,
-    beta: f32,
-    c: CPtr,
-) {
-    let (k, n) = (ops.k, ops.n);
-    let m = rows.len();
-    // Blocks of rows of equal height (a multiple of MR) rather than full MC blocks and a runt.
-    let mc = m.div_ceil(m.div_ceil(bl.mc)).next_multiple_of(bl.mr);
-    // Likewise blocks of depth of equal size, at most KC: with KC = 256, k = 784 is 4 × 196 rather
-    // than 256 + 256 + 256 + 16 (the same ⌈k/KC⌉ passes over C, but none of them, with its loads
-    // and stores of every tile, for only 16 steps of k). The blocks depend only on k — never on
-    // the threads or the part — so every element of C sees the same sums in the same order.
-    let kc = k.div_ceil(k.div_ceil(bl.kc));
-    for jc in cols.clone().step_by(bl.nc) {
-        let nb = bl.nc.min(cols.end - jc);
-        let b_panels = nb.div_ceil(bl.nr);
-        for pc in (0..k).step_by(kc) {
-            let kb = kc.min(k - pc);
-            // The first depth block applies the caller's beta; the rest add onto it.
-            let beta = if pc == 0 { beta } else { 1.0 };
-            with_buffer(&B_PACK, b_panels * bl.nr * kb, |b_pack| {
-                // NR-wide panels of op(B) are NR-tall panels of op(B)ᵀ: swap the strides.
-                let (rs, cs) = ops.b_strides;
-                pack::pack(bl.level, bl.nr, ops.b, (cs, rs), (jc, nb), (pc, kb), b_pack);
-                for ic in rows.clone().step_by(mc) {
-                    let mb = mc.min(rows.end - ic);
-                    with_buffer(&A_PACK, mb.div_ceil(bl.mr) * bl.mr * kb, |a_pack| {
-                        pack::pack(
-                            bl.level,
-                            bl.mr,
-                            ops.a,
-                            ops.a_strides,
-                            (ic, mb),
-                            (pc, kb),
-                            a_pack,
-                        );
-                        // SAFETY: rows ic..ic+mb × columns jc..jc+nb lie inside this call's block
-                        // of C; the packed buffers hold what the kernel reads (see macro_kernel).
-                        unsafe {
-                            macro_kernel(
-                                bl,
-                                kb,
-                                a_pack,
-                                mb,
-                                b_pack,
-                                0..b_panels,
-                                nb,
-                                c.at(ic * n + jc),
-                                n,
-                                alpha,
-                                beta,
-                            )
-                        };
-                    });
-                }
-            });
-        }
-    }
-}
-
-/// The two innermost loops: every `MR×NR` tile of an `mb`-row block of C over the B panels
-/// `panels`, `C_tile = alpha · A_panel · B_panel + beta · C_tile`.
-///
-/// # Safety
-/// `c` points at the block's top-left element of C (row stride `ldc`), and rows `0..mb` × the
-/// columns of `panels` (clipped to `nb`) are this call's alone.
-#[allow(clippy::too_many_arguments)]
-unsafe fn macro_kernel(
-    bl: &Blocking,
-    kb: usize,
-    a_pack: &[f32],
-    mb: usize,
-    b_pack: &[f32],
-    panels: std::ops::Range<usize>,
-    nb: usize,
-    c: *mut f32,
-    ldc: usize,
-    alpha: f32,
-    beta: f32,
-) {
-    for jp in panels {
-        let j0 = jp * bl.nr;
-        let cols = bl.nr.min(nb - j0);
-        let b_panel = &b_pack[jp * bl.nr * kb..(jp + 1) * bl.nr * kb];
-        for (ip, a_panel) in a_pack.chunks_exact(bl.mr * kb).enumerate() {
-            let i0 = ip * bl.mr;
-            let rows = bl.mr.min(mb - i0);
-            // SAFETY: the panels hold MR·kb and kb·NR floats; the tile's rows×cols region is inside
-            // this call's region of C; the level's CPU features were checked by sgemm_with.
-            unsafe {
-                (bl.kernel)(
-                    kb,
-                    a_panel.as_ptr(),
-                    b_panel.as_ptr(),
-                    c.add(i0 * ldc + j0),
-                    ldc,
-                    rows,
-                    cols,
-                    alpha,
-                    beta,
-                )
-            };
-        }
-    }
 }
