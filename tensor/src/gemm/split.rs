@@ -88,7 +88,7 @@ fn parts(bl: &Blocking, m: usize, n: usize, threads: usize) -> Vec<Part> {
 
 /// `C`'s base pointer, shared by the threads, which write disjoint parts of it.
 #[derive(Clone, Copy)]
-pub(super) struct CPtr(pub(super) *mut f32);
+pub(super) struct CPtr(*mut f32);
 // SAFETY: the threads given a CPtr write disjoint parts of C (the bands of `parts`), and C — the
 // caller's `&mut [f32]` in sgemm_with, the new Vec in sgemm_new — outlives all of them (`run`
 // returns only when every part is done).
