@@ -116,7 +116,7 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
                     if g.stride.1 == 1 {
                         // Contiguous on both sides: a plain loop over two slices, which the
                         // compiler turns into vector adds (the strided loop below does one float at
-                        // a time: it was 9 % of a `cnn_train` step at one thread, this is ~2 %).
+                        // a time: it was 9.4 % of a `cnn_train` step at one thread, this is 3.4 %).
                         for (d, &s) in dst[iw0..iw0 + src.len()].iter_mut().zip(src) {
                             *d += s;
                         }

@@ -12,8 +12,10 @@
 //! of the tile, which is never stored, so any finite value would do; zeros keep it tidy.
 //!
 //! Transposed operands cost nothing extra: the strides say where element `(i, j)` lives, so a
-//! stored `Aᵀ` is read through `(rs, cs) = (1, m)` instead of `(k, 1)`. The two loop orders below
-//! are the same copy; each reads memory in the order that is contiguous for its stride.
+//! stored `Aᵀ` is read through `(rs, cs) = (1, m)` instead of `(k, 1)`. Three copies below do the
+//! same job, each reading memory in the order that is contiguous for its strides: when a panel's
+//! columns are contiguous (`rs == 1`: a row-major `B`, a stored `Aᵀ`), [`pack_contiguous`]; when
+//! its rows are (`cs == 1`), the transposing copy below; otherwise element by element.
 //!
 //! ## The transposing copy (`cs == 1`)
 //! When the panel's *rows* are contiguous in memory (`B` of `x·Wᵀ` with `W` stored `[out, in]`, a
@@ -27,15 +29,14 @@ use crate::simd::Level;
 
 /// Packs rows `r0..r0 + rows` × columns `c0..c0 + cols` of the matrix whose element `(i, j)` is
 /// `src[i·rs + j·cs]` into `dst`, as `rows.div_ceil(width)` panels of `width × cols` floats.
-/// `level` is the SIMD level of the
-/// product: the AVX2 transpose (see the module doc) is used when it is not `Scalar` and the CPU has
-/// AVX2, so `DISTILLERY_SIMD=scalar` runs no vector code here either.
+/// `level` is the SIMD level of the product: the AVX2 transpose (see the module doc) is used when
+/// it is not `Scalar` and the CPU has AVX2, so `DISTILLERY_SIMD=scalar` runs no vector code here
+/// either.
 ///
 /// `width` is one of the kernels' `MR` or `NR`; each gets its own copy of the loops with the width
 /// a constant, so the inner loop over a panel's `width` values is unrolled (measured: about twice
 /// as fast as the same loops with a run-time width, which matters when `n` is small and packing
 /// `A` costs as much as the product, as in `128×800 · 800×10`).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn pack(
     level: Level,
     width: usize,
