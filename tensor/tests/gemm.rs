@@ -488,70 +488,67 @@ fn matrix_vector_products_give_the_same_bits_on_one_and_two_threads() {
     assert_same_bits_on_one_and_two_threads(&shapes, 31);
 }
 
-/// `simd::dot_rows_with` on `R` rows against `simd::dot_with` on each row alone, bit for bit.
-fn check_dot_rows<const R: usize>(level: Level, len: usize, seed: u64) {
-    let matrix = random(R * len, seed);
-    let v = random(len, seed + 1);
-    let rows: [&[f32]; R] = std::array::from_fn(|r| &matrix[r * len..(r + 1) * len]);
-    let grouped = tensor::simd::dot_rows_with(level, rows, &v);
-    for (r, (&row, got)) in rows.iter().zip(grouped).enumerate() {
-        let alone = tensor::simd::dot_with(level, row, &v);
-        assert_eq!(
-            got.to_bits(),
-            alone.to_bits(),
-            "{level:?} len {len}: row {r} of {R} gives {got} in the group, {alone} alone"
-        );
-    }
+/// Row `i` of `op(A)` (`m×k`, stored as `A` or, with `transposed`, as `Aᵀ`): `k` values.
+fn row_of(a: &[f32], (m, k): (usize, usize), transposed: bool, i: usize) -> Vec<f32> {
+    (0..k)
+        .map(|p| {
+            if transposed {
+                a[p * m + i]
+            } else {
+                a[i * k + p]
+            }
+        })
+        .collect()
 }
 
-#[test]
-fn grouped_dot_products_have_the_bits_of_single_ones() {
-    // The dot form computes DOT_ROWS rows per pass (simd::dot_rows_with) and the leftover rows one
-    // by one (simd::dot_with); an output must not depend on which, or the thread split (which
-    // moves group boundaries) would change bits. Random floats, so any difference in the order of
-    // the additions shows. Lengths around the vector (8), quad (32) and pairwise block (128 scalar,
-    // 1024 AVX2) sizes, the MLP's 784 and 800, and several blocks.
-    let lens = [
-        0, 1, 5, 8, 13, 31, 32, 33, 40, 63, 127, 128, 129, 300, 784, 800, 1023, 1024, 1025, 2049,
-        3001,
-    ];
-    for level in available_levels() {
-        for (i, &len) in lens.iter().enumerate() {
-            let seed = 40 + 2 * i as u64;
-            check_dot_rows::<1>(level, len, seed);
-            check_dot_rows::<2>(level, len, seed);
-            check_dot_rows::<3>(level, len, seed);
-            check_dot_rows::<4>(level, len, seed);
-        }
-    }
-}
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
 
-#[test]
-fn every_output_of_the_dot_form_has_the_bits_of_its_row_alone() {
-    // Through sgemm: x·Wᵀ (m = 1, B stored transposed) and A·x (n = 1) on 1 to 8 rows (so 0, 1 or
-    // 2 leftover rows after the groups) and 800; alpha = 1, beta = 0, so each output is the dot
-    // product itself and must equal simd::dot_with on its row.
-    for level in available_levels() {
-        for rows in (1..=8).chain([800]) {
-            for k in [7, 64, 784] {
-                let w = random(rows * k, 50);
-                let x = random(k, 51);
-                for row_form in [false, true] {
-                    let mut y = vec![f32::NAN; rows];
-                    if row_form {
-                        gemm::sgemm_with(level, 1, k, rows, 1.0, &x, false, &w, true, 0.0, &mut y);
-                    } else {
-                        gemm::sgemm_with(level, rows, k, 1, 1.0, &w, false, &x, false, 0.0, &mut y);
-                    }
-                    for (j, (got, row)) in y.iter().zip(w.chunks_exact(k)).enumerate() {
-                        let alone = tensor::simd::dot_with(level, row, &x);
-                        assert_eq!(
-                            got.to_bits(),
-                            alone.to_bits(),
-                            "{level:?} {rows} rows of {k}, m = 1: {row_form}, output {j}: {got} vs \
-                             {alone} from its row alone"
-                        );
-                    }
+    /// A row of `C` computed alone (`m = 1`: the matrix–vector path, gemm/gemv) has the bits it has
+    /// in a batch of 2…64 rows (the packed path), and likewise a column alone (`n = 1`) — on every
+    /// level, layout, alpha and beta, with depths across one to three depth blocks. Random floats,
+    /// so any difference in the order or rounding of the additions shows.
+    #[test]
+    fn a_row_or_column_alone_has_the_bits_it_has_in_a_batch(
+        m in 2usize..=64,
+        k in 1usize..=600,
+        n in 1usize..=70,
+        layout in 0usize..4,
+        scales in 0usize..3,
+        seed in 0u64..1_000_000,
+    ) {
+        let (ta, tb) = LAYOUTS[layout];
+        let (alpha, beta) = [(1.0, 0.0), (1.0, 1.0), (-1.5, 0.5)][scales];
+        let a = random(m * k, seed);
+        let b = random(k * n, seed + 1);
+        let c0 = if beta == 0.0 { vec![f32::NAN; m * n] } else { random(m * n, seed + 2) };
+        for level in available_levels() {
+            let mut batch = c0.clone();
+            gemm::sgemm_with(level, m, k, n, alpha, &a, ta, &b, tb, beta, &mut batch);
+            for i in 0..m {
+                let row = row_of(&a, (m, k), ta, i);
+                let mut alone = c0[i * n..(i + 1) * n].to_vec();
+                gemm::sgemm_with(level, 1, k, n, alpha, &row, ta, &b, tb, beta, &mut alone);
+                let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(
+                    bits(&alone),
+                    bits(&batch[i * n..(i + 1) * n]),
+                    "{:?} {}×{}×{} ta={} tb={} alpha={} beta={}: row {} alone {:?}, in the batch {:?}",
+                    level, m, k, n, ta, tb, alpha, beta, i, alone, &batch[i * n..(i + 1) * n]
+                );
+            }
+            // A column of op(B) is a row of op(B)ᵀ, stored as B's transpose flag says.
+            for j in 0..n {
+                let column = row_of(&b, (n, k), !tb, j);
+                let mut alone: Vec<f32> = (0..m).map(|i| c0[i * n + j]).collect();
+                gemm::sgemm_with(level, m, k, 1, alpha, &a, ta, &column, tb, beta, &mut alone);
+                for (i, got) in alone.iter().enumerate() {
+                    prop_assert_eq!(
+                        got.to_bits(),
+                        batch[i * n + j].to_bits(),
+                        "{:?} {}×{}×{} ta={} tb={}: column {} row {} alone {}, in the batch {}",
+                        level, m, k, n, ta, tb, j, i, got, batch[i * n + j]
+                    );
                 }
             }
         }

@@ -195,6 +195,19 @@ fn blocking(level: Level) -> Blocking {
     }
 }
 
+impl Blocking {
+    /// The blocks of depth of a product of depth `k`: equal in size, at most `KC` (with `KC = 256`,
+    /// `k = 784` is 4 × 196 rather than 256 + 256 + 256 + 16 — the same `⌈k/KC⌉` passes over `C`,
+    /// but none of them, with its loads and stores of every tile, for only 16 steps of `k`). They
+    /// depend on `k` alone — never on `m`, `n`, the threads or the path (packed or `gemv`) — and
+    /// they decide the order of every sum, so each element of `C` gets the same bits whichever
+    /// path computes it.
+    fn depth_blocks(&self, k: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+        let kc = k.div_ceil(k.div_ceil(self.kc).max(1)).max(1);
+        (0..k).step_by(kc).map(move |pc| pc..(pc + kc).min(k))
+    }
+}
+
 /// The register tile `(MR, NR)` of `level`'s micro-kernel (for tests that aim at edge tiles).
 pub fn tile(level: Level) -> (usize, usize) {
     let b = blocking(level);
@@ -277,7 +290,7 @@ pub fn sgemm_with(
     if m == 1 || n == 1 {
         // One row or column of C: a matrix–vector product, no packing (see gemv.rs).
         gemv::gemv(
-            level,
+            &blocking(level),
             m,
             k,
             n,

@@ -53,16 +53,11 @@ pub(super) unsafe fn loop_nest(
     let m = rows.len();
     // Blocks of rows of equal height (a multiple of MR) rather than full MC blocks and a runt.
     let mc = m.div_ceil(m.div_ceil(bl.mc)).next_multiple_of(bl.mr);
-    // Likewise blocks of depth of equal size, at most KC: with KC = 256, k = 784 is 4 × 196 rather
-    // than 256 + 256 + 256 + 16 (the same ⌈k/KC⌉ passes over C, but none of them, with its loads
-    // and stores of every tile, for only 16 steps of k). The blocks depend only on k — never on
-    // the threads or the part — so every element of C sees the same sums in the same order.
-    let kc = k.div_ceil(k.div_ceil(bl.kc));
     for jc in cols.clone().step_by(bl.nc) {
         let nb = bl.nc.min(cols.end - jc);
         let b_panels = nb.div_ceil(bl.nr);
-        for pc in (0..k).step_by(kc) {
-            let kb = kc.min(k - pc);
+        for depth in bl.depth_blocks(k) {
+            let (pc, kb) = (depth.start, depth.len());
             // The first depth block applies the caller's beta; the rest add onto it.
             let beta = if pc == 0 { beta } else { 1.0 };
             with_buffer(&B_PACK, b_panels * bl.nr * kb, |b_pack| {

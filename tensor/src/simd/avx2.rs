@@ -3,9 +3,7 @@
 //! Every function is `unsafe` because of `#[target_feature]`: the caller (the dispatcher in
 //! `simd/mod.rs`) must have checked that the CPU has AVX2 and FMA, and that the slices passed
 //! together have equal lengths. Memory is touched through `chunks_exact` pieces, so every unaligned
-//! load and store is in bounds by construction — except in `dot_rows`, whose loads go through raw
-//! pointers and stay in bounds only because every row is as long as `v`: there the equal lengths
-//! (checked by `simd::dot_rows_with`) are a safety condition too. Tails (the last `len % 8`
+//! load and store is in bounds by construction. Tails (the last `len % 8`
 //! elements) go through the scalar reference, except in `exp`, where they are padded into one
 //! vector so that every element is computed by the same formula whatever its position.
 
@@ -270,76 +268,6 @@ unsafe fn dot_block(a: &[f32], b: &[f32]) -> f32 {
     }
     let v = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
     hsum(v) + scalar::dot(sa.remainder(), sb.remainder())
-}
-
-/// [`dot`] of each of `R` rows with `v`, bit for bit: the same pairwise split into blocks, and in
-/// each block the same four accumulators per row, fed in the same order, reduced the same way.
-/// Correct for any `R`; fast for `R ≤ 3` (see [`dot_rows_block`]).
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn dot_rows<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; R] {
-    if v.len() <= BLOCK {
-        return dot_rows_block(rows, v);
-    }
-    let mid = pairwise_split(v.len(), BLOCK);
-    let left = dot_rows(rows.map(|row| &row[..mid]), &v[..mid]);
-    let right = dot_rows(rows.map(|row| &row[mid..]), &v[mid..]);
-    std::array::from_fn(|r| left[r] + right[r])
-}
-
-/// One block of [`dot_rows`]: [`dot_block`] for `R` rows at once.
-///
-/// In `dot_block`, accumulator `j` (0..4) of a row takes the `j`-th vector of every quad, then
-/// (`j = 0` only) the single vectors. Here each vector of `v` is loaded once and multiplied into
-/// the same accumulator of all `R` rows, so the block keeps `4·R` accumulators live: 12 of the 16
-/// `ymm` registers at `R = 3`, plus one for the piece of `v` (the rows' vectors are FMA memory
-/// operands). `R = 4` would need 17 and spill. A whole quad of every row is consumed per step, so
-/// the rows stream through memory in order, as in `dot`.
-///
-/// Measured on the shared 2-core EPYC (Zen 3), one thread, the MLP's three batch-1 products in
-/// turn (`gemv_speed`'s "forward", 5.1 MB of weights; best of 100 wall-clock batches): 1 row at a
-/// time ≈ 110 µs, 2 rows ≈ 102, 3 rows ≈ 92, and 4 rows swept as two halves of each quad (8
-/// accumulators, each row read twice) ≈ 110. A plain `sum` streams the same 5.1 MB in ≈ 77 µs, so
-/// at 3 rows the product is close to bound by reading the weights from L3; software prefetching
-/// ahead of the rows gained nothing.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_rows_block<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; R] {
-    let len = v.len();
-    let quads = len / (4 * LANES);
-    let singles = len % (4 * LANES) / LANES;
-    let body = (4 * quads + singles) * LANES;
-    let vp = v.as_ptr();
-    let rp = rows.map(|row| row.as_ptr());
-    // The loads below read 8 floats at offsets + 8 ≤ body ≤ len, and every row holds len floats
-    // (the caller checked the lengths).
-    let mut acc = [[_mm256_setzero_ps(); 4]; R];
-    for q in 0..quads {
-        let off = q * 4 * LANES;
-        for j in 0..4 {
-            let x = _mm256_loadu_ps(vp.add(off + j * LANES));
-            for (acc, row) in acc.iter_mut().zip(rp) {
-                acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(off + j * LANES)), x, acc[j]);
-            }
-        }
-    }
-    for s in 0..singles {
-        let off = (4 * quads + s) * LANES;
-        let x = _mm256_loadu_ps(vp.add(off));
-        for (acc, row) in acc.iter_mut().zip(rp) {
-            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(off)), x, acc[0]);
-        }
-    }
-    // (acc0 + acc1) + (acc2 + acc3), the horizontal sum and the scalar tail, as in dot_block.
-    std::array::from_fn(|r| {
-        let a = &acc[r];
-        let v8 = _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3]));
-        // No call for an empty tail (its dot is 0.0, added all the same: the same bits).
-        let tail = if body < len {
-            scalar::dot(&rows[r][body..], &v[body..])
-        } else {
-            0.0
-        };
-        hsum(v8) + tail
-    })
 }
 
 #[target_feature(enable = "avx2,fma")]

@@ -355,30 +355,6 @@ pub fn dot_with(level: Level, a: &[f32], b: &[f32]) -> f32 {
     dispatch!(level, dot(a, b))
 }
 
-/// `[⟨rows[0], v⟩, …, ⟨rows[R−1], v⟩]`: `R` dot products with one vector, each **bit for bit** what
-/// [`dot_with`]`(level, rows[r], v)` gives.
-///
-/// For matrix–vector products (`gemm/gemv.rs`): one row at a time, [`dot`] is bound by the latency
-/// of its few accumulator chains and loads `v` once per row; here every step loads its piece of
-/// `v` once for all `R` rows, and the `R` rows' chains are independent, so the FMA units stay busy.
-/// Each row's arithmetic is the one [`dot`] does (same blocks, same accumulators, same order, same
-/// reduction), only interleaved with the other rows', so grouping rows never changes a result.
-/// Levels without a kernel of their own (AVX-512, NEON) compute the rows one by one with [`dot`].
-#[track_caller]
-pub fn dot_rows_with<const R: usize>(level: Level, rows: [&[f32]; R], v: &[f32]) -> [f32; R] {
-    check_level("dot_rows_with", level);
-    for row in rows {
-        check_len("dot_rows_with", "row, v", row.len(), v.len());
-    }
-    match level {
-        // SAFETY: the level is available and the lengths are equal (checked above).
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { avx2::dot_rows(rows, v) },
-        Level::Scalar => scalar::dot_rows(rows, v),
-        _ => rows.map(|row| dot_with(level, row, v)),
-    }
-}
-
 /// Where `sum` and `dot` split a slice of more than one block: after the first half of its blocks,
 /// so that both halves (except the last one's tail) are whole blocks and the tree stays balanced.
 pub(crate) fn pairwise_split(len: usize, block: usize) -> usize {

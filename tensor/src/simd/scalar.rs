@@ -117,22 +117,3 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mid = pairwise_split(a.len(), SUM_BLOCK);
     dot(&a[..mid], &b[..mid]) + dot(&a[mid..], &b[mid..])
 }
-
-/// [`dot`] of each of `R` rows with `v`: the same blocks and the same plain chain per row, so each
-/// result has the bits of `dot(rows[r], v)`; each `v[p]` is read once for all rows.
-pub fn dot_rows<const R: usize>(rows: [&[f32]; R], v: &[f32]) -> [f32; R] {
-    if v.len() <= SUM_BLOCK {
-        let rows = rows.map(|row| &row[..v.len()]); // lets the compiler drop the bounds checks
-        let mut acc = [0.0f32; R];
-        for (p, &y) in v.iter().enumerate() {
-            for (acc, row) in acc.iter_mut().zip(&rows) {
-                *acc += row[p] * y;
-            }
-        }
-        return acc;
-    }
-    let mid = pairwise_split(v.len(), SUM_BLOCK);
-    let left = dot_rows(rows.map(|row| &row[..mid]), &v[..mid]);
-    let right = dot_rows(rows.map(|row| &row[mid..]), &v[mid..]);
-    std::array::from_fn(|r| left[r] + right[r])
-}

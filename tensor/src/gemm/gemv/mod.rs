@@ -1,0 +1,331 @@
+//! Matrix–vector products: the `m == 1` or `n == 1` cases of [`super::sgemm`], without packing —
+//! and with the very arithmetic of the packed path, so that **a row computed alone has the bits it
+//! has inside any batch**.
+//!
+//! With one row (or one column) of `C`, every element of the matrix operand is used exactly once,
+//! so there is nothing for packing and register tiles to reuse: the product is bound by reading
+//! the matrix from memory once. The packed path would still copy the whole matrix into its
+//! buffers on every call (at batch 1 through a 784-800-800-10 MLP, 5.1 MB of weights copied and
+//! then read again, for 1 useful row of a 6- or 14-row tile). So these products go here instead.
+//!
+//! ## The same sums as the micro-kernel
+//! A person who evaluates one image must get what the batch evaluation of a report got, so the
+//! order of the additions may not depend on the batch size. The packed path computes each element
+//! of `C` as (see `kernel/mod.rs` and the module doc's *alpha and beta*):
+//!
+//! ```text
+//! for each depth block P of k (the same blocks for every m and n: Blocking::depth_blocks)
+//!     acc = 0
+//!     for p in P, in order:  acc = acc + A[i,p]·B[p,j]      (one fused multiply-add on the
+//!                                                            vector levels, a product and a sum
+//!                                                            on the scalar one: `Rounding`)
+//!     C[i,j] = alpha·acc + beta·C[i,j]    (beta = the caller's for the first block, then 1)
+//! ```
+//!
+//! and so does every function here, element by element. What differs is only which elements are
+//! computed side by side in a vector, which never changes a bit: the vector lanes and the scalar
+//! tails round alike (both fused, or both not). The matrix `M` of the product comes in one of two
+//! layouts, and each has its form:
+//!
+//! ```text
+//! rows form     y[j] = Σ_p M[j,p]·v[p]     M: y.len() rows of k, row j contiguous
+//! columns form  y[j] = Σ_p v[p]·M[p,j]     M: k rows of y.len(), row p contiguous
+//! ```
+//!
+//! | sgemm call (row-major)                   | vector `v` | matrix `M`           | form    |
+//! |------------------------------------------|------------|----------------------|---------|
+//! | `m = 1`, `B` stored transposed (`x·Wᵀ`)   | `a`        | `b`, `n` rows of `k`  | rows    |
+//! | `m = 1`, `B` stored as is (`dY·W`)        | `a`        | `b`, `k` rows of `n`  | columns |
+//! | `n = 1`, `A` stored as is                 | `b`        | `a`, `m` rows of `k`  | rows    |
+//! | `n = 1`, `A` stored transposed            | `b`        | `a`, `k` rows of `m`  | columns |
+//!
+//! (With `m = 1` the vector `a` has the same `k` values whether it is stored as `A` or `Aᵀ`;
+//! likewise `b` with `n = 1`.)
+//!
+//! The **columns form** is naturally in that order: each step `p` adds `v[p]` times row `p` of `M`
+//! into a row of accumulators, reading `M` row after row as it is stored. The **rows form** is
+//! not: a dot product read along a contiguous row would like several partial sums, which is a
+//! different order. Here the sum of each output runs along `p` one term at a time, and the vector
+//! lanes hold *different outputs*: on x86-64, 8 rows are read 8 columns at a time and the `8×8`
+//! tile is transposed in registers, so that each of its columns (one `p`, 8 rows) feeds one FMA
+//! into the 8 outputs' accumulators (`avx2.rs`). The AVX-512 level uses these AVX2 kernels too:
+//! an FMA rounds the same in a 256- and a 512-bit register, so the bits are the level's own.
+//! NEON has no kernel of its own here yet: it runs the portable loops below with `f32::mul_add`
+//! (a fused multiply-add instruction on aarch64), which give its bits, slowly.
+//!
+//! **Threads**: above [`GEMV_PARALLEL_MIN_MACS`] the outputs are split into chunks, one task
+//! each. Every output is computed whole by one task, by the same sequence of operations in any
+//! chunk, so the split changes no bits.
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::Blocking;
+use crate::simd::Level;
+
+/// Matrix–vector products smaller than this many multiply-adds stay on the calling thread. Lower
+/// than the packed path's threshold: a product here costs about as much as reading its matrix
+/// (2¹⁸ floats = 1 MiB), and the second core adds its own bandwidth.
+pub const GEMV_PARALLEL_MIN_MACS: usize = 1 << 18;
+
+/// How a level's micro-kernel rounds each step and its store (see `kernel/*.rs`): the vector
+/// kernels use fused multiply-adds, the scalar one a product and then a sum.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Rounding {
+    /// `acc = fma(a, b, acc)`; `C = fma(alpha, acc, beta·C)`.
+    Fused,
+    /// `acc = acc + a·b`; `C = alpha·acc + beta·C`.
+    Separate,
+}
+
+impl Rounding {
+    fn of(level: Level) -> Rounding {
+        match level {
+            Level::Scalar => Rounding::Separate,
+            Level::Avx2 | Level::Avx512 | Level::Neon => Rounding::Fused,
+        }
+    }
+
+    /// One step of a sum: `acc + a·b`, rounded as the level's micro-kernel rounds it.
+    #[inline(always)]
+    fn madd(self, a: f32, b: f32, acc: f32) -> f32 {
+        match self {
+            Rounding::Fused => a.mul_add(b, acc),
+            Rounding::Separate => acc + a * b,
+        }
+    }
+
+    /// The store at the end of a depth block: `alpha·acc + beta·old`, where `old` is not read when
+    /// `beta == 0` (the micro-kernels' contract: it may be NaN).
+    #[inline(always)]
+    fn store(self, alpha: f32, acc: f32, beta: f32, old: f32) -> f32 {
+        if beta == 0.0 {
+            alpha * acc
+        } else {
+            match self {
+                Rounding::Fused => alpha.mul_add(acc, beta * old),
+                Rounding::Separate => alpha * acc + beta * old,
+            }
+        }
+    }
+}
+
+/// `alpha` and the `beta` of the first depth block: what each block's store needs.
+#[derive(Clone, Copy)]
+struct Scale {
+    alpha: f32,
+    beta: f32,
+}
+
+impl Scale {
+    /// The `beta` of the depth block starting at `start`: the caller's for the first block, then 1
+    /// (each later block adds onto what the earlier ones stored).
+    fn beta_at(self, start: usize) -> f32 {
+        if start == 0 {
+            self.beta
+        } else {
+            1.0
+        }
+    }
+}
+
+/// The `m == 1 || n == 1` case of `sgemm_with` (lengths already checked, `m, n, k ≥ 1`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gemv(
+    bl: &Blocking,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    transpose_a: bool,
+    b: &[f32],
+    transpose_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    let parallel = m * k * n >= GEMV_PARALLEL_MIN_MACS && rayon::current_num_threads() > 1;
+    let scale = Scale { alpha, beta };
+    if m == 1 && (transpose_b || n == 1) {
+        rows_form(bl, k, b, a, scale, c, parallel);
+    } else if m == 1 {
+        columns_form(bl, k, b, a, scale, c, parallel);
+    } else if !transpose_a {
+        rows_form(bl, k, a, b, scale, c, parallel);
+    } else {
+        columns_form(bl, k, a, b, scale, c, parallel);
+    }
+}
+
+/// `y[j] = alpha · Σ_p M[j,p]·v[p] + beta · y[j]`, `M` holding `y.len()` rows of `k` floats.
+fn rows_form(
+    bl: &Blocking,
+    k: usize,
+    matrix: &[f32],
+    v: &[f32],
+    scale: Scale,
+    y: &mut [f32],
+    parallel: bool,
+) {
+    debug_assert_eq!(matrix.len(), y.len() * k);
+    debug_assert_eq!(v.len(), k);
+    let level = bl.level;
+    // Outputs `y` of the rows `matrix` (whole rows), every depth block in turn.
+    let rows = |(y, matrix): (&mut [f32], &[f32])| {
+        for depth in bl.depth_blocks(k) {
+            let beta = scale.beta_at(depth.start);
+            match level {
+                // SAFETY: the level (so AVX2 and FMA) was checked by sgemm_with; `matrix` holds
+                // y.len() rows of k = v.len() floats and depth lies in 0..k.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx2 | Level::Avx512 => unsafe {
+                    avx2::rows(matrix, k, v, depth, scale.alpha, beta, y)
+                },
+                _ => rows_portable(
+                    Rounding::of(level),
+                    matrix,
+                    k,
+                    v,
+                    depth,
+                    scale.alpha,
+                    beta,
+                    y,
+                ),
+            }
+        }
+    };
+    if parallel {
+        // Chunks of whole rows, a multiple of the 8 rows the x86 kernel takes at once (a chunk
+        // boundary elsewhere would change no bit, only the speed).
+        let chunk = y
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .next_multiple_of(8);
+        y.par_chunks_mut(chunk)
+            .zip(matrix.par_chunks(chunk * k))
+            .for_each(rows);
+    } else {
+        rows((y, matrix));
+    }
+}
+
+/// `y = alpha · Σ_p v[p]·M_p + beta · y`, `M` holding `k` rows of `y.len()` floats.
+fn columns_form(
+    bl: &Blocking,
+    k: usize,
+    matrix: &[f32],
+    v: &[f32],
+    scale: Scale,
+    y: &mut [f32],
+    parallel: bool,
+) {
+    let len = y.len();
+    debug_assert_eq!(matrix.len(), k * len);
+    debug_assert_eq!(v.len(), k);
+    let level = bl.level;
+    // Columns `start..start + y.len()` of every row of M, into that slice of y. The accumulators
+    // of a depth block live in `acc` (the sum must start from 0, not from y), then are stored.
+    let columns = |start: usize, y: &mut [f32]| {
+        let cols = start..start + y.len();
+        let mut acc = vec![0.0f32; y.len()];
+        for depth in bl.depth_blocks(k) {
+            let beta = scale.beta_at(depth.start);
+            acc.fill(0.0);
+            match level {
+                // SAFETY: the level (so AVX2 and FMA) was checked by sgemm_with.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx2 | Level::Avx512 => unsafe {
+                    avx2::columns(matrix, len, cols.clone(), v, depth, &mut acc);
+                    avx2::store(scale.alpha, &acc, beta, y);
+                },
+                _ => {
+                    let rounding = Rounding::of(level);
+                    columns_portable(rounding, matrix, len, cols.clone(), v, depth, &mut acc);
+                    store_portable(rounding, scale.alpha, &acc, beta, y);
+                }
+            }
+        }
+    };
+    if parallel {
+        let slice = len.div_ceil(2 * rayon::current_num_threads());
+        y.par_chunks_mut(slice)
+            .enumerate()
+            .for_each(|(i, y)| columns(i * slice, y));
+    } else {
+        columns(0, y);
+    }
+}
+
+/// The rows form over one depth block, in plain loops: for each row, `acc` from 0 along `p` in
+/// `depth`, then `y[j] = alpha·acc + beta·y[j]`. Eight rows at a time, so that eight independent
+/// sums are in flight rather than one chain waiting on each addition; each row's own sequence of
+/// operations is the same either way.
+#[allow(clippy::too_many_arguments)]
+fn rows_portable(
+    rounding: Rounding,
+    matrix: &[f32],
+    k: usize,
+    v: &[f32],
+    depth: Range<usize>,
+    alpha: f32,
+    beta: f32,
+    y: &mut [f32],
+) {
+    const GROUP: usize = 8;
+    let v = &v[depth.clone()];
+    let mut groups = y.chunks_exact_mut(GROUP);
+    let mut blocks = matrix.chunks_exact(GROUP * k);
+    for (outs, block) in (&mut groups).zip(&mut blocks) {
+        let rows: [&[f32]; GROUP] = std::array::from_fn(|r| &block[r * k..][depth.clone()]);
+        let mut acc = [0.0f32; GROUP];
+        for (p, &vp) in v.iter().enumerate() {
+            for (acc, row) in acc.iter_mut().zip(&rows) {
+                *acc = rounding.madd(row[p], vp, *acc);
+            }
+        }
+        for (out, acc) in outs.iter_mut().zip(acc) {
+            *out = rounding.store(alpha, acc, beta, *out);
+        }
+    }
+    for (out, row) in groups
+        .into_remainder()
+        .iter_mut()
+        .zip(blocks.remainder().chunks_exact(k))
+    {
+        let acc = row[depth.clone()]
+            .iter()
+            .zip(v)
+            .fold(0.0, |acc, (&m, &vp)| rounding.madd(m, vp, acc));
+        *out = rounding.store(alpha, acc, beta, *out);
+    }
+}
+
+/// The columns form's sums over one depth block, in plain loops: `acc[j] += v[p]·M[p, cols][j]`
+/// for each `p` in `depth`, in order.
+fn columns_portable(
+    rounding: Rounding,
+    matrix: &[f32],
+    len: usize,
+    cols: Range<usize>,
+    v: &[f32],
+    depth: Range<usize>,
+    acc: &mut [f32],
+) {
+    for p in depth {
+        let row = &matrix[p * len..][cols.clone()];
+        for (acc, &m) in acc.iter_mut().zip(row) {
+            *acc = rounding.madd(v[p], m, *acc);
+        }
+    }
+}
+
+/// `y[j] = alpha·acc[j] + beta·y[j]` for every `j` (`y` unread when `beta == 0`).
+fn store_portable(rounding: Rounding, alpha: f32, acc: &[f32], beta: f32, y: &mut [f32]) {
+    for (out, &acc) in y.iter_mut().zip(acc) {
+        *out = rounding.store(alpha, acc, beta, *out);
+    }
+}
