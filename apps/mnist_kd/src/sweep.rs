@@ -206,11 +206,7 @@ mod tests {
     #[test]
     fn a_row_averaging_fewer_seeds_says_so_and_ranks_last() {
         let cli = <crate::config::Cli as clap::Parser>::parse_from([
-            "mnist_kd",
-            "--preset",
-            "quick",
-            "--seeds",
-            "3",
+            "mnist_kd", "--preset", "quick", "--seeds", "3",
         ]);
         let config = Config::from_options(&cli.options).unwrap();
         let spec = config.students[0].clone();
