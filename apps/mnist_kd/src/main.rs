@@ -74,6 +74,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         );
         return Ok(());
     }
+    // Every other command trains.
+    data::check_batch_size(&config, &splits)?;
     std::fs::create_dir_all(&config.out).map_err(|e| {
         format!(
             "cannot create the output folder {}: {e}",

@@ -104,7 +104,7 @@ fn quick_preset_end_to_end_then_bad_input() {
 
     // Bad input: one line, failure, earlier results untouched.
     let report_now = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    let bad_runs: [(&[&str], &str); 4] = [
+    let bad_runs: [(&[&str], &str); 6] = [
         (
             &["--temperature", "0"],
             "--temperature must be a positive number",
@@ -112,14 +112,24 @@ fn quick_preset_end_to_end_then_bad_input() {
         (&["--soft-weight", "1.5"], "--soft-weight must be in [0, 1]"),
         (&["--data-dir", "/nonexistent/mnist"], "scripts/fetch-mnist"),
         (&["--student", "mlp:ten"], "is not a positive width"),
+        // Batches larger than what is left for training after the validation split (5000 − 1000
+        // images; 1100 − 1000 under a limit) would train no step and report untrained models.
+        (
+            &["--validation", "1000", "--batch-size", "4001"],
+            "--batch-size 4001 is larger than the training set (4000 images",
+        ),
+        (
+            &["--validation", "1000", "--train-limit", "1100"],
+            "--batch-size 128 is larger than the training set (100 images",
+        ),
     ];
     for (args, expected) in bad_runs {
-        let mut all = vec!["--out", out_dir];
+        let mut all = vec!["--preset", "quick", "--out", out_dir];
         if !args.contains(&"--data-dir") {
             all.extend(["--data-dir", data]);
         }
         all.extend_from_slice(args);
-        let o = quick(&all);
+        let o = mnist_kd(&all);
         assert!(!o.status.success(), "{args:?} should fail");
         let err = stderr(&o);
         assert!(err.contains(expected), "{args:?}: {err}");

@@ -70,6 +70,23 @@ pub fn load(config: &Config) -> Result<Splits, String> {
     })
 }
 
+/// Refuses a batch larger than the training set that is left after the validation split: every
+/// epoch drops its last partial batch (`kd::TrainConfig`), so such a run would take no step and
+/// report untrained models as results. The teacher and the students train on the same split with
+/// the same batch size, so one check covers both. Called before anything trains or is written.
+pub fn check_batch_size(config: &Config, splits: &Splits) -> Result<(), String> {
+    let left = splits.train.len();
+    if config.batch_size > left {
+        return Err(format!(
+            "--batch-size {} is larger than the training set ({left} signals left after holding \
+             out {} for validation): no step would be trained; use a batch of at most {left}",
+            config.batch_size,
+            splits.validation.len()
+        ));
+    }
+    Ok(())
+}
+
 /// One split: signals `[N, 40]` and labels `[N]` in `0..10`.
 fn split(dir: &Path, inputs: &str, labels: &str) -> Result<Dataset, String> {
     let (xp, yp) = (dir.join(inputs), dir.join(labels));

@@ -51,6 +51,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
     }
     let splits = data::load(&config)?;
+    data::check_batch_size(&config, &splits)?;
     let command = cli.command.as_ref().unwrap_or(&Command::Run);
     std::fs::create_dir_all(&config.out).map_err(|e| {
         format!(

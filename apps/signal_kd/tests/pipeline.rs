@@ -121,7 +121,7 @@ fn small_run_end_to_end_then_bad_input() {
 
     // Bad input: one line, failure, earlier results untouched.
     let report_now = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    let bad_runs: [(&[&str], &str); 4] = [
+    let bad_runs: [(&[&str], &str); 6] = [
         (
             &["--data-dir", "/nonexistent/mnist1d"],
             "scripts/fetch-mnist1d",
@@ -132,6 +132,16 @@ fn small_run_end_to_end_then_bad_input() {
         ),
         (&["--student", "mlp:10"], "--student must be a 1-D CNN"),
         (&["--mixup=-1"], "--mixup must be a number ≥ 0"),
+        // Batches larger than what is left for training after the validation split (2000 − 300
+        // signals; 350 − 300 under a limit) would train no step and report untrained models.
+        (
+            &["--validation", "300", "--batch-size", "1701"],
+            "--batch-size 1701 is larger than the training set (1700 signals",
+        ),
+        (
+            &["--validation", "300", "--train-limit", "350"],
+            "--batch-size 100 is larger than the training set (50 signals",
+        ),
     ];
     for (args, expected) in bad_runs {
         let mut all = vec!["--preset", "quick", "--out", out_dir];
