@@ -104,7 +104,8 @@ pub fn check_temperature(flag: &str, t: f32) -> Result<(), String> {
 }
 
 /// Every epoch's record: learning rate, each loss term on its own, training accuracy, the
-/// evaluation after the epoch, seconds.
+/// evaluations after the epoch (the test set's, for the record; the validation split's, which is
+/// what a schedule sees), seconds.
 pub fn epochs_json(epochs: &[EpochRecord]) -> Value {
     Value::Array(
         epochs
@@ -117,6 +118,7 @@ pub fn epochs_json(epochs: &[EpochRecord]) -> Value {
                                    "soft": e.train_loss.soft, "hint": e.train_loss.hint},
                     "train_accuracy": e.train_accuracy,
                     "test": e.eval.map(|v| json!({"accuracy": v.accuracy, "loss": v.loss, "errors": v.errors})),
+                    "validation": e.validation.map(|v| json!({"accuracy": v.accuracy, "loss": v.loss, "errors": v.errors})),
                     "seconds": e.seconds,
                 })
             })

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use kd::metrics::{expected_calibration_error, ConfusionMatrix};
 use kd::{
     evaluate, parameters_to_train, predict_logits, predicted_classes, BinaryLoss, Distiller,
-    EpochRecord, FitOutcome, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss, Teacher,
-    TrainConfig,
+    EpochRecord, FitData, FitOutcome, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss,
+    Teacher, TrainConfig,
 };
 use nn::checkpoint;
 use nn::optim::{Adam, CosineLr, Optimizer, Sgd};
@@ -134,7 +134,14 @@ pub fn teacher(
             schedule: Some(Box::new(schedule)),
             config: train_config,
         }
-        .fit(&splits.train, Some(&splits.test), &mut |e| bar.on_event(e));
+        .fit(
+            FitData {
+                train: &splits.train,
+                validation: Some(&splits.validation),
+                report: Some(&splits.test),
+            },
+            &mut |e| bar.on_event(e),
+        );
         if let Some((epoch, batch)) = outcome.diverged {
             return Err(format!(
                 "the teacher's loss became non-finite at epoch {}, batch {batch}",
@@ -338,7 +345,14 @@ pub fn train_student(
         schedule: None,
         config: TrainConfig::new(config.epochs, config.batch_size, seed),
     }
-    .fit(&splits.train, Some(eval_set), &mut |e| bar.on_event(e));
+    .fit(
+        FitData {
+            train: &splits.train,
+            validation: Some(&splits.validation),
+            report: Some(eval_set),
+        },
+        &mut |e| bar.on_event(e),
+    );
     bar.finish(match outcome.diverged {
         Some(_) => "diverged (non-finite loss)",
         None => "done",

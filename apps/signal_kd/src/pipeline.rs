@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use kd::metrics::ConfusionMatrix;
 use kd::{
-    predict_logits, predicted_classes, Distiller, EpochRecord, ModelSpec, Objective, ResponseLoss,
-    SoftLoss, Teacher, TrainConfig,
+    predict_logits, predicted_classes, Distiller, EpochRecord, FitData, ModelSpec, Objective,
+    ResponseLoss, SoftLoss, Teacher, TrainConfig,
 };
 use kd_app::{Bar, Speed};
 use nn::checkpoint;
@@ -104,7 +104,14 @@ fn train(
         schedule: Some(Box::new(schedule)),
         config,
     }
-    .fit(&splits.train, Some(&splits.test), &mut |e| bar.on_event(e));
+    .fit(
+        FitData {
+            train: &splits.train,
+            validation: Some(&splits.validation),
+            report: Some(&splits.test),
+        },
+        &mut |e| bar.on_event(e),
+    );
     bar.finish(match outcome.diverged {
         Some(_) => "diverged (non-finite loss)",
         None => "done",

@@ -98,6 +98,8 @@ fn small_run_end_to_end_then_bad_input() {
         let epochs = s["epochs"].as_array().unwrap();
         assert_eq!(epochs.len(), 10);
         assert!(epochs[0]["train_loss"]["hard"].as_f64().unwrap() > 0.0);
+        // The validation split is scored after every epoch (it is what a schedule may see).
+        assert!(epochs[0]["validation"]["loss"].as_f64().unwrap() > 0.0);
     }
     let distilled = &students[1];
     assert_eq!(distilled["role"], "distilled");
