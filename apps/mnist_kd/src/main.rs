@@ -181,8 +181,12 @@ fn write_reports(
                 .iter()
                 .filter(|r| r.spec == *spec && r.role == role)
                 .collect();
-            let epochs: Vec<&[kd::EpochRecord]> =
-                runs.iter().map(|r| r.epochs.as_slice()).collect();
+            // The curves average the runs that finished, as the table does.
+            let epochs: Vec<&[kd::EpochRecord]> = runs
+                .iter()
+                .filter(|r| r.diverged.is_none())
+                .map(|r| r.epochs.as_slice())
+                .collect();
             series.push((format!("{spec} {role}"), mean_curve(&epochs)));
             pair.push(summarise(&runs));
         }
@@ -242,9 +246,14 @@ fn write_reports(
     let mut confusion = format!("# Confusion matrices (rows: true class, columns: predicted), test set\n\n## teacher {}\n\n{}\n", config.teacher, teacher.result.confusion.to_markdown());
     for r in students.iter().filter(|r| r.seed == 0) {
         confusion.push_str(&format!(
-            "\n## {} {} (seed 0)\n\n{}\n",
+            "\n## {} {} (seed 0{})\n\n{}\n",
             r.spec,
             r.role,
+            if r.diverged.is_some() {
+                ", diverged"
+            } else {
+                ""
+            },
             r.confusion.to_markdown()
         ));
     }

@@ -17,7 +17,7 @@ use nn::{Module, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use kd_app::{Bar, Speed};
+use kd_app::{Bar, Divergence, Speed};
 
 use crate::config::{Config, KdMethod, OptimizerKind};
 use crate::data::{outputs, Splits, SAMPLE_SHAPE};
@@ -30,7 +30,9 @@ pub struct RunResult {
     pub seed: u64,
     pub parameters: usize,
     pub epochs: Vec<EpochRecord>,
-    pub diverged: Option<(usize, usize)>,
+    /// `Some` when the loss or the test outputs became non-finite: the run is shown and left out
+    /// of the means and the verdict.
+    pub diverged: Option<Divergence>,
     pub test_accuracy: f64,
     pub test_errors: usize,
     pub validation_accuracy: f64,
@@ -190,12 +192,13 @@ fn finish_run(
     seed: u64,
     model: &mut Sequential,
     epochs: Vec<EpochRecord>,
-    diverged: Option<(usize, usize)>,
+    fit_diverged: Option<(usize, usize)>,
     teacher_predictions: &[usize],
     checkpoint: Option<PathBuf>,
 ) -> RunResult {
     let binary = config.binary.is_some();
     let logits = predict_logits(model, &splits.test, 1000);
+    let diverged = Divergence::of(fit_diverged, &logits);
     let predictions = predicted_classes(&logits, binary);
     let classes = if binary { 2 } else { 10 };
     let confusion = ConfusionMatrix::from_predictions(&predictions, &splits.test.labels, classes);

@@ -121,13 +121,7 @@ fn write_reports(
         summarise(&distilled),
     ];
     let student = config.student.to_string();
-    let verdict = kd_app::verdict(
-        &student,
-        "test macro-F1",
-        &rows[1].macro_f1,
-        &rows[2].macro_f1,
-        rows[2].diverged,
-    );
+    let verdict = report::verdict(&student, &rows[1], &rows[2]);
     let table = report::table(&rows);
     let mixup = config
         .mixup
@@ -175,7 +169,12 @@ fn write_reports(
         ));
     }
     for (role, runs) in [("alone", &alone), ("distilled", &distilled)] {
-        let epochs: Vec<&[kd::EpochRecord]> = runs.iter().map(|r| r.epochs.as_slice()).collect();
+        // The curves average the runs that finished, as the table does.
+        let epochs: Vec<&[kd::EpochRecord]> = runs
+            .iter()
+            .filter(|r| r.diverged.is_none())
+            .map(|r| r.epochs.as_slice())
+            .collect();
         series.push((format!("{student} {role}"), kd_app::mean_curve(&epochs)));
     }
     write_atomic(
@@ -193,9 +192,14 @@ fn write_reports(
     );
     for r in students.iter().filter(|r| r.seed == 0) {
         confusion.push_str(&format!(
-            "\n## {} {} (seed 0)\n\n{}\n",
+            "\n## {} {} (seed 0{})\n\n{}\n",
             r.spec,
             r.role,
+            if r.diverged.is_some() {
+                ", diverged"
+            } else {
+                ""
+            },
             r.confusion.to_markdown()
         ));
     }
