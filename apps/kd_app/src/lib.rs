@@ -26,7 +26,7 @@ pub use diverged::{cell, over_finished, row_note, Divergence};
 pub use measure::{speed, Speed};
 pub use progress::Bar;
 pub use report::{
-    check_temperature, check_unit, epochs_json, helped, machine, markdown_table, verdict,
-    write_atomic, Side,
+    check_temperature, check_unit, data_name, epochs_json, helped, machine, markdown_table, typed,
+    verdict, write_atomic, KnownData, Side,
 };
 pub use saved::reuse_teacher;

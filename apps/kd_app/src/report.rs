@@ -111,6 +111,34 @@ pub fn verdict(student: &str, metric: &str, alone: Side, distilled: Side) -> Str
     line
 }
 
+/// A published data set as an app knows it: its name, the folder its fetch script fills (and checks
+/// by SHA-256), its full sizes, and what one sample is called.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownData {
+    pub name: &'static str,
+    pub default_dir: &'static str,
+    pub train: usize,
+    pub test: usize,
+    /// "images", "signals".
+    pub samples: &'static str,
+}
+
+/// What a run calls the data it loaded from `dir` (`train` and `test` samples in the files): the
+/// data set's name only for its default folder holding its full sizes; otherwise the folder as
+/// given and the sizes found, e.g. "tests/fixtures/mnist (5000 training, 1000 test images)". A
+/// slice, or another data set in the same format, is never announced as the published one.
+pub fn data_name(known: &KnownData, dir: &Path, train: usize, test: usize) -> String {
+    if dir == Path::new(known.default_dir) && (train, test) == (known.train, known.test) {
+        known.name.to_string()
+    } else {
+        format!(
+            "{} ({train} training, {test} test {})",
+            dir.display(),
+            known.samples
+        )
+    }
+}
+
 /// Checks that a weight given on the command line (`flag`) lies in [0, 1].
 pub fn check_unit(flag: &str, value: f32) -> Result<(), String> {
     if (0.0..=1.0).contains(&value) {
@@ -129,6 +157,17 @@ pub fn check_temperature(flag: &str, t: f32) -> Result<(), String> {
     }
 }
 
+/// An f32 setting as JSON, as a person typed it: the shortest decimal that reads back as the same
+/// f32 (what `Display` prints), not the f32 widened to f64, which shows its binary rounding
+/// (`0.1f32 as f64` is 0.10000000149011612). Not finite: `null`, as JSON has no NaN.
+pub fn typed(x: f32) -> Value {
+    let shortest: f64 = x
+        .to_string()
+        .parse()
+        .expect("an f32's Display text parses as f64");
+    json!(shortest)
+}
+
 /// Every epoch's record: learning rate, each loss term on its own, training accuracy, the
 /// evaluations after the epoch (the test set's, for the record; the validation split's, which is
 /// what a schedule sees), seconds.
@@ -139,7 +178,7 @@ pub fn epochs_json(epochs: &[EpochRecord]) -> Value {
             .map(|e| {
                 json!({
                     "epoch": e.epoch + 1,
-                    "lr": e.lr,
+                    "lr": typed(e.lr),
                     "train_loss": {"total": e.train_loss.total, "hard": e.train_loss.hard,
                                    "soft": e.train_loss.soft, "hint": e.train_loss.hint},
                     "train_accuracy": e.train_accuracy,
@@ -170,6 +209,41 @@ pub fn machine() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_is_named_by_what_was_loaded() {
+        let known = KnownData {
+            name: "MNIST",
+            default_dir: "data/mnist",
+            train: 60_000,
+            test: 10_000,
+            samples: "images",
+        };
+        let name = |dir: &str, train, test| data_name(&known, Path::new(dir), train, test);
+        assert_eq!(name("data/mnist", 60_000, 10_000), "MNIST");
+        assert_eq!(name("data/mnist/", 60_000, 10_000), "MNIST");
+        assert_eq!(
+            name("data/mnist", 5000, 1000),
+            "data/mnist (5000 training, 1000 test images)"
+        );
+        assert_eq!(
+            name("/data/fashion", 60_000, 10_000),
+            "/data/fashion (60000 training, 10000 test images)"
+        );
+    }
+
+    #[test]
+    fn settings_are_written_as_typed() {
+        assert_eq!(typed(0.1).to_string(), "0.1");
+        assert_eq!(typed(1e-3).to_string(), "0.001");
+        assert_eq!(typed(0.9).to_string(), "0.9");
+        assert_eq!(typed(2.0).to_string(), "2.0");
+        // 1 − 0.9 in f32 is not 0.1: the value the run used is written, at its shortest.
+        assert_eq!(typed(1.0 - 0.9f32).to_string(), "0.100000024");
+        assert_eq!(typed(f32::NAN), Value::Null);
+        // The widening this replaces, for the record.
+        assert_eq!(json!(0.1f32).to_string(), "0.10000000149011612");
+    }
 
     #[test]
     fn table_aligns_numbers_right_and_checks_row_width() {

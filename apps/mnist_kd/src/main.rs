@@ -83,7 +83,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         )
     })?;
     eprintln!(
-        "MNIST: {} training, {} validation, {} test images; output in {}",
+        "{}: {} training, {} validation, {} test images; output in {}",
+        splits.name,
         splits.train.len(),
         splits.validation.len(),
         splits.test.len(),
@@ -151,6 +152,7 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
     write_reports(
         &config,
+        &splits,
         &teacher,
         &students,
         started.elapsed().as_secs_f64(),
@@ -159,6 +161,7 @@ fn run(cli: &Cli) -> Result<(), String> {
 
 fn write_reports(
     config: &Config,
+    splits: &data::Splits,
     teacher: &pipeline::TeacherOutcome,
     students: &[RunResult],
     wall_seconds: f64,
@@ -201,11 +204,16 @@ fn write_reports(
     let table = report::table(&rows);
     let mut md = format!(
         "# mnist_kd: {:?} preset\n\nCommand: `{command}`  \nMachine: {machine}  \nWall time: {:.0} s  \n\
+         Data: {}: {} training images ({} more held out for validation), {} test images  \n\
          Teacher: {}{}, test accuracy {:.2} %, {}  \n\
          Students: {} epochs, batch {}, {:?} lr {}, T = {}, hard weight {}, soft weight {}, method {:?}, {} seeds \
          (same initialisation alone and distilled); mean ± std over seeds, last epoch.\n\n{table}\n",
         config.preset,
         wall_seconds,
+        splits.name,
+        splits.train.len(),
+        splits.validation.len(),
+        splits.test.len(),
         config.teacher,
         if teacher.reused { " (reused from its checkpoint)" } else { "" },
         100.0 * teacher.result.test_accuracy,
@@ -234,7 +242,15 @@ fn write_reports(
     write_atomic(&out.join("report.md"), &md)?;
     write_atomic(
         &out.join("results.json"),
-        &report::results_json(config, &command, &machine, wall_seconds, teacher, students),
+        &report::results_json(
+            config,
+            &splits.name,
+            &command,
+            &machine,
+            wall_seconds,
+            teacher,
+            students,
+        ),
     )?;
     write_atomic(
         &out.join("curves.svg"),

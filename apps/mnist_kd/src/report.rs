@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use kd::metrics::MeanStd;
 use kd::ModelSpec;
-use kd_app::{cell, epochs_json, over_finished, row_note, Side};
+use kd_app::{cell, epochs_json, over_finished, row_note, typed, Side};
 use serde_json::{json, Value};
 
 use crate::config::{Config, KdMethod};
@@ -195,6 +195,7 @@ fn run_json(r: &RunResult) -> Value {
 /// Everything, as JSON.
 pub fn results_json(
     config: &Config,
+    data: &str,
     command: &str,
     machine: &str,
     wall_seconds: f64,
@@ -207,16 +208,18 @@ pub fn results_json(
         "wall_seconds": wall_seconds,
         "config": {
             "preset": format!("{:?}", config.preset),
+            "data": data,
+            "data_dir": config.data_dir.display().to_string(),
             "teacher": config.teacher.to_string(),
             "teacher_epochs": config.teacher_epochs,
             "students": config.students.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             "epochs": config.epochs,
             "batch_size": config.batch_size,
-            "lr": config.lr,
+            "lr": typed(config.lr),
             "optimizer": format!("{:?}", config.optimizer),
-            "temperature": config.temperature,
-            "hard_weight": config.hard_weight,
-            "soft_weight": config.soft_weight,
+            "temperature": typed(config.temperature),
+            "hard_weight": typed(config.hard_weight),
+            "soft_weight": typed(config.soft_weight),
             "kd_method": format!("{:?}", config.kd_method),
             "seeds": config.seeds,
             "task": config.binary.map(|(a, b)| format!("binary:{a},{b}")),

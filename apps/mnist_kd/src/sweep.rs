@@ -113,8 +113,8 @@ pub fn run(
         "teacher": config.teacher.to_string(),
         "cells": cells.iter().map(|c| json!({
             "student": c.spec.to_string(),
-            "temperature": c.setting.map(|s| s.0),
-            "soft_weight": c.setting.map(|s| s.1),
+            "temperature": c.setting.map(|s| kd_app::typed(s.0)),
+            "soft_weight": c.setting.map(|s| kd_app::typed(s.1)),
             "validation_accuracy_per_seed": c.accuracies,
             "diverged_runs": c.diverged,
         })).collect::<Vec<_>>(),

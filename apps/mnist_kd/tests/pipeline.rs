@@ -98,6 +98,25 @@ fn quick_preset_end_to_end_then_bad_input() {
     );
     let svg = std::fs::read_to_string(out.path().join("curves.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    // The settings as typed (the preset's 1e-3, 0.1, 0.9), not f32s widened to f64
+    // (0.10000000149011612).
+    let config = &results["config"];
+    assert_eq!(config["lr"], 0.001, "{config}");
+    assert_eq!(config["hard_weight"], 0.1, "{config}");
+    assert_eq!(config["soft_weight"], 0.9, "{config}");
+    assert_eq!(students[0]["epochs"][0]["lr"], 0.001);
+    // A slice of MNIST in another folder is named by its folder and sizes, never announced as
+    // MNIST.
+    let fixture = format!("{data} (5000 training, 1000 test images)");
+    assert!(
+        stderr(&first).contains(&format!("{fixture}: 4000 training, 1000 validation")),
+        "{}",
+        stderr(&first)
+    );
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(report.contains(&format!("Data: {fixture}")), "{report}");
+    assert!(!report.contains("MNIST"), "{report}");
+    assert_eq!(config["data"], fixture);
 
     // A second run finds the same teacher and says so.
     let students_only = quick(&[&["students"][..], &args].concat());

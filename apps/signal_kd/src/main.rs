@@ -60,7 +60,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         )
     })?;
     eprintln!(
-        "MNIST-1D: {} training, {} validation, {} test signals; output in {}",
+        "{}: {} training, {} validation, {} test signals; output in {}",
+        splits.name,
         splits.train.len(),
         splits.validation.len(),
         splits.test.len(),
@@ -98,6 +99,7 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
     write_reports(
         &config,
+        &splits.name,
         &teacher,
         &students,
         started.elapsed().as_secs_f64(),
@@ -106,6 +108,7 @@ fn run(cli: &Cli) -> Result<(), String> {
 
 fn write_reports(
     config: &Config,
+    data: &str,
     teacher: &pipeline::TeacherOutcome,
     students: &[RunResult],
     wall_seconds: f64,
@@ -127,7 +130,7 @@ fn write_reports(
         .mixup
         .map_or("no mixup".to_string(), |a| format!("mixup α = {a}"));
     let md = format!(
-        "# signal_kd: {:?} preset (MNIST-1D)\n\nCommand: `{command}`  \nMachine: {machine}  \n\
+        "# signal_kd: {:?} preset ({data})\n\nCommand: `{command}`  \nMachine: {machine}  \n\
          Wall time: {:.0} s  \n\
          Teacher: {}{}, {} parameters, {} epochs; test accuracy {:.2} %, macro-F1 {:.2} %  \n\
          Student: {student}, {} parameters ({:.1}× fewer), {} epochs, batch {}, Adam lr {} (cosine), \
@@ -159,7 +162,15 @@ fn write_reports(
     write_atomic(&out.join("report.md"), &md)?;
     write_atomic(
         &out.join("results.json"),
-        &report::results_json(config, &command, &machine, wall_seconds, teacher, students),
+        &report::results_json(
+            config,
+            data,
+            &command,
+            &machine,
+            wall_seconds,
+            teacher,
+            students,
+        ),
     )?;
     let mut series = Vec::new();
     if !teacher.result.epochs.is_empty() {
@@ -180,12 +191,12 @@ fn write_reports(
     write_atomic(
         &out.join("curves.svg"),
         &kd_app::curves_svg(
-            "MNIST-1D test accuracy per epoch (students: mean over seeds)",
+            &format!("{data}: test accuracy per epoch (students: mean over seeds)"),
             &series,
         ),
     )?;
     let mut confusion = format!(
-        "# Confusion matrices (rows: true class, columns: predicted), MNIST-1D test set\n\n\
+        "# Confusion matrices (rows: true class, columns: predicted), {data}: test set\n\n\
          ## teacher {}\n\n{}\n",
         config.teacher,
         teacher.result.confusion.to_markdown()

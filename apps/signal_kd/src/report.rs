@@ -4,7 +4,7 @@
 //! checkpoints. Every file is written to a temporary name and renamed (`kd_app::write_atomic`).
 
 use kd::metrics::MeanStd;
-use kd_app::{cell, epochs_json, markdown_table, over_finished, row_note, Side};
+use kd_app::{cell, epochs_json, markdown_table, over_finished, row_note, typed, Side};
 use serde_json::{json, Value};
 
 use crate::config::Config;
@@ -143,6 +143,7 @@ fn run_json(r: &RunResult) -> Value {
 /// Everything, as JSON.
 pub fn results_json(
     config: &Config,
+    data: &str,
     command: &str,
     machine: &str,
     wall_seconds: f64,
@@ -155,21 +156,22 @@ pub fn results_json(
         "wall_seconds": wall_seconds,
         "config": {
             "preset": format!("{:?}", config.preset),
+            "data": data,
             "data_dir": config.data_dir.display().to_string(),
             "teacher": config.teacher.to_string(),
-            "teacher_mixup_alpha": config.teacher_mixup,
+            "teacher_mixup_alpha": config.teacher_mixup.map(typed),
             "teacher_shift": config.teacher_shift,
             "teacher_epochs": config.teacher_epochs,
-            "teacher_lr": config.teacher_lr,
+            "teacher_lr": typed(config.teacher_lr),
             "student": config.student.to_string(),
             "epochs": config.epochs,
             "batch_size": config.batch_size,
-            "lr": config.lr,
-            "temperature": config.temperature,
-            "hard_weight": config.hard_weight,
-            "soft_weight": config.soft_weight,
-            "mae_weight": config.mae_weight,
-            "mixup_alpha": config.mixup,
+            "lr": typed(config.lr),
+            "temperature": typed(config.temperature),
+            "hard_weight": typed(config.hard_weight),
+            "soft_weight": typed(config.soft_weight),
+            "mae_weight": typed(config.mae_weight),
+            "mixup_alpha": config.mixup.map(typed),
             "seeds": config.seeds,
             "validation_samples": config.validation,
             "train_limit": config.train_limit,

@@ -113,6 +113,22 @@ fn small_run_end_to_end_then_bad_input() {
     assert!(report.contains("test macro-F1 %") && report.contains("distillation"));
     let svg = std::fs::read_to_string(out.path().join("curves.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    // The settings as typed (the preset's 3e-3), not f32s widened to f64 (0.003000000026077032).
+    let config = &results["config"];
+    assert_eq!(config["lr"], 0.003, "{config}");
+    assert_eq!(config["teacher_lr"], 0.003, "{config}");
+    assert_eq!(students[0]["epochs"][0]["lr"], 0.003);
+    // A slice of MNIST-1D in another folder is named by its folder and sizes, never announced as
+    // MNIST-1D.
+    let fixture = format!("{data} (2000 training, 500 test signals)");
+    assert!(
+        stderr(&first).contains(&format!("{fixture}: 1700 training, 300 validation")),
+        "{}",
+        stderr(&first)
+    );
+    assert!(report.contains(&format!("({fixture})")), "{report}");
+    assert!(!report.contains("MNIST-1D"), "{report}");
+    assert_eq!(config["data"], fixture);
 
     // A second run finds the same teacher and says so.
     let mut again = vec!["students"];
