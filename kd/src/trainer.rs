@@ -6,8 +6,10 @@
 //!
 //! Each step: take a batch (shuffled, maybe shifted), maybe mix it, get the teacher's logits for
 //! exactly the inputs the student sees (from the cache when they cannot differ), compute the loss
-//! and each of its terms, backward, clip, step. Each epoch ends with an evaluation and the
-//! learning-rate schedule. Progress goes out as [`Event`]s to a callback: the library prints
+//! and each of its terms, backward, clip, step. Each epoch ends with the evaluations and the
+//! learning-rate schedule. Two sets can be scored after each epoch and they are kept apart
+//! ([`FitData`]): the validation split, whose loss is all the schedule ever sees, and a set scored
+//! for the record only (the test set, in a report), which chooses nothing. Progress goes out as [`Event`]s to a callback: the library prints
 //! nothing, an app draws bars and curves from the events.
 //!
 //! A loss that turns non-finite stops the run and is reported ([`FitOutcome::diverged`]) rather than
@@ -134,7 +136,11 @@ pub struct EpochRecord {
     /// Accuracy on the training batches as the student saw them (augmented; with mixup, against
     /// each sample's own label, the one mixed in with weight λ).
     pub train_accuracy: f64,
+    /// On [`FitData::report`] after the epoch: for the record (a report's curves), never used to
+    /// choose anything.
     pub eval: Option<Evaluation>,
+    /// On [`FitData::validation`] after the epoch: its loss is the metric the schedule was given.
+    pub validation: Option<Evaluation>,
     pub seconds: f64,
 }
 
@@ -166,6 +172,29 @@ pub struct FitOutcome {
     pub diverged: Option<(usize, usize)>,
 }
 
+/// What a run trains on and what it is scored on after each epoch.
+#[derive(Debug, Clone, Copy)]
+pub struct FitData<'a> {
+    pub train: &'a Dataset,
+    /// Held out from training; its loss after each epoch is the schedule's metric. `None`: the
+    /// schedule gets no metric (a schedule that needs one is refused).
+    pub validation: Option<&'a Dataset>,
+    /// Scored after each epoch for the record only ([`EpochRecord::eval`]): the test set of a
+    /// report goes here, and nothing here reaches the schedule.
+    pub report: Option<&'a Dataset>,
+}
+
+impl<'a> FitData<'a> {
+    /// Training on `train`, nothing scored after the epochs.
+    pub fn train(train: &'a Dataset) -> FitData<'a> {
+        FitData {
+            train,
+            validation: None,
+            report: None,
+        }
+    }
+}
+
 /// A student, optionally a teacher, and how to train.
 pub struct Distiller<'a> {
     pub student: &'a mut dyn Module,
@@ -174,7 +203,8 @@ pub struct Distiller<'a> {
     pub hint: Option<Hint>,
     /// Must hold the student's parameters and the hint adapter's ([`parameters_to_train`]).
     pub optimizer: Box<dyn Optimizer>,
-    /// Called at the end of each epoch with the evaluation loss, if there is one.
+    /// Called at the end of each epoch with the validation loss ([`FitData::validation`]), if
+    /// there is a validation set; never with the loss of the set scored for the report.
     pub schedule: Option<Box<dyn LrSchedule>>,
     pub config: TrainConfig,
 }
@@ -189,15 +219,11 @@ pub fn parameters_to_train(student: &dyn Module, hint: Option<&Hint>) -> Vec<Var
 }
 
 impl Distiller<'_> {
-    /// Trains for `config.epochs`, evaluating on `eval` after each epoch, sending progress to
-    /// `on_event`.
-    pub fn fit(
-        &mut self,
-        train: &Dataset,
-        eval: Option<&Dataset>,
-        on_event: &mut dyn FnMut(&Event),
-    ) -> FitOutcome {
-        self.check_setup(train);
+    /// Trains on `data.train` for `config.epochs`, scoring `data.validation` and `data.report`
+    /// after each epoch, sending progress to `on_event`.
+    pub fn fit(&mut self, data: FitData, on_event: &mut dyn FnMut(&Event)) -> FitOutcome {
+        let train = data.train;
+        self.check_setup(&data);
         let temperature = self.objective.temperature();
         // The teacher's outputs can be cached when every step shows it exactly the stored inputs.
         let cacheable = self.config.batch.shift == 0
@@ -265,17 +291,18 @@ impl Distiller<'_> {
                 });
             }
             let n = count.max(1) as f64;
-            let evaluation = eval.map(|data| {
-                evaluate(
-                    self.student,
-                    data,
-                    self.config.eval_batch_size,
-                    self.objective.is_binary(),
-                )
-            });
+            let binary = self.objective.is_binary();
+            let batch_size = self.config.eval_batch_size;
+            let mut score = |set: Option<&Dataset>| {
+                set.map(|set| evaluate(self.student, set, batch_size, binary))
+            };
+            let evaluation = score(data.report);
+            let validation = score(data.validation);
             let lr = self.optimizer.lr();
             if let Some(schedule) = self.schedule.as_mut() {
-                let metric = evaluation.map(|e| e.loss as f32);
+                // The validation loss only: a schedule is a choice, and the report's set (the test
+                // set) must choose nothing.
+                let metric = validation.map(|e| e.loss as f32);
                 let next = schedule.lr(epoch, metric);
                 self.optimizer.set_lr(next);
             }
@@ -290,6 +317,7 @@ impl Distiller<'_> {
                 },
                 train_accuracy: correct as f64 / seen.max(1) as f64,
                 eval: evaluation,
+                validation,
                 seconds: started.elapsed().as_secs_f64(),
             };
             on_event(&Event::EpochFinished(&record));
@@ -302,7 +330,15 @@ impl Distiller<'_> {
         }
     }
 
-    fn check_setup(&self, train: &Dataset) {
+    fn check_setup(&self, data: &FitData) {
+        let train = data.train;
+        if let Some(schedule) = &self.schedule {
+            assert!(
+                !schedule.uses_metric() || data.validation.is_some(),
+                "Distiller: the schedule adjusts the rate by a validation loss, and no validation \
+                 set was given (the set scored for the report must never choose the rate)"
+            );
+        }
         if self.objective.needs_teacher() && self.teacher.is_none() {
             panic!(
                 "Distiller: the objective {:?} needs a teacher",

@@ -10,7 +10,8 @@
 
 use kd::metrics::MeanStd;
 use kd::{
-    evaluate, parameters_to_train, Distiller, Event, Objective, ResponseLoss, Teacher, TrainConfig,
+    evaluate, parameters_to_train, Distiller, Event, FitData, Objective, ResponseLoss, Teacher,
+    TrainConfig,
 };
 use nn::data::Dataset;
 use nn::optim::Adam;
@@ -65,7 +66,7 @@ fn train(
         config: TrainConfig::new(epochs, 32, seed),
     };
     let mut steps = 0;
-    let outcome = distiller.fit(data, None, &mut |e| {
+    let outcome = distiller.fit(FitData::train(data), &mut |e| {
         if let Event::Step { .. } = e {
             steps += 1;
         }

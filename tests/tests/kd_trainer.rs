@@ -5,8 +5,8 @@ use autograd::Var;
 use distillery_tests::uniform;
 use kd::mixup::mix_with;
 use kd::{
-    mixup, parameters_to_train, Combine, Distiller, HardTargets, Hint, HintAdapter, Objective,
-    ResponseLoss, Teacher, TrainConfig,
+    mixup, parameters_to_train, Combine, Distiller, FitData, HardTargets, Hint, HintAdapter,
+    Objective, ResponseLoss, Teacher, TrainConfig,
 };
 use nn::data::{batches, BatchConfig, Dataset};
 use nn::optim::{Adam, Optimizer, Sgd, StepLr};
@@ -194,7 +194,14 @@ fn hints_mixup_and_a_schedule_run_together() {
         schedule: Some(Box::new(StepLr::new(1e-2, 2, 0.5))),
         config,
     };
-    let outcome = distiller.fit(&data, Some(&data), &mut |_| {});
+    let outcome = distiller.fit(
+        FitData {
+            train: &data,
+            validation: None,
+            report: Some(&data),
+        },
+        &mut |_| {},
+    );
     assert!(outcome.diverged.is_none());
     let epochs = &outcome.epochs;
     assert!(epochs[5].train_loss.hint < 0.5 * epochs[0].train_loss.hint);
@@ -222,7 +229,14 @@ fn binary_objectives_learn_a_two_class_problem() {
         schedule: None,
         config: TrainConfig::new(30, 32, 12),
     }
-    .fit(&data, Some(&data), &mut |_| {});
+    .fit(
+        FitData {
+            train: &data,
+            validation: None,
+            report: Some(&data),
+        },
+        &mut |_| {},
+    );
     let teacher_accuracy = outcome.epochs.last().unwrap().eval.unwrap().accuracy;
     assert!(teacher_accuracy > 0.95, "teacher {teacher_accuracy}");
 
@@ -238,7 +252,14 @@ fn binary_objectives_learn_a_two_class_problem() {
         schedule: None,
         config: TrainConfig::new(30, 32, 14),
     }
-    .fit(&data, Some(&data), &mut |_| {});
+    .fit(
+        FitData {
+            train: &data,
+            validation: None,
+            report: Some(&data),
+        },
+        &mut |_| {},
+    );
     let last = outcome.epochs.last().unwrap();
     assert!(last.eval.unwrap().accuracy > 0.93, "{last:?}");
     assert!(last.train_loss.soft > 0.0);
@@ -261,7 +282,7 @@ fn a_diverging_run_stops_and_reports_it() {
         schedule: None,
         config: TrainConfig::new(5, 16, 17),
     }
-    .fit(&data, None, &mut |_| {});
+    .fit(FitData::train(&data), &mut |_| {});
     assert!(outcome.diverged.is_some(), "{outcome:?}");
 }
 
@@ -324,7 +345,7 @@ fn label_smoothing_applies_under_mixup() {
             schedule: None,
             config,
         }
-        .fit(&data, None, &mut |_| {})
+        .fit(FitData::train(&data), &mut |_| {})
         .epochs[0]
             .train_loss
             .hard
@@ -371,7 +392,14 @@ fn modes_are_switched_and_kept() {
             schedule: None,
             config,
         }
-        .fit(&data, Some(&data), &mut |_| {});
+        .fit(
+            FitData {
+                train: &data,
+                validation: None,
+                report: Some(&data),
+            },
+            &mut |_| {},
+        );
         assert_eq!(outcome.diverged.is_some(), lr > 1.0);
         if let Some(last) = outcome.epochs.last() {
             let again = kd::evaluate(&mut student, &data, 7, false);
@@ -408,5 +436,95 @@ fn the_teacher_cache_sees_weights_loaded_after_it_was_filled() {
         cached.data(),
         direct.data(),
         "logits_for returned the logits of the weights before the load"
+    );
+}
+
+/// A schedule that keeps every metric it is given (and never changes the rate).
+struct Recording(std::rc::Rc<std::cell::RefCell<Vec<Option<f32>>>>);
+
+impl nn::optim::LrSchedule for Recording {
+    fn lr(&mut self, _epoch: usize, metric: Option<f32>) -> f32 {
+        self.0.borrow_mut().push(metric);
+        1e-2
+    }
+}
+
+/// The set scored after each epoch for the report (the test set, in the apps) must never reach the
+/// schedule: a plateau schedule fed the test loss would choose the learning rate by the test set,
+/// and the reported test accuracy would be tuned on it. The schedule gets the validation loss, and
+/// with no validation set, nothing.
+#[test]
+fn the_schedule_sees_the_validation_loss_never_the_report_set() {
+    let train = slabs(128, 4, 3, 20);
+    let validation = slabs(64, 4, 3, 24);
+    let test = slabs(64, 4, 3, 21);
+    for with_validation in [true, false] {
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut student = mlp(4, 8, 3, 22);
+        let optimizer = Box::new(Adam::new(student.parameter_vars(), 1e-2));
+        let outcome = Distiller {
+            student: &mut student,
+            teacher: None,
+            objective: Objective::Hard {
+                label_smoothing: 0.0,
+            },
+            hint: None,
+            optimizer,
+            schedule: Some(Box::new(Recording(seen.clone()))),
+            config: TrainConfig::new(3, 32, 23),
+        }
+        .fit(
+            FitData {
+                train: &train,
+                validation: with_validation.then_some(&validation),
+                report: Some(&test),
+            },
+            &mut |_| {},
+        );
+        let seen = seen.borrow();
+        assert_eq!(seen.len(), 3, "one call per epoch");
+        for (metric, epoch) in seen.iter().zip(&outcome.epochs) {
+            let test_loss = epoch.eval.unwrap().loss as f32;
+            assert_ne!(
+                *metric,
+                Some(test_loss),
+                "the schedule was fed the test loss"
+            );
+            let expected = epoch.validation.map(|v| v.loss as f32);
+            assert_eq!(
+                *metric, expected,
+                "with a validation set: {with_validation}"
+            );
+            assert_eq!(expected.is_some(), with_validation);
+        }
+    }
+}
+
+/// A schedule that adjusts the rate by the metric has nothing honest to go by without a
+/// validation set: it is refused, not fed the report's set or silently nothing.
+#[test]
+#[should_panic(expected = "no validation set was given")]
+fn a_plateau_schedule_without_a_validation_set_is_refused() {
+    let data = slabs(64, 4, 3, 25);
+    let mut student = mlp(4, 8, 3, 26);
+    let optimizer = Box::new(Adam::new(student.parameter_vars(), 1e-2));
+    Distiller {
+        student: &mut student,
+        teacher: None,
+        objective: Objective::Hard {
+            label_smoothing: 0.0,
+        },
+        hint: None,
+        optimizer,
+        schedule: Some(Box::new(nn::optim::ReduceOnPlateau::new(1e-2))),
+        config: TrainConfig::new(1, 32, 27),
+    }
+    .fit(
+        FitData {
+            train: &data,
+            validation: None,
+            report: Some(&data),
+        },
+        &mut |_| {},
     );
 }

@@ -9,21 +9,24 @@
 //! - [`report`]: files written atomically, the Markdown table of mean ± std rows, a plain verdict,
 //!   per-epoch records as JSON, the machine a run ran on.
 //! - [`curves`]: the SVG of a metric per epoch, one line per model.
+//! - [`diverged`]: runs whose loss or outputs became non-finite, shown and left out of the means.
 //! - [`saved`]: reusing a saved teacher when its configuration matches.
 //!
 //! Non-goals: flags and presets (each app has its own), anything that trains or evaluates.
 
 pub mod curves;
+pub mod diverged;
 pub mod measure;
 pub mod progress;
 pub mod report;
 pub mod saved;
 
 pub use curves::{curves_svg, mean_curve, test_accuracy_curve};
+pub use diverged::{cell, over_finished, row_note, Divergence};
 pub use measure::{speed, Speed};
 pub use progress::Bar;
 pub use report::{
-    check_temperature, check_unit, epochs_json, helped, machine, markdown_table, verdict,
-    write_atomic,
+    check_temperature, check_unit, data_name, epochs_json, helped, machine, markdown_table, typed,
+    verdict, write_atomic, KnownData, Side,
 };
 pub use saved::reuse_teacher;

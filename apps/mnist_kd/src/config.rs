@@ -122,6 +122,15 @@ pub struct Options {
     /// Number of seeds for the students (mean ± std over them).
     #[arg(global = true, long)]
     pub seeds: Option<usize>,
+    /// Training images held out for validation (never trained on; what the sweep chooses by).
+    #[arg(global = true, long)]
+    pub validation: Option<usize>,
+    /// Keep only the first this many training images (before the validation split).
+    #[arg(global = true, long)]
+    pub train_limit: Option<usize>,
+    /// Keep only the first this many test images.
+    #[arg(global = true, long)]
+    pub test_limit: Option<usize>,
     /// Threads for the kernels (default: all cores).
     #[arg(global = true, long)]
     pub threads: Option<usize>,
@@ -254,6 +263,9 @@ impl Config {
         c.soft_weight = o.soft_weight.unwrap_or(c.soft_weight);
         c.kd_method = o.kd_method.unwrap_or(c.kd_method);
         c.seeds = o.seeds.unwrap_or(c.seeds);
+        c.validation = o.validation.unwrap_or(c.validation);
+        c.train_limit = o.train_limit.or(c.train_limit);
+        c.test_limit = o.test_limit.or(c.test_limit);
         c.threads = o.threads.or(c.threads);
         c.data_dir = o.data_dir.clone();
         if let Some(out) = &o.out {
@@ -275,6 +287,8 @@ impl Config {
             ("--teacher-epochs", self.teacher_epochs),
             ("--batch-size", self.batch_size),
             ("--seeds", self.seeds),
+            ("--validation", self.validation),
+            ("--test-limit", self.test_limit.unwrap_or(1)),
         ] {
             if value == 0 {
                 return Err(format!("{flag} must be at least 1, found 0"));

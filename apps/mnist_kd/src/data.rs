@@ -1,5 +1,6 @@
 //! The data of a run: MNIST loaded, cut to the task, normalised, and a validation split held out.
 
+use kd_app::KnownData;
 use nn::data::{load_mnist, Dataset};
 
 use crate::config::Config;
@@ -7,8 +8,19 @@ use crate::config::Config;
 /// The shape of one MNIST image: one channel of 28×28.
 pub const SAMPLE_SHAPE: [usize; 3] = [1, 28, 28];
 
+/// MNIST as `scripts/fetch-mnist` leaves it.
+const MNIST: KnownData = KnownData {
+    name: "MNIST",
+    default_dir: "data/mnist",
+    train: 60_000,
+    test: 10_000,
+    samples: "images",
+};
+
 /// Training, validation and test sets, normalised with the training set's statistics.
 pub struct Splits {
+    /// What the data is called in messages and reports ([`kd_app::data_name`]).
+    pub name: String,
     pub train: Dataset,
     pub validation: Dataset,
     pub test: Dataset,
@@ -21,6 +33,12 @@ pub struct Splits {
 /// comes back as the reader's message (which says what to run, or what was wrong).
 pub fn load(config: &Config) -> Result<Splits, String> {
     let mnist = load_mnist(&config.data_dir).map_err(|e| e.to_string())?;
+    let name = kd_app::data_name(
+        &MNIST,
+        &config.data_dir,
+        mnist.train.len(),
+        mnist.test.len(),
+    );
     let (mut train, mut test) = (mnist.train, mnist.test);
     let mut validation = config.validation;
     if let Some((a, b)) = config.binary {
@@ -50,12 +68,30 @@ pub fn load(config: &Config) -> Result<Splits, String> {
         set.normalise(mean, std);
     }
     Ok(Splits {
+        name,
         train,
         validation,
         test,
         mean,
         std,
     })
+}
+
+/// Refuses a batch larger than the training set that is left after the validation split: every
+/// epoch drops its last partial batch (`kd::TrainConfig`), so such a run would take no step and
+/// report untrained models as results. The teacher and the students train on the same split with
+/// the same batch size, so one check covers both. Called before anything trains or is written.
+pub fn check_batch_size(config: &Config, splits: &Splits) -> Result<(), String> {
+    let left = splits.train.len();
+    if config.batch_size > left {
+        return Err(format!(
+            "--batch-size {} is larger than the training set ({left} images left after holding out \
+             {} for validation): no step would be trained; use a batch of at most {left}",
+            config.batch_size,
+            splits.validation.len()
+        ));
+    }
+    Ok(())
 }
 
 /// The output width for a task: 10 classes, or one logit for a binary task.

@@ -74,6 +74,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         );
         return Ok(());
     }
+    // Every other command trains.
+    data::check_batch_size(&config, &splits)?;
     std::fs::create_dir_all(&config.out).map_err(|e| {
         format!(
             "cannot create the output folder {}: {e}",
@@ -81,7 +83,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         )
     })?;
     eprintln!(
-        "MNIST: {} training, {} validation, {} test images; output in {}",
+        "{}: {} training, {} validation, {} test images; output in {}",
+        splits.name,
         splits.train.len(),
         splits.validation.len(),
         splits.test.len(),
@@ -149,6 +152,7 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
     write_reports(
         &config,
+        &splits,
         &teacher,
         &students,
         started.elapsed().as_secs_f64(),
@@ -157,6 +161,7 @@ fn run(cli: &Cli) -> Result<(), String> {
 
 fn write_reports(
     config: &Config,
+    splits: &data::Splits,
     teacher: &pipeline::TeacherOutcome,
     students: &[RunResult],
     wall_seconds: f64,
@@ -179,8 +184,12 @@ fn write_reports(
                 .iter()
                 .filter(|r| r.spec == *spec && r.role == role)
                 .collect();
-            let epochs: Vec<&[kd::EpochRecord]> =
-                runs.iter().map(|r| r.epochs.as_slice()).collect();
+            // The curves average the runs that finished, as the table does.
+            let epochs: Vec<&[kd::EpochRecord]> = runs
+                .iter()
+                .filter(|r| r.diverged.is_none())
+                .map(|r| r.epochs.as_slice())
+                .collect();
             series.push((format!("{spec} {role}"), mean_curve(&epochs)));
             pair.push(summarise(&runs));
         }
@@ -195,11 +204,16 @@ fn write_reports(
     let table = report::table(&rows);
     let mut md = format!(
         "# mnist_kd: {:?} preset\n\nCommand: `{command}`  \nMachine: {machine}  \nWall time: {:.0} s  \n\
+         Data: {}: {} training images ({} more held out for validation), {} test images  \n\
          Teacher: {}{}, test accuracy {:.2} %, {}  \n\
          Students: {} epochs, batch {}, {:?} lr {}, T = {}, hard weight {}, soft weight {}, method {:?}, {} seeds \
          (same initialisation alone and distilled); mean ± std over seeds, last epoch.\n\n{table}\n",
         config.preset,
         wall_seconds,
+        splits.name,
+        splits.train.len(),
+        splits.validation.len(),
+        splits.test.len(),
         config.teacher,
         if teacher.reused { " (reused from its checkpoint)" } else { "" },
         100.0 * teacher.result.test_accuracy,
@@ -228,7 +242,15 @@ fn write_reports(
     write_atomic(&out.join("report.md"), &md)?;
     write_atomic(
         &out.join("results.json"),
-        &report::results_json(config, &command, &machine, wall_seconds, teacher, students),
+        &report::results_json(
+            config,
+            &splits.name,
+            &command,
+            &machine,
+            wall_seconds,
+            teacher,
+            students,
+        ),
     )?;
     write_atomic(
         &out.join("curves.svg"),
@@ -240,9 +262,14 @@ fn write_reports(
     let mut confusion = format!("# Confusion matrices (rows: true class, columns: predicted), test set\n\n## teacher {}\n\n{}\n", config.teacher, teacher.result.confusion.to_markdown());
     for r in students.iter().filter(|r| r.seed == 0) {
         confusion.push_str(&format!(
-            "\n## {} {} (seed 0)\n\n{}\n",
+            "\n## {} {} (seed 0{})\n\n{}\n",
             r.spec,
             r.role,
+            if r.diverged.is_some() {
+                ", diverged"
+            } else {
+                ""
+            },
             r.confusion.to_markdown()
         ));
     }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use kd::metrics::{expected_calibration_error, ConfusionMatrix};
 use kd::{
     evaluate, parameters_to_train, predict_logits, predicted_classes, BinaryLoss, Distiller,
-    EpochRecord, FitOutcome, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss, Teacher,
-    TrainConfig,
+    EpochRecord, FitData, FitOutcome, Hint, HintAdapter, ModelSpec, Objective, ResponseLoss,
+    Teacher, TrainConfig,
 };
 use nn::checkpoint;
 use nn::optim::{Adam, CosineLr, Optimizer, Sgd};
@@ -17,7 +17,7 @@ use nn::{Module, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use kd_app::{Bar, Speed};
+use kd_app::{Bar, Divergence, Speed};
 
 use crate::config::{Config, KdMethod, OptimizerKind};
 use crate::data::{outputs, Splits, SAMPLE_SHAPE};
@@ -30,7 +30,9 @@ pub struct RunResult {
     pub seed: u64,
     pub parameters: usize,
     pub epochs: Vec<EpochRecord>,
-    pub diverged: Option<(usize, usize)>,
+    /// `Some` when the loss or the test outputs became non-finite: the run is shown and left out
+    /// of the means and the verdict.
+    pub diverged: Option<Divergence>,
     pub test_accuracy: f64,
     pub test_errors: usize,
     pub validation_accuracy: f64,
@@ -134,7 +136,14 @@ pub fn teacher(
             schedule: Some(Box::new(schedule)),
             config: train_config,
         }
-        .fit(&splits.train, Some(&splits.test), &mut |e| bar.on_event(e));
+        .fit(
+            FitData {
+                train: &splits.train,
+                validation: Some(&splits.validation),
+                report: Some(&splits.test),
+            },
+            &mut |e| bar.on_event(e),
+        );
         if let Some((epoch, batch)) = outcome.diverged {
             return Err(format!(
                 "the teacher's loss became non-finite at epoch {}, batch {batch}",
@@ -183,12 +192,13 @@ fn finish_run(
     seed: u64,
     model: &mut Sequential,
     epochs: Vec<EpochRecord>,
-    diverged: Option<(usize, usize)>,
+    fit_diverged: Option<(usize, usize)>,
     teacher_predictions: &[usize],
     checkpoint: Option<PathBuf>,
 ) -> RunResult {
     let binary = config.binary.is_some();
     let logits = predict_logits(model, &splits.test, 1000);
+    let diverged = Divergence::of(fit_diverged, &logits);
     let predictions = predicted_classes(&logits, binary);
     let classes = if binary { 2 } else { 10 };
     let confusion = ConfusionMatrix::from_predictions(&predictions, &splits.test.labels, classes);
@@ -338,7 +348,14 @@ pub fn train_student(
         schedule: None,
         config: TrainConfig::new(config.epochs, config.batch_size, seed),
     }
-    .fit(&splits.train, Some(eval_set), &mut |e| bar.on_event(e));
+    .fit(
+        FitData {
+            train: &splits.train,
+            validation: Some(&splits.validation),
+            report: Some(eval_set),
+        },
+        &mut |e| bar.on_event(e),
+    );
     bar.finish(match outcome.diverged {
         Some(_) => "diverged (non-finite loss)",
         None => "done",

@@ -8,13 +8,14 @@ use std::fmt::Write as _;
 
 use kd::metrics::MeanStd;
 use kd::ModelSpec;
-use kd_app::epochs_json;
+use kd_app::{cell, epochs_json, over_finished, row_note, typed, Side};
 use serde_json::{json, Value};
 
 use crate::config::{Config, KdMethod};
 use crate::pipeline::{RunResult, TeacherOutcome};
 
-/// The rows of one (student, role) over its seeds.
+/// The rows of one (student, role) over its seeds. The quality numbers are over the runs that
+/// finished; the diverged ones are named in `diverged` (and in the label), never averaged in.
 pub struct Summary {
     pub label: String,
     pub spec: ModelSpec,
@@ -27,43 +28,43 @@ pub struct Summary {
     pub agreement: f64,
     /// Accuracy on the training batches during the last epoch, %.
     pub train_accuracy: MeanStd,
-    pub diverged: usize,
+    /// The seeds whose run diverged.
+    pub diverged: Vec<u64>,
 }
 
 pub fn summarise(runs: &[&RunResult]) -> Summary {
     let first = runs[0];
     let n = runs.len() as f64;
+    let finished: Vec<&RunResult> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.diverged.is_none())
+        .collect();
+    let of = |f: &dyn Fn(&RunResult) -> f64| {
+        over_finished(&finished.iter().map(|r| f(r)).collect::<Vec<_>>())
+    };
+    let diverged: Vec<u64> = runs
+        .iter()
+        .filter(|r| r.diverged.is_some())
+        .map(|r| r.seed)
+        .collect();
     Summary {
-        label: format!("{} ({})", first.spec, first.role),
+        label: format!("{} ({}{})", first.spec, first.role, row_note(&diverged)),
         spec: first.spec.clone(),
         parameters: first.parameters,
         bytes: runs.iter().map(|r| r.checkpoint_bytes).max().unwrap_or(0),
-        accuracy: MeanStd::of(
-            &runs
-                .iter()
-                .map(|r| 100.0 * r.test_accuracy)
-                .collect::<Vec<_>>(),
-        ),
-        errors: MeanStd::of(
-            &runs
-                .iter()
-                .map(|r| r.test_errors as f64)
-                .collect::<Vec<_>>(),
-        ),
+        accuracy: of(&|r| 100.0 * r.test_accuracy),
+        errors: of(&|r| r.test_errors as f64),
+        // Speed belongs to the architecture, measured on every run, diverged or not.
         throughput: runs.iter().map(|r| r.speed.throughput).sum::<f64>() / n,
         latency_us: runs.iter().map(|r| r.speed.latency_us).sum::<f64>() / n,
-        agreement: runs.iter().map(|r| 100.0 * r.agreement).sum::<f64>() / n,
-        train_accuracy: MeanStd::of(
-            &runs
-                .iter()
-                .map(|r| {
-                    r.epochs
-                        .last()
-                        .map_or(f64::NAN, |e| 100.0 * e.train_accuracy)
-                })
-                .collect::<Vec<_>>(),
-        ),
-        diverged: runs.iter().filter(|r| r.diverged.is_some()).count(),
+        agreement: of(&|r| 100.0 * r.agreement).mean,
+        train_accuracy: of(&|r| {
+            r.epochs
+                .last()
+                .map_or(f64::NAN, |e| 100.0 * e.train_accuracy)
+        }),
+        diverged,
     }
 }
 
@@ -76,41 +77,53 @@ pub fn table(rows: &[Summary]) -> String {
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} KiB | {} | {} | {:.0} | {:.0} | {:.2} |",
+            "| {} | {} | {:.1} KiB | {} | {} | {:.0} | {:.0} | {} |",
             r.label,
             r.parameters,
             r.bytes as f64 / 1024.0,
-            r.accuracy.format(2),
-            r.errors.format(1),
+            cell(&r.accuracy, 2),
+            cell(&r.errors, 1),
             r.throughput,
             r.latency_us,
-            r.agreement
+            if r.agreement.is_nan() {
+                "—".to_string()
+            } else {
+                format!("{:.2}", r.agreement)
+            }
         );
     }
     s
 }
 
-/// What distillation did for a student, in plain words; when it did not help, the numbers that
-/// say why (how small the student is, how well it fits even the labels alone).
+/// What distillation did for a student, in plain words, over the runs that finished (the diverged
+/// ones named and left out); when it did not help, the numbers that say why (how small the
+/// student is, how well it fits even the labels alone).
 pub fn verdict(
     alone: &Summary,
     distilled: &Summary,
     teacher_parameters: usize,
     config: &Config,
 ) -> String {
-    let mut line = kd_app::verdict(
-        &alone.spec.to_string(),
-        "test accuracy",
-        &alone.accuracy,
-        &distilled.accuracy,
-        distilled.diverged,
+    let sides = (
+        Side {
+            finished: &alone.accuracy,
+            diverged: &alone.diverged,
+        },
+        Side {
+            finished: &distilled.accuracy,
+            diverged: &distilled.diverged,
+        },
     );
+    let mut line = kd_app::verdict(&alone.spec.to_string(), "test accuracy", sides.0, sides.1);
+    if alone.accuracy.n == 0 || distilled.accuracy.n == 0 {
+        return line;
+    }
     line.push_str(&format!(
         " Test errors {} alone, {} distilled.",
         alone.errors.format(1),
         distilled.errors.format(1)
     ));
-    if kd_app::helped(&alone.accuracy, &distilled.accuracy, distilled.diverged) {
+    if kd_app::helped(sides.0, sides.1) {
         return line;
     }
     let share = 100.0 * alone.parameters as f64 / teacher_parameters as f64;
@@ -154,7 +167,7 @@ pub fn beside_hinton(rows: &[Summary]) -> String {
             s,
             "| {name}: {} | {} | {paper:.0} |",
             row.spec,
-            row.errors.format(1)
+            cell(&row.errors, 1)
         );
     }
     s
@@ -170,7 +183,7 @@ fn run_json(r: &RunResult) -> Value {
         "test_errors": r.test_errors,
         "validation_accuracy": r.validation_accuracy,
         "agreement_with_teacher": r.agreement,
-        "diverged_at": r.diverged.map(|(e, b)| json!({"epoch": e + 1, "batch": b})),
+        "diverged": r.diverged.map(kd_app::Divergence::json),
         "throughput_samples_per_s": r.speed.throughput,
         "latency_us": r.speed.latency_us,
         "checkpoint": r.checkpoint.as_ref().map(|p| p.display().to_string()),
@@ -182,6 +195,7 @@ fn run_json(r: &RunResult) -> Value {
 /// Everything, as JSON.
 pub fn results_json(
     config: &Config,
+    data: &str,
     command: &str,
     machine: &str,
     wall_seconds: f64,
@@ -194,16 +208,18 @@ pub fn results_json(
         "wall_seconds": wall_seconds,
         "config": {
             "preset": format!("{:?}", config.preset),
+            "data": data,
+            "data_dir": config.data_dir.display().to_string(),
             "teacher": config.teacher.to_string(),
             "teacher_epochs": config.teacher_epochs,
             "students": config.students.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             "epochs": config.epochs,
             "batch_size": config.batch_size,
-            "lr": config.lr,
+            "lr": typed(config.lr),
             "optimizer": format!("{:?}", config.optimizer),
-            "temperature": config.temperature,
-            "hard_weight": config.hard_weight,
-            "soft_weight": config.soft_weight,
+            "temperature": typed(config.temperature),
+            "hard_weight": typed(config.hard_weight),
+            "soft_weight": typed(config.soft_weight),
             "kd_method": format!("{:?}", config.kd_method),
             "seeds": config.seeds,
             "task": config.binary.map(|(a, b)| format!("binary:{a},{b}")),
@@ -240,7 +256,7 @@ mod tests {
             latency_us: 0.0,
             agreement: 0.0,
             train_accuracy: m(train_accuracy),
-            diverged: 0,
+            diverged: Vec::new(),
         }
     }
 
@@ -266,5 +282,71 @@ mod tests {
                 assert!(root.join(word).exists(), "{word} is cited but missing: {v}");
             }
         }
+    }
+
+    /// One run of `mlp:10,10` with test accuracy `accuracy` (a fraction); `diverged` marks it.
+    fn run(role: &'static str, seed: u64, accuracy: f64, diverged: bool) -> RunResult {
+        RunResult {
+            role,
+            spec: "mlp:10,10".parse().unwrap(),
+            seed,
+            parameters: 8_070,
+            epochs: Vec::new(),
+            diverged: diverged.then_some(kd_app::Divergence::Loss { epoch: 1, batch: 3 }),
+            test_accuracy: accuracy,
+            test_errors: (1000.0 * (1.0 - accuracy)).round() as usize,
+            validation_accuracy: accuracy,
+            agreement: accuracy,
+            confusion: kd::metrics::ConfusionMatrix::from_predictions(&[0], &[0], 10),
+            checkpoint: None,
+            checkpoint_bytes: 0,
+            speed: kd_app::Speed {
+                throughput: 1.0,
+                latency_us: 1.0,
+            },
+        }
+    }
+
+    fn side(role: &'static str, accuracies: [f64; 3], diverged_seed: Option<u64>) -> Summary {
+        let runs: Vec<RunResult> = (0..3)
+            .map(|s| run(role, s, accuracies[s as usize], diverged_seed == Some(s)))
+            .collect();
+        summarise(&runs.iter().collect::<Vec<_>>())
+    }
+
+    /// A diverged run on either side is marked in the table, left out of its row's mean (which is
+    /// the finished runs' mean, by hand: (0.80 + 0.82) / 2 = 81 %), and named in the verdict.
+    #[test]
+    fn diverged_runs_are_marked_left_out_and_named_on_either_side() {
+        // The student alone diverged at seed 2 (its broken model scored 10 %).
+        let alone = side("alone", [0.80, 0.82, 0.10], Some(2));
+        let distilled = side("distilled", [0.83, 0.84, 0.85], None);
+        assert_eq!((alone.accuracy.n, alone.diverged.clone()), (2, vec![2]));
+        assert!(
+            (alone.accuracy.mean - 81.0).abs() < 1e-9,
+            "{:?}",
+            alone.accuracy
+        );
+        let v = verdict(&alone, &distilled, 400_000, &config());
+        assert!(v.contains("The alone run of seed 2 diverged"), "{v}");
+        assert!(v.contains("81.00 ± 1.41 → 84.00 ± 1.00"), "{v}");
+        let t = table(&[alone, distilled]);
+        assert!(
+            t.contains("mlp:10,10 (alone; seed 2 diverged, left out)"),
+            "{t}"
+        );
+
+        // The distilled student diverged at seed 0: left out, and distillation not called a help.
+        let alone = side("alone", [0.80, 0.81, 0.79], None);
+        let distilled = side("distilled", [0.10, 0.90, 0.92], Some(0));
+        assert!((distilled.accuracy.mean - 91.0).abs() < 1e-9);
+        let v = verdict(&alone, &distilled, 400_000, &config());
+        assert!(v.contains("The distilled run of seed 0 diverged"), "{v}");
+        assert!(!v.contains("distillation helped"), "{v}");
+        let t = table(&[alone, distilled]);
+        assert!(
+            t.contains("mlp:10,10 (distilled; seed 0 diverged, left out)"),
+            "{t}"
+        );
     }
 }

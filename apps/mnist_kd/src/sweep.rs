@@ -113,8 +113,8 @@ pub fn run(
         "teacher": config.teacher.to_string(),
         "cells": cells.iter().map(|c| json!({
             "student": c.spec.to_string(),
-            "temperature": c.setting.map(|s| s.0),
-            "soft_weight": c.setting.map(|s| s.1),
+            "temperature": c.setting.map(|s| kd_app::typed(s.0)),
+            "soft_weight": c.setting.map(|s| kd_app::typed(s.1)),
             "validation_accuracy_per_seed": c.accuracies,
             "diverged_runs": c.diverged,
         })).collect::<Vec<_>>(),
@@ -205,27 +205,10 @@ mod tests {
     /// settings that survived every seed, and its row must say how many runs it stands on.
     #[test]
     fn a_row_averaging_fewer_seeds_says_so_and_ranks_last() {
-        let config = Config::from_options(&crate::config::Options {
-            preset: crate::config::Preset::Quick,
-            teacher: None,
-            student: vec![],
-            epochs: None,
-            teacher_epochs: None,
-            batch_size: None,
-            lr: None,
-            optimizer: None,
-            temperature: None,
-            hard_weight: None,
-            soft_weight: None,
-            alpha: None,
-            kd_method: None,
-            seeds: Some(3),
-            threads: None,
-            data_dir: "data/mnist".into(),
-            out: None,
-            task: None,
-        })
-        .unwrap();
+        let cli = <crate::config::Cli as clap::Parser>::parse_from([
+            "mnist_kd", "--preset", "quick", "--seeds", "3",
+        ]);
+        let config = Config::from_options(&cli.options).unwrap();
         let spec = config.students[0].clone();
         let cell = |setting, accuracies: Vec<f64>, diverged| Cell {
             spec: spec.clone(),

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use kd_app::KnownData;
 use nn::data::{read_npy, Dataset, NpyArray};
 
 use crate::config::Config;
@@ -13,8 +14,19 @@ pub const SAMPLE_SHAPE: [usize; 2] = [1, 40];
 /// MNIST-1D's ten classes (the digits whose 1-D templates the signals are made from).
 pub const CLASSES: usize = 10;
 
+/// MNIST-1D as `scripts/fetch-mnist1d` generates it.
+const MNIST1D: KnownData = KnownData {
+    name: "MNIST-1D",
+    default_dir: "data/mnist1d",
+    train: 4000,
+    test: 1000,
+    samples: "signals",
+};
+
 /// Training, validation and test sets, normalised with the training set's statistics.
 pub struct Splits {
+    /// What the data is called in messages and reports ([`kd_app::data_name`]).
+    pub name: String,
     pub train: Dataset,
     pub validation: Dataset,
     pub test: Dataset,
@@ -43,6 +55,7 @@ pub fn load(config: &Config) -> Result<Splits, String> {
     }
     let mut train = split(dir, "x_train.npy", "y_train.npy")?;
     let mut test = split(dir, "x_test.npy", "y_test.npy")?;
+    let name = kd_app::data_name(&MNIST1D, dir, train.len(), test.len());
     if let Some(n) = config.train_limit {
         train = train.take(n);
     }
@@ -62,12 +75,30 @@ pub fn load(config: &Config) -> Result<Splits, String> {
         set.normalise(mean, std);
     }
     Ok(Splits {
+        name,
         train,
         validation,
         test,
         mean,
         std,
     })
+}
+
+/// Refuses a batch larger than the training set that is left after the validation split: every
+/// epoch drops its last partial batch (`kd::TrainConfig`), so such a run would take no step and
+/// report untrained models as results. The teacher and the students train on the same split with
+/// the same batch size, so one check covers both. Called before anything trains or is written.
+pub fn check_batch_size(config: &Config, splits: &Splits) -> Result<(), String> {
+    let left = splits.train.len();
+    if config.batch_size > left {
+        return Err(format!(
+            "--batch-size {} is larger than the training set ({left} signals left after holding \
+             out {} for validation): no step would be trained; use a batch of at most {left}",
+            config.batch_size,
+            splits.validation.len()
+        ));
+    }
+    Ok(())
 }
 
 /// One split: signals `[N, 40]` and labels `[N]` in `0..10`.

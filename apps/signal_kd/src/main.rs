@@ -51,6 +51,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
     }
     let splits = data::load(&config)?;
+    data::check_batch_size(&config, &splits)?;
     let command = cli.command.as_ref().unwrap_or(&Command::Run);
     std::fs::create_dir_all(&config.out).map_err(|e| {
         format!(
@@ -59,7 +60,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         )
     })?;
     eprintln!(
-        "MNIST-1D: {} training, {} validation, {} test signals; output in {}",
+        "{}: {} training, {} validation, {} test signals; output in {}",
+        splits.name,
         splits.train.len(),
         splits.validation.len(),
         splits.test.len(),
@@ -97,6 +99,7 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
     write_reports(
         &config,
+        &splits.name,
         &teacher,
         &students,
         started.elapsed().as_secs_f64(),
@@ -105,6 +108,7 @@ fn run(cli: &Cli) -> Result<(), String> {
 
 fn write_reports(
     config: &Config,
+    data: &str,
     teacher: &pipeline::TeacherOutcome,
     students: &[RunResult],
     wall_seconds: f64,
@@ -120,19 +124,13 @@ fn write_reports(
         summarise(&distilled),
     ];
     let student = config.student.to_string();
-    let verdict = kd_app::verdict(
-        &student,
-        "test macro-F1",
-        &rows[1].macro_f1,
-        &rows[2].macro_f1,
-        rows[2].diverged,
-    );
+    let verdict = report::verdict(&student, &rows[1], &rows[2]);
     let table = report::table(&rows);
     let mixup = config
         .mixup
         .map_or("no mixup".to_string(), |a| format!("mixup α = {a}"));
     let md = format!(
-        "# signal_kd: {:?} preset (MNIST-1D)\n\nCommand: `{command}`  \nMachine: {machine}  \n\
+        "# signal_kd: {:?} preset ({data})\n\nCommand: `{command}`  \nMachine: {machine}  \n\
          Wall time: {:.0} s  \n\
          Teacher: {}{}, {} parameters, {} epochs; test accuracy {:.2} %, macro-F1 {:.2} %  \n\
          Student: {student}, {} parameters ({:.1}× fewer), {} epochs, batch {}, Adam lr {} (cosine), \
@@ -164,7 +162,15 @@ fn write_reports(
     write_atomic(&out.join("report.md"), &md)?;
     write_atomic(
         &out.join("results.json"),
-        &report::results_json(config, &command, &machine, wall_seconds, teacher, students),
+        &report::results_json(
+            config,
+            data,
+            &command,
+            &machine,
+            wall_seconds,
+            teacher,
+            students,
+        ),
     )?;
     let mut series = Vec::new();
     if !teacher.result.epochs.is_empty() {
@@ -174,27 +180,37 @@ fn write_reports(
         ));
     }
     for (role, runs) in [("alone", &alone), ("distilled", &distilled)] {
-        let epochs: Vec<&[kd::EpochRecord]> = runs.iter().map(|r| r.epochs.as_slice()).collect();
+        // The curves average the runs that finished, as the table does.
+        let epochs: Vec<&[kd::EpochRecord]> = runs
+            .iter()
+            .filter(|r| r.diverged.is_none())
+            .map(|r| r.epochs.as_slice())
+            .collect();
         series.push((format!("{student} {role}"), kd_app::mean_curve(&epochs)));
     }
     write_atomic(
         &out.join("curves.svg"),
         &kd_app::curves_svg(
-            "MNIST-1D test accuracy per epoch (students: mean over seeds)",
+            &format!("{data}: test accuracy per epoch (students: mean over seeds)"),
             &series,
         ),
     )?;
     let mut confusion = format!(
-        "# Confusion matrices (rows: true class, columns: predicted), MNIST-1D test set\n\n\
+        "# Confusion matrices (rows: true class, columns: predicted), {data}: test set\n\n\
          ## teacher {}\n\n{}\n",
         config.teacher,
         teacher.result.confusion.to_markdown()
     );
     for r in students.iter().filter(|r| r.seed == 0) {
         confusion.push_str(&format!(
-            "\n## {} {} (seed 0)\n\n{}\n",
+            "\n## {} {} (seed 0{})\n\n{}\n",
             r.spec,
             r.role,
+            if r.diverged.is_some() {
+                ", diverged"
+            } else {
+                ""
+            },
             r.confusion.to_markdown()
         ));
     }

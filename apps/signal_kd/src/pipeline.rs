@@ -11,14 +11,15 @@ use std::path::{Path, PathBuf};
 
 use kd::metrics::ConfusionMatrix;
 use kd::{
-    predict_logits, predicted_classes, Distiller, EpochRecord, ModelSpec, Objective, ResponseLoss,
-    SoftLoss, Teacher, TrainConfig,
+    predict_logits, predicted_classes, Distiller, EpochRecord, FitData, ModelSpec, Objective,
+    ResponseLoss, SoftLoss, Teacher, TrainConfig,
 };
-use kd_app::{Bar, Speed};
+use kd_app::{Bar, Divergence, Speed};
 use nn::checkpoint;
 use nn::data::Dataset;
 use nn::optim::{Adam, CosineLr};
 use nn::{Module, Sequential};
+use tensor::Tensor;
 
 use crate::config::Config;
 use crate::data::{Splits, CLASSES, SAMPLE_SHAPE};
@@ -31,7 +32,9 @@ pub struct RunResult {
     pub seed: u64,
     pub parameters: usize,
     pub epochs: Vec<EpochRecord>,
-    pub diverged: Option<(usize, usize)>,
+    /// `Some` when the loss or the test outputs became non-finite: the run is shown and left out
+    /// of the means and the verdict.
+    pub diverged: Option<Divergence>,
     pub test: Scores,
     pub validation: Scores,
     /// Top-1 agreement with the teacher on the test set (1 for the teacher itself).
@@ -104,7 +107,14 @@ fn train(
         schedule: Some(Box::new(schedule)),
         config,
     }
-    .fit(&splits.train, Some(&splits.test), &mut |e| bar.on_event(e));
+    .fit(
+        FitData {
+            train: &splits.train,
+            validation: Some(&splits.validation),
+            report: Some(&splits.test),
+        },
+        &mut |e| bar.on_event(e),
+    );
     bar.finish(match outcome.diverged {
         Some(_) => "diverged (non-finite loss)",
         None => "done",
@@ -176,14 +186,17 @@ pub fn teacher(
     })
 }
 
-fn scores(model: &mut Sequential, data: &Dataset) -> (Scores, ConfusionMatrix, Vec<usize>) {
-    let predictions = predicted_classes(&predict_logits(model, data, 1000), false);
+/// Scores on `data`, its confusion matrix, the predicted classes, and whether every output was
+/// finite.
+fn scores(model: &mut Sequential, data: &Dataset) -> (Scores, ConfusionMatrix, Vec<usize>, Tensor) {
+    let logits = predict_logits(model, data, 1000);
+    let predictions = predicted_classes(&logits, false);
     let confusion = ConfusionMatrix::from_predictions(&predictions, &data.labels, CLASSES);
     let s = Scores {
         accuracy: confusion.accuracy(),
         macro_f1: confusion.macro_f1(),
     };
-    (s, confusion, predictions)
+    (s, confusion, predictions, logits)
 }
 
 /// Evaluates a trained model and measures it: the common tail of every run.
@@ -195,12 +208,13 @@ fn finish_run(
     seed: u64,
     model: &mut Sequential,
     epochs: Vec<EpochRecord>,
-    diverged: Option<(usize, usize)>,
+    fit_diverged: Option<(usize, usize)>,
     teacher_predictions: &[usize],
     checkpoint: Option<PathBuf>,
 ) -> RunResult {
-    let (test, confusion, predictions) = scores(model, &splits.test);
-    let (validation, _, _) = scores(model, &splits.validation);
+    let (test, confusion, predictions, logits) = scores(model, &splits.test);
+    let (validation, _, _, _) = scores(model, &splits.validation);
+    let diverged = Divergence::of(fit_diverged, &logits);
     let checkpoint_bytes = checkpoint
         .as_ref()
         .and_then(|p| std::fs::metadata(p).ok())

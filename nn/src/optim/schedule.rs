@@ -25,6 +25,12 @@ pub trait LrSchedule {
     /// epoch, in order: a schedule with memory counts the calls.
     fn lr(&mut self, epoch: usize, metric: Option<f32>) -> f32;
 
+    /// Whether the rate depends on the metric. A training loop that has no validation set to give
+    /// one refuses such a schedule rather than feed it another set's loss (or silently nothing).
+    fn uses_metric(&self) -> bool {
+        false
+    }
+
     /// `opt.set_lr(self.lr(epoch, metric))`, returning the new rate (to log it).
     fn apply(&mut self, opt: &mut dyn Optimizer, epoch: usize, metric: Option<f32>) -> f32 {
         let lr = self.lr(epoch, metric);
@@ -227,6 +233,10 @@ impl ReduceOnPlateau {
 }
 
 impl LrSchedule for ReduceOnPlateau {
+    fn uses_metric(&self) -> bool {
+        true
+    }
+
     fn lr(&mut self, _epoch: usize, metric: Option<f32>) -> f32 {
         let Some(metric) = metric else {
             return self.lr;
