@@ -19,17 +19,45 @@
 //!   for inputs of moderate size (for |x| < 1 with low-order bits set, `x ± h` rounds by at most
 //!   one ulp of x, a relative step error below 1e-6 — harmless).
 //! - Richardson extrapolation: with `D(h)` the central difference, `(4·D(h/2) − D(h)) / 3` cancels
-//!   the `h²` error term, leaving an `O(h⁴)` one (about 1e-5 × the fifth derivative). That lets `h`
-//!   be large, and rounding is what a large `h` keeps small: each evaluation of `L` carries an error
-//!   of at most about `u·S` (u = 6e-8 the f32 unit roundoff, `S = Σ|w_i·y_i|`), so the extrapolated
-//!   derivative carries at most `3·u·S/h` — below 1e-5 for `S` near 1, and still only 5e-5 for a
-//!   summed loss of `S = 16`.
+//!   the `h²` error term, leaving `−h⁴/480·f⁽⁵⁾` (expand `f(x ± h)` to fifth order): about 3e-8
+//!   times the fifth derivative. That lets `h` be large, and rounding is what a large `h` keeps
+//!   small: each evaluation of `L` carries an error of at most about `u·S` (u = 6e-8 the f32 unit
+//!   roundoff, `S = Σ|w_i·y_i|`, each output correctly rounded), so `D(h)` carries `u·S/h`,
+//!   `D(h/2)` twice that, and the extrapolation `(4·2 + 1)/3 = 3` times it: `3·u·S/h`.
 //!
-//! An element passes when `|analytic − numeric| ≤ atol + rtol·|numeric| + 3·u·S/h`, with
-//! `atol = 1e-4` and `rtol = 2e-3`: the last term is the rounding bound just derived, computed for
-//! each call, so a large output is not failed by its own rounding. A backward that is off by 1 %
-//! fails on any element whose gradient is larger than about 0.0125 (1 % of it exceeds 0.2 % of it
-//! plus 1e-4); `tests/tests/gradcheck_sharpness.rs` shows three deliberately wrong backwards failing.
+//! ## The tolerance: relative to the gradient's own size
+//! An element `j` of input `i` passes when
+//!
+//! ```text
+//! |analytic_j − numeric_j| ≤ RTOL·|numeric_j| + ATOL·scale_i + 3·u·S/h
+//! scale_i = max_j |numeric_j|   (the size of input i's gradient)
+//! ```
+//!
+//! Nothing in it is an absolute size: scale every output of `f` by 1e-5 and every term scales with
+//! it, so a loss whose gradients are all near 1e-3 or 1e-5 (a KL divergence at T = 20 averaged
+//! over a batch) is checked as sharply as one near 1. (An absolute floor, `1e-4` until issue 16,
+//! let such a backward be a few per cent off.)
+//! - `RTOL = 1e-3` (PyTorch's): the two sides are each far more accurate than this relative to
+//!   the element itself — the truncation above, and the analytic side's f32 rounding, a few `u`
+//!   per op.
+//! - `ATOL·scale`, `ATOL = 1e-4`: an element much smaller than its input's largest (a gradient
+//!   near zero by cancellation) is computed, on both sides, from terms the size of `scale`, so its
+//!   rounding is relative to `scale`, not to itself: a sum of `k` such terms is off by up to
+//!   `k·u·scale` (Higham's `γ_k`), 6e-5·scale for `k = 1000`. The same term absorbs a forward
+//!   whose outputs carry a few roundings more than the one counted in `S`.
+//! - `3·u·S/h`: the round-off of the finite difference, derived above and computed for each call,
+//!   so a large output is not failed by its own rounding. It scales with `f` too.
+//!
+//! A backward off by 1 % therefore fails at every element whose gradient exceeds about 1.1 % of
+//! its input's largest (`0.01·|n| > 0.001·|n| + 0.0001·scale`), plus the rounding term (a small
+//! share of `scale` for any `f` whose outputs are not far larger than its gradients).
+//! `tests/tests/gradcheck_sharpness.rs` shows deliberately wrong backwards failing: 1 % off at
+//! gradients of size 1, 1e-3 and 1e-5, 1 % off in a single element, transposed, assigning.
+//!
+//! The bound assumes `f`'s outputs are accurate to about one rounding of their own size. A forward
+//! whose output is a small difference of large f32 intermediates breaks that (its noise is a
+//! rounding of the intermediates): compute such an output in f64, as the fused losses do
+//! (`ops/losses.rs`; `kd`'s binary distillation goes through `kl_div` for that reason).
 //!
 //! Inputs must keep away from points where `f` is not differentiable (relu at 0, ties in a max) by
 //! more than `h`: test generators do that (|x| ≥ 0.1, distinct values 0.1 apart), rather than the
@@ -46,10 +74,15 @@ use crate::var::Var;
 
 /// Finite-difference step (a power of two: see the module doc).
 pub const STEP: f32 = 1.0 / 16.0;
-/// Absolute tolerance.
+/// Relative tolerance, per element (see the module doc).
+pub const RTOL: f64 = 1e-3;
+/// Absolute tolerance, as a fraction of the input's gradient scale (see the module doc).
 pub const ATOL: f64 = 1e-4;
-/// Relative tolerance.
-pub const RTOL: f64 = 2e-3;
+
+/// The tolerance of one element: `RTOL·|numeric| + ATOL·scale + rounding` (see the module doc).
+pub fn tolerance(numeric: f64, scale: f64, rounding: f64) -> f64 {
+    RTOL * numeric.abs() + ATOL * scale + rounding
+}
 
 /// Why a gradient check failed: which op, which input, which element, and both values.
 #[derive(Debug, Clone)]
@@ -62,8 +95,17 @@ pub struct GradcheckError {
     pub numeric: f64,
     /// How many elements of this input failed.
     pub failures: usize,
+    /// The input's gradient scale: the largest |numeric| over its elements.
+    pub scale: f64,
     /// The rounding allowance `3·u·S/h` of this call (see the module doc).
     pub rounding: f64,
+}
+
+impl GradcheckError {
+    /// The failing element's tolerance, [`tolerance`]`(numeric, scale, rounding)`.
+    pub fn tolerance(&self) -> f64 {
+        tolerance(self.numeric, self.scale, self.rounding)
+    }
 }
 
 impl fmt::Display for GradcheckError {
@@ -71,7 +113,8 @@ impl fmt::Display for GradcheckError {
         write!(
             f,
             "gradcheck failed for {}: input {} (shape {:?}), element {}: analytic {:.6e}, numeric {:.6e} \
-             (difference {:.2e}, tolerance {:.2e}; {} element(s) of this input fail)",
+             (difference {:.2e}, tolerance {:.2e} = {RTOL:.0e}·|numeric| + {ATOL:.0e}·scale {:.2e} \
+             + rounding {:.2e}; {} element(s) of this input fail)",
             self.op,
             self.input,
             self.input_shape,
@@ -79,7 +122,9 @@ impl fmt::Display for GradcheckError {
             self.analytic,
             self.numeric,
             (self.analytic - self.numeric).abs(),
-            ATOL + RTOL * self.numeric.abs() + self.rounding,
+            self.tolerance(),
+            self.scale,
+            self.rounding,
             self.failures,
         )
     }
@@ -127,27 +172,33 @@ pub fn gradcheck(
             Some(g) => g.data().to_vec(),
             None => vec![0.0; inputs[i].numel()],
         };
+        // Every element's numeric derivative first: the tolerance needs the input's scale.
+        let numeric: Vec<f64> = (0..analytic.len())
+            .map(|j| {
+                let x = inputs[i].data()[j];
+                let mut central = |h: f32| -> f64 {
+                    values[i].data_mut()[j] = x + h;
+                    let plus = loss(&values);
+                    values[i].data_mut()[j] = x - h;
+                    let minus = loss(&values);
+                    values[i].data_mut()[j] = x;
+                    (plus - minus) / (2.0 * h as f64)
+                };
+                let coarse = central(STEP);
+                let fine = central(STEP / 2.0);
+                (4.0 * fine - coarse) / 3.0
+            })
+            .collect();
+        let scale = numeric.iter().fold(0.0, |m: f64, n| m.max(n.abs()));
         let mut first_failure = None;
         let mut failures = 0;
-        for (j, &a) in analytic.iter().enumerate() {
-            let x = inputs[i].data()[j];
-            let mut central = |h: f32| -> f64 {
-                values[i].data_mut()[j] = x + h;
-                let plus = loss(&values);
-                values[i].data_mut()[j] = x - h;
-                let minus = loss(&values);
-                values[i].data_mut()[j] = x;
-                (plus - minus) / (2.0 * h as f64)
-            };
-            let coarse = central(STEP);
-            let fine = central(STEP / 2.0);
-            let numeric = (4.0 * fine - coarse) / 3.0;
+        for (j, (&a, &n)) in analytic.iter().zip(&numeric).enumerate() {
             let a = a as f64;
-            let within = (a - numeric).abs() <= ATOL + RTOL * numeric.abs() + rounding;
-            // `within` is false when either side is NaN, so a NaN gradient fails.
+            // False when either side is NaN, so a NaN gradient fails.
+            let within = (a - n).abs() <= tolerance(n, scale, rounding);
             if !within {
                 failures += 1;
-                first_failure.get_or_insert((j, a, numeric));
+                first_failure.get_or_insert((j, a, n));
             }
         }
         if let Some((element, analytic, numeric)) = first_failure {
@@ -159,6 +210,7 @@ pub fn gradcheck(
                 analytic,
                 numeric,
                 failures,
+                scale,
                 rounding,
             });
         }

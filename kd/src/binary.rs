@@ -14,6 +14,11 @@
 //! (a sigmoid is a softmax over the logits `(0, z)`), so the `T²` argument of `response.rs` holds:
 //! the gradient is `∂/∂z = T·(σ(z/T) − σ(t/T))` per sample.
 //!
+//! It is computed that way too: `kl_div` over the pairs `(0, z)` against the teacher's `(0, t)`
+//! softened, rather than as `BCE − H` in f32. The KL is a small difference of two terms of size
+//! `log 2`, and the f32 rounding of those terms would be a large share of it (and of its change
+//! when `z` moves, which is what a gradient check measures); `kl_div` computes the value in f64.
+//!
 //! Shapes: logits `[N]` or `[N, 1]`, labels `N` values 0 or 1. Means over the batch.
 
 use autograd::{Reduction, Var};
@@ -73,24 +78,21 @@ impl BinaryLoss {
         LossTerms::weighted(&hard, self.hard_weight, &soft, self.soft_weight)
     }
 
-    /// `T² · KL(σ(t/T) ‖ σ(z/T))`, mean over the batch.
+    /// `T² · KL(σ(t/T) ‖ σ(z/T))`, mean over the batch: the softmax KL of the logit pairs `(0, z)`
+    /// and `(0, t)` (see the module doc).
     pub fn soft_loss(&self, student_logits: &Var, teacher_logits: &Tensor) -> Var {
         let t = self.temperature;
-        let p = teacher_logits.mul_scalar(1.0 / t).sigmoid();
-        let entropy: f64 = p
-            .data()
-            .iter()
-            .map(|&p| {
-                let p = p as f64;
-                let term = |q: f64| if q > 0.0 { -q * q.ln() } else { 0.0 };
-                term(p) + term(1.0 - p)
-            })
-            .sum::<f64>()
-            / p.numel().max(1) as f64;
-        student_logits
-            .mul_scalar(1.0 / t)
-            .bce_with_logits(&p, Reduction::Mean)
-            .add_scalar(-entropy as f32)
+        let m = teacher_logits.numel();
+        let zeros = Tensor::zeros(&[m, 1]);
+        let teacher_pairs = Tensor::concat(&[&zeros, &teacher_logits.clone().reshape(&[m, 1])], 1);
+        let p = teacher_pairs.softmax(t);
+        let student_pairs = Var::concat(
+            &[&Var::constant(zeros), &student_logits.reshape(&[m, 1])],
+            1,
+        );
+        // T²: see the module documentation.
+        student_pairs
+            .kl_div(&p, t, Reduction::Mean)
             .mul_scalar(t * t)
     }
 }

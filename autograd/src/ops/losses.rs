@@ -16,6 +16,17 @@
 //!
 //! Targets (`y`, `q`, `t`, `p`) are constants: labels, or a teacher's probabilities computed
 //! without recording. In `kl_div`, terms with `p_c = 0` contribute 0 (the limit of `p log p`).
+//!
+//! ## Values in f64
+//! Each loss's value is computed in f64 from the f32 logits and rounded to f32 once, at the end
+//! ([`log_softmax_f64`] for the class losses). A loss is often a small difference of large terms:
+//! a confident cross-entropy `lse − z_y` with `lse = log Σ e^{z}` of the size of the logits, or a
+//! KL divergence at high temperature, a difference of two cross-entropies of size `log C`. From an
+//! f32 `log_softmax`, the rounding of `lse` (about `u·|lse|`) would be a large share of such a
+//! value and of its change when a logit moves: a finite difference of the loss (`gradcheck`'s)
+//! would measure that noise, and a logged loss would carry it. The cost is one f64 pass over the
+//! `[N, C]` logits, small beside the network that made them. The backwards recompute the f32
+//! `softmax` from the input (as `Var::softmax` does) and keep nothing from the forward.
 
 use tensor::Tensor;
 
@@ -60,13 +71,34 @@ fn check_target(op: &str, logits: &Tensor, target: &Tensor) {
     }
 }
 
-/// `softmax·Σ_c target_c − target`, row by row, from the rows' log-probabilities: the gradient of
-/// `−Σ_c target_c · log softmax(u)_c` with respect to `u`, shared by the soft cross-entropy
-/// (`u = z`) and the KL divergence (`u = z/T`, which adds a factor `1/T`). When the target rows
-/// sum to 1 it is the familiar `softmax − target`.
-fn softmax_times_mass_minus_target(log_probs: &Tensor, target: &Tensor) -> Tensor {
+/// `softmax·Σ_c target_c − target`, row by row: the gradient of `−Σ_c target_c · log softmax(u)_c`
+/// with respect to `u`, shared by the soft cross-entropy (`u = z`) and the KL divergence
+/// (`u = z/T`, which adds a factor `1/T`). When the target rows sum to 1 it is the familiar
+/// `softmax − target`.
+fn softmax_times_mass_minus_target(probs: Tensor, target: &Tensor) -> Tensor {
     let mass = target.sum_axis(1, true);
-    log_probs.exp().mul(&mass).sub(target)
+    probs.mul(&mass).sub(target)
+}
+
+/// `log softmax(z/T)` of logits `[N, C]` (`classes = C`), every step in f64 (see the module doc),
+/// as one flat `Vec` in the logits' order.
+fn log_softmax_f64(z: &Tensor, temperature: f32, classes: usize) -> Vec<f64> {
+    let t = temperature as f64;
+    let mut out = Vec::with_capacity(z.numel());
+    for row in z.data().chunks(classes.max(1)) {
+        // z_c/T − m − log Σ_j e^{z_j/T − m}, with m the row's maximum: no overflow, no log 0.
+        let m = row
+            .iter()
+            .map(|&v| v as f64 / t)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let log_sum = row
+            .iter()
+            .map(|&v| (v as f64 / t - m).exp())
+            .sum::<f64>()
+            .ln();
+        out.extend(row.iter().map(|&v| v as f64 / t - m - log_sum));
+    }
+    out
 }
 
 impl Var {
@@ -83,18 +115,18 @@ impl Var {
         if let Some(&bad) = labels.iter().find(|&&l| l >= c) {
             panic!("cross_entropy: label {bad} is out of range for {c} classes");
         }
-        let log_p = self.value().log_softmax(1.0);
+        let log_p = log_softmax_f64(&self.value(), 1.0, c);
         let total: f64 = labels
             .iter()
             .enumerate()
-            .map(|(i, &l)| -(log_p.data()[i * c + l] as f64))
+            .map(|(i, &l)| -log_p[i * c + l])
             .sum();
         let scale = reduction.scale(n);
         let loss = Tensor::scalar(total as f32 * scale);
         let labels = labels.to_vec();
         Var::from_op("cross_entropy", loss, &[self], move |g, inputs| {
             // softmax(z) − onehot(y), times the upstream scalar and the reduction's scale.
-            let mut grad = log_p.exp();
+            let mut grad = inputs[0].value().softmax(1.0);
             for (i, &l) in labels.iter().enumerate() {
                 grad.data_mut()[i * c + l] -= 1.0;
             }
@@ -106,14 +138,13 @@ impl Var {
     /// label smoothing, or a teacher's soft targets at T = 1).
     #[track_caller]
     pub fn cross_entropy_soft(&self, target: &Tensor, reduction: Reduction) -> Var {
-        let (n, _) = batch_and_classes("cross_entropy_soft", &self.value());
+        let (n, c) = batch_and_classes("cross_entropy_soft", &self.value());
         check_target("cross_entropy_soft", &self.value(), target);
-        let log_p = self.value().log_softmax(1.0);
+        let log_p = log_softmax_f64(&self.value(), 1.0, c);
         let total: f64 = log_p
-            .data()
             .iter()
             .zip(target.data())
-            .map(|(&lp, &q)| -(q as f64) * lp as f64)
+            .map(|(&lp, &q)| -(q as f64) * lp)
             .sum();
         let scale = reduction.scale(n);
         let target = target.clone();
@@ -122,7 +153,8 @@ impl Var {
             Tensor::scalar(total as f32 * scale),
             &[self],
             move |g, inputs| {
-                let grad = softmax_times_mass_minus_target(&log_p, &target);
+                let probs = inputs[0].value().softmax(1.0);
+                let grad = softmax_times_mass_minus_target(probs, &target);
                 inputs[0].accumulate_grad(grad.mul_scalar(g.item() * scale));
             },
         )
@@ -163,15 +195,15 @@ impl Var {
     /// This is the soft term of distillation *without* the `T²` factor: the `kd` crate applies it.
     #[track_caller]
     pub fn kl_div(&self, target: &Tensor, temperature: f32, reduction: Reduction) -> Var {
-        let (n, _) = batch_and_classes("kl_div", &self.value());
+        let (n, c) = batch_and_classes("kl_div", &self.value());
         check_target("kl_div", &self.value(), target);
-        let log_q = self.value().log_softmax(temperature);
+        let log_q = log_softmax_f64(&self.value(), temperature, c);
         let total: f64 = target
             .data()
             .iter()
-            .zip(log_q.data())
+            .zip(&log_q)
             .filter(|(&p, _)| p > 0.0)
-            .map(|(&p, &lq)| p as f64 * ((p as f64).ln() - lq as f64))
+            .map(|(&p, &lq)| p as f64 * ((p as f64).ln() - lq))
             .sum();
         let scale = reduction.scale(n);
         let target = target.clone();
@@ -181,7 +213,8 @@ impl Var {
             &[self],
             move |g, inputs| {
                 // The soft cross-entropy's gradient at u = z/T, times the 1/T of the chain rule.
-                let grad = softmax_times_mass_minus_target(&log_q, &target);
+                let probs = inputs[0].value().softmax(temperature);
+                let grad = softmax_times_mass_minus_target(probs, &target);
                 inputs[0].accumulate_grad(grad.mul_scalar(g.item() * scale / temperature));
             },
         )
