@@ -25,8 +25,11 @@ distribution, not bit for bit.
 
 Output: progress on stderr; on stdout a Markdown table (test errors of 10 000 and accuracy, mean ±
 std, agreement with the teacher) headed by the command, date, machine and PyTorch version; the
-same and every per-seed figure in OUT/results.json. The trained teacher is saved in OUT/teacher.pt
-and reused by a later run with the same teacher settings.
+same and every per-seed figure in OUT/results-T<T>-hard<w>-soft<w>.json. The trained teacher is
+saved in OUT/teacher.pt and reused by a later run with the same teacher settings (so a second run
+at another temperature trains only the students). Every random draw is seeded (the teacher from
+1, student seed s from 1000 + s for its weights and s for its data order): a rerun on the same
+machine gives the same figures.
 
 Runs at --threads 1 by default. The first run makes .venv-torch/ with PyTorch from PyPI
 (scripts/torch/torch_env.py).
@@ -89,26 +92,37 @@ def parse_spec(text):
     return spec
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in the help, except where there is none to show."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def parse_args():
     ap = argparse.ArgumentParser(
         prog="scripts/torch/mnist_kd.py", description=__doc__.split("\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        epilog="Example (the README's comparison at T = 4): scripts/torch/mnist_kd.py "
-               "--temperature 4 --out runs/torch-mnist-t4")
+        formatter_class=_Help,
+        epilog="The README's table: scripts/torch/mnist_kd.py, then scripts/torch/mnist_kd.py "
+               "--temperature 4 (which reuses the teacher the first saved).")
     ap.add_argument("--data-dir", type=Path, default=torch_env.ROOT / "data" / "mnist",
                     help="folder with the four MNIST IDX files (raw or .gz)")
-    ap.add_argument("--teacher", default="cnn:32,64,fc=128,dropout=0.3")
+    ap.add_argument("--teacher", default="cnn:32,64,fc=128,dropout=0.3",
+                    help=f"the teacher ({SPEC_GRAMMAR})")
     ap.add_argument("--student", action="append",
                     help="a student; repeat for several (default: mlp:100,100 and mlp:10,10)")
-    ap.add_argument("--teacher-epochs", type=int, default=4)
-    ap.add_argument("--teacher-lr", type=float, default=1e-3)
+    ap.add_argument("--teacher-epochs", type=int, default=4, help="epochs for the teacher")
+    ap.add_argument("--teacher-lr", type=float, default=1e-3,
+                    help="the teacher's Adam learning rate, decayed to a twentieth (cosine)")
     ap.add_argument("--teacher-shift", type=int, default=2,
                     help="largest shift of the teacher's training images, in pixels (0: none)")
     ap.add_argument("--epochs", type=int, default=10, help="epochs for each student")
     ap.add_argument("--lr", type=float, default=1e-3, help="the students' Adam learning rate")
-    ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--temperature", "-T", type=float, default=2.0)
-    ap.add_argument("--hard-weight", type=float, default=0.1)
+    ap.add_argument("--batch-size", type=int, default=128, help="for the teacher and students")
+    ap.add_argument("--temperature", "-T", type=float, default=2.0,
+                    help="distillation temperature T (> 0)")
+    ap.add_argument("--hard-weight", type=float, default=0.1,
+                    help="weight of the hard-label cross-entropy, in [0, 1]")
     ap.add_argument("--soft-weight", type=float, default=0.9,
                     help="weight of the soft term (multiplied by T² internally)")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per student (mean ± std)")
@@ -116,7 +130,7 @@ def parse_args():
                     help="training images held out for validation")
     ap.add_argument("--threads", type=int, default=1, help="PyTorch intra-op threads")
     ap.add_argument("--out", type=Path, default=torch_env.ROOT / "runs" / "torch-mnist-kd",
-                    help="folder for teacher.pt and results.json")
+                    help="folder for teacher.pt and the results file")
     args = ap.parse_args()
     args.student = args.student or ["mlp:100,100", "mlp:10,10"]
     try:
@@ -262,7 +276,8 @@ def study(args):
 
     def fit(model, epochs, lr, seed, label, shift=0, cosine=False, teacher_logits=None):
         opt = torch.optim.Adam(model.parameters(), lr=lr)
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)  # the order of the data and the shifts
+        torch.manual_seed(seed)  # dropout's masks (the global generator)
         steps = len(x_train) // args.batch_size
         T, hw, sw = args.temperature, args.hard_weight, args.soft_weight
         soft_targets = (None if teacher_logits is None
@@ -385,14 +400,16 @@ def study(args):
     print("|---|---:|---:|---:|---:|")
     for row in rows:
         print("| " + " | ".join(str(c) for c in row) + " |")
-    (args.out / "results.json").write_text(json.dumps({
+    results = args.out / (f"results-T{args.temperature:g}-hard{args.hard_weight:g}"
+                          f"-soft{args.soft_weight:g}.json")
+    results.write_text(json.dumps({
         "command": command.strip(), "date": str(datetime.date.today()), "machine": machine,
         "torch": torch.__version__, "threads": torch.get_num_threads(), "wall_seconds": wall,
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
                      if k not in ("teacher_spec", "student_specs")},
         "teacher": dict(teacher_result, reused=reused), "summary": summary, "runs": runs,
     }, indent=2))
-    log(f"done in {wall / 60:.1f} min; results in {args.out / 'results.json'}")
+    log(f"done in {wall / 60:.1f} min; results in {results}")
 
 
 def cpu_model():
