@@ -293,6 +293,7 @@ fn system_layout(layout: Layout) -> Layout {
 /// As `GlobalAlloc::alloc`: `layout` has a non-zero size.
 unsafe fn system_alloc(layout: Layout, zeroed: bool) -> *mut u8 {
     let system = system_layout(layout);
+    // SAFETY: system_layout keeps the size non-zero (the caller's contract).
     let ptr = unsafe {
         if zeroed {
             System.alloc_zeroed(system)
@@ -311,6 +312,7 @@ unsafe fn system_alloc(layout: Layout, zeroed: bool) -> *mut u8 {
 /// # Safety
 /// As `GlobalAlloc::dealloc`.
 unsafe fn system_dealloc(ptr: *mut u8, layout: Layout) {
+    // SAFETY: ptr came from system_alloc with system_layout(layout) (the caller's contract).
     unsafe { System.dealloc(ptr, system_layout(layout)) }
 }
 
@@ -339,6 +341,7 @@ unsafe impl GlobalAlloc for BlockCache {
                 return ptr;
             }
         }
+        // SAFETY: GlobalAlloc::alloc's contract: a non-zero size.
         unsafe { system_alloc(layout, false) }
     }
 
@@ -346,10 +349,12 @@ unsafe impl GlobalAlloc for BlockCache {
         if layout.size() >= MIN_BLOCK {
             if let Some(ptr) = self.reuse(layout) {
                 // A reused block holds what its last owner wrote.
+                // SAFETY: the block is ours and holds layout.size() bytes.
                 unsafe { ptr.write_bytes(0, layout.size()) };
                 return ptr;
             }
         }
+        // SAFETY: GlobalAlloc::alloc_zeroed's contract: a non-zero size.
         unsafe { system_alloc(layout, true) }
     }
 
@@ -357,11 +362,13 @@ unsafe impl GlobalAlloc for BlockCache {
         if layout.size() >= MIN_BLOCK && self.put(ptr, layout) {
             return;
         }
+        // SAFETY: ptr was allocated by this allocator for layout, and not kept in the table.
         unsafe { system_dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if layout.size() < MIN_BLOCK && new_size < MIN_BLOCK {
+            // SAFETY: both sizes are under MIN_BLOCK, so the block came from System directly.
             return unsafe { System.realloc(ptr, layout, new_size) };
         }
         // Into or out of the cache's range: a new block (perhaps a reused one), the contents
@@ -371,8 +378,11 @@ unsafe impl GlobalAlloc for BlockCache {
         // SAFETY: `realloc`'s contract promises `new_size`, rounded up to `layout.align()`, does
         // not overflow `isize`, which is what `Layout` requires.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: new_size is non-zero (realloc's contract).
         let new = unsafe { self.alloc(new_layout) };
         if !new.is_null() {
+            // SAFETY: both blocks hold at least min(old, new) bytes and are distinct; the old one
+            // is ours to free.
             unsafe {
                 std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
                 if new_size > layout.size() {
@@ -399,6 +409,7 @@ mod tests {
     #[test]
     fn a_freed_block_comes_back_for_the_same_size() {
         let cache = BlockCache::new();
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let a = cache.alloc(layout(MIB));
             a.write_bytes(7, MIB);
@@ -423,6 +434,7 @@ mod tests {
     #[test]
     fn a_reused_block_is_zeroed_when_zeroes_are_asked_for() {
         let cache = BlockCache::new();
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let a = cache.alloc(layout(MIB));
             a.write_bytes(0xAB, MIB);
@@ -438,6 +450,7 @@ mod tests {
     #[test]
     fn other_sizes_alignments_and_small_blocks_are_not_served_from_the_table() {
         let cache = BlockCache::new();
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let small = Layout::from_size_align(MIN_BLOCK - 4, 16).unwrap();
             let s = cache.alloc(small);
@@ -470,6 +483,7 @@ mod tests {
     fn the_oldest_blocks_make_room_when_the_capacity_is_reached() {
         // Room for three 1 MiB blocks: freeing four keeps the last three.
         let cache = BlockCache::with_capacity(3 * MIB);
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let blocks: Vec<*mut u8> = (0..4).map(|_| cache.alloc(layout(MIB))).collect();
             for &b in &blocks {
@@ -491,6 +505,7 @@ mod tests {
     #[test]
     fn a_block_larger_than_the_capacity_goes_straight_back() {
         let cache = BlockCache::with_capacity(MIB);
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let a = cache.alloc(layout(2 * MIB));
             cache.dealloc(a, layout(2 * MIB));
@@ -501,6 +516,7 @@ mod tests {
     #[test]
     fn a_full_table_pushes_out_its_oldest_block() {
         let cache = BlockCache::new();
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let sizes: Vec<usize> = (0..=SLOTS).map(|i| MIN_BLOCK + 64 * i).collect();
             let blocks: Vec<*mut u8> = sizes.iter().map(|&s| cache.alloc(layout(s))).collect();
@@ -520,6 +536,7 @@ mod tests {
     #[test]
     fn realloc_keeps_the_contents_across_the_threshold() {
         let cache = BlockCache::new();
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let small = Layout::from_size_align(1024, 8).unwrap();
             let p = cache.alloc(small);
@@ -540,6 +557,7 @@ mod tests {
         // Above HUGE_PAGE the system block is huge-page aligned; it goes back to the system (a
         // capacity too small to keep it) with the same layout, or glibc would abort on free.
         let cache = BlockCache::with_capacity(MIB);
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             for size in [HUGE_PAGE, HUGE_PAGE + 4, 5 * HUGE_PAGE / 2] {
                 let p = cache.alloc(layout(size));
@@ -560,6 +578,7 @@ mod tests {
         // none may stay in the table (they would be 960 KiB that no one reuses); the final 1 MiB
         // block, freed, does go in.
         let cache = BlockCache::new();
+        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
         unsafe {
             let mut size = MIN_BLOCK;
             let mut p = cache.alloc(layout(size));
@@ -587,6 +606,7 @@ mod tests {
                 scope.spawn(move || {
                     for round in 0..200 {
                         let size = MIN_BLOCK * (1 + round % 3);
+                        // SAFETY: the test's own cache, with layouts of non-zero size; each block is freed once, with its layout.
                         unsafe {
                             let p = cache.alloc(layout(size));
                             p.write_bytes(id, size);

@@ -581,3 +581,26 @@ fn distillery_simd_overrides_the_detected_level() {
         assert!(stderr.contains("this CPU cannot run"), "{stderr}");
     }
 }
+
+/// Says, in every test run, which SIMD levels this CPU let the suite exercise and which it could
+/// not: the kernel tests of this crate run on every level of `available_levels()`, and the rest of
+/// the suite on `level()` (set with `DISTILLERY_SIMD`). Written straight to the process's stderr,
+/// past the test harness's capture, so that the line shows in a passing run too.
+#[test]
+fn report_the_simd_levels_this_run_exercised() {
+    use std::io::Write;
+    let all = [Level::Scalar, Level::Avx2, Level::Avx512, Level::Neon];
+    let here = tensor::simd::available_levels();
+    assert!(here.contains(&Level::Scalar) && here.contains(&tensor::simd::level()));
+    let names = |levels: &mut dyn Iterator<Item = &Level>| {
+        levels.map(|l| l.name()).collect::<Vec<_>>().join(", ")
+    };
+    let missing = names(&mut all.iter().filter(|l| !here.contains(l)));
+    let line = format!(
+        "SIMD levels: kernels tested on {} (this CPU); whole suite on {}; not on this CPU: {}\n",
+        names(&mut here.iter()),
+        tensor::simd::level().name(),
+        if missing.is_empty() { "none" } else { &missing }
+    );
+    std::io::stderr().write_all(line.as_bytes()).unwrap();
+}

@@ -304,14 +304,17 @@ pub fn sgemm_with(
         );
         return;
     }
-    run(
-        &blocking(level),
-        &operands(m, k, n, a, transpose_a, b, transpose_b),
-        alpha,
-        Start::Scaled(beta),
-        c.as_mut_ptr(),
-        threads_for(m, k, n),
-    );
+    // SAFETY: c holds m·n initialised floats (check_lengths) and is borrowed mutably here.
+    unsafe {
+        run(
+            &blocking(level),
+            &operands(m, k, n, a, transpose_a, b, transpose_b),
+            alpha,
+            Start::Scaled(beta),
+            c.as_mut_ptr(),
+            threads_for(m, k, n),
+        )
+    };
 }
 
 /// A new `m×n` matrix `alpha · op(A) · op(B)`, plus `bias` (`n` values) added to every row when
@@ -378,14 +381,18 @@ pub fn sgemm_new(
         Some(bias) => Start::Bias(bias),
         None => Start::Uninit,
     };
-    run(
-        &blocking(level),
-        &operands(m, k, n, a, transpose_a, b, transpose_b),
-        alpha,
-        start,
-        c.as_mut_ptr(),
-        threads_for(m, k, n),
-    );
+    // SAFETY: c's capacity is m·n floats, owned here; with Uninit or Bias, run writes every
+    // element before reading it.
+    unsafe {
+        run(
+            &blocking(level),
+            &operands(m, k, n, a, transpose_a, b, transpose_b),
+            alpha,
+            start,
+            c.as_mut_ptr(),
+            threads_for(m, k, n),
+        )
+    };
     // SAFETY: the capacity is m·n and `run` wrote every element of C: each part's first depth block
     // stores all of its tiles (see `Start`).
     unsafe { c.set_len(m * n) };

@@ -197,19 +197,23 @@ mod avx2 {
         for p in (0..body).step_by(8) {
             for g in (0..W).step_by(8) {
                 let rows: [__m256; 8] = std::array::from_fn(|i| match lines.get(g + i) {
+                    // SAFETY: p + 8 ≤ body ≤ the line's length.
                     Some(line) => unsafe { _mm256_loadu_ps(line.as_ptr().add(p)) },
                     None => _mm256_setzero_ps(),
                 });
                 let columns = transpose8(rows);
                 if W.is_multiple_of(8) {
                     for (j, c) in columns.iter().enumerate() {
+                        // SAFETY: row p + j of the panel holds W floats; g + 8 ≤ W.
                         unsafe { _mm256_storeu_ps(o.add((p + j) * W + g), *c) };
                     }
                 } else {
                     for (j, c) in columns[..7].iter().enumerate() {
+                        // SAFETY: the 8 floats from row p + j run into row p + j + 1, rewritten next.
                         unsafe { _mm256_storeu_ps(o.add((p + j) * W), *c) };
                     }
                     let last = o.wrapping_add((p + 7) * W);
+                    // SAFETY: row p + 7 holds W = 6 floats: 4 and then 2 are stored.
                     unsafe {
                         _mm_storeu_ps(last, _mm256_castps256_ps128(columns[7]));
                         // The low 64 bits of the high half: lanes 4 and 5 (an unaligned store).

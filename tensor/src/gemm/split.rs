@@ -10,7 +10,13 @@ use super::{Blocking, Operands, Start};
 
 /// The product, for `k ≥ 1`, `m, n ≥ 1`: on one thread the loop nest of the module doc over the
 /// whole of `C`; on several, the same loop nest over each thread's part of `C` (see [`parts`]).
-pub(super) fn run(
+///
+/// # Safety
+/// `c` must address `m·n` floats (row stride `n`, the sizes of `ops`) that nothing else reads or
+/// writes during the call. They may be uninitialised only with `Start::Uninit` or `Start::Bias`
+/// (every element is then written before it is read); with `Start::Scaled(beta ≠ 0)` they must
+/// hold values.
+pub(super) unsafe fn run(
     bl: &Blocking,
     ops: &Operands,
     alpha: f32,
@@ -93,6 +99,7 @@ pub(super) struct CPtr(*mut f32);
 // caller's `&mut [f32]` in sgemm_with, the new Vec in sgemm_new — outlives all of them (`run`
 // returns only when every part is done).
 unsafe impl Send for CPtr {}
+// SAFETY: as for Send.
 unsafe impl Sync for CPtr {}
 impl CPtr {
     pub(super) fn at(self, offset: usize) -> *mut f32 {

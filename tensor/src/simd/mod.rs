@@ -190,10 +190,13 @@ macro_rules! dispatch {
     ($level:expr, $f:ident($($arg:expr),*)) => {
         match $level {
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: see the macro's doc: the level is available, the lengths checked.
             Level::Avx512 => unsafe { avx512::$f($($arg),*) },
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
             Level::Avx2 => unsafe { avx2::$f($($arg),*) },
             #[cfg(target_arch = "aarch64")]
+            // SAFETY: as above.
             Level::Neon => unsafe { neon::$f($($arg),*) },
             _ => scalar::$f($($arg),*),
         }

@@ -104,8 +104,8 @@ unsafe fn groups<const G: usize>(tile: *const f32, ld: usize, v: &[f32]) -> [__m
         }
     }
     // The last 1…3 steps: each column gathered from the rows one float at a time.
-    for p in 4 * steps..v.len() {
-        let b = _mm256_set1_ps(v[p]);
+    for (p, &vp) in v.iter().enumerate().skip(4 * steps) {
+        let b = _mm256_set1_ps(vp);
         for (g, acc) in acc.iter_mut().enumerate() {
             let mut column = [0.0f32; LANES];
             for (r, x) in column.iter_mut().enumerate() {
@@ -186,15 +186,15 @@ pub(super) unsafe fn columns(
                 _mm256_storeu_ps(acc.as_mut_ptr().add(j), a);
             }
         }
-        for j in body..width {
+        for (j, acc) in acc.iter_mut().enumerate().skip(body) {
             for (row, s) in rows.iter().zip(0..) {
-                acc[j] = v[p + s].mul_add(row[j], acc[j]);
+                *acc = v[p + s].mul_add(row[j], *acc);
             }
         }
         p += STEPS;
     }
-    for p in p..depth.end {
-        let (row, vp) = (row(p), v[p]);
+    for (p, &vp) in v.iter().enumerate().take(depth.end).skip(p) {
+        let row = row(p);
         for (j, acc) in acc.iter_mut().enumerate() {
             *acc = vp.mul_add(row[j], *acc);
         }

@@ -104,7 +104,7 @@ unsafe fn rank1(acc: &mut [[__m256; 2]; MR], a: *const f32, b: *const f32) {
 /// `beta == 0`.
 #[inline(always)]
 unsafe fn store(acc: &[[__m256; 2]; MR], c: *mut f32, ldc: usize, alpha: f32, beta: f32) {
-    // SAFETY (whole function): the caller lends MR rows of NR floats at c, ldc apart.
+    // SAFETY: the caller lends MR rows of NR floats at c, ldc apart.
     unsafe {
         let va = _mm256_set1_ps(alpha);
         if beta == 0.0 {

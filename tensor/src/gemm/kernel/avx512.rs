@@ -79,7 +79,7 @@ pub(in crate::gemm) unsafe fn kernel(
 /// `C = alpha·acc + beta·C` over a whole `MR×NR` tile; `C` unread when `beta == 0`.
 #[inline(always)]
 unsafe fn store(acc: &[[__m512; 2]; MR], c: *mut f32, ldc: usize, alpha: f32, beta: f32) {
-    // SAFETY (whole function): the caller lends MR rows of NR floats at c, ldc apart.
+    // SAFETY: the caller lends MR rows of NR floats at c, ldc apart.
     unsafe {
         let va = _mm512_set1_ps(alpha);
         if beta == 0.0 {

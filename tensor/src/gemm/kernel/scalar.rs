@@ -27,6 +27,7 @@ pub(in crate::gemm) unsafe fn kernel(
 ) {
     // SAFETY: the caller guarantees a holds MR·kc floats and b kc·NR.
     let a = unsafe { std::slice::from_raw_parts(a, MR * kc) };
+    // SAFETY: as above.
     let b = unsafe { std::slice::from_raw_parts(b, kc * NR) };
     let mut acc = [[0.0f32; NR]; MR];
     for (a_p, b_p) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
