@@ -16,6 +16,10 @@ const LANES: usize = 8;
 /// at every step; four independent chains keep the FMA units fed.
 const GROUPS: usize = 4;
 
+/// Columns [`groups`] transposes before summing them: a multiple of 4; `GROUPS · 8` rows of it
+/// (8 KiB at 64) stay in L1 between the two passes.
+const CHUNK: usize = 64;
+
 /// The rows form over one depth block: for every row `j` of `matrix` (`y.len()` rows of `k`
 /// floats), `acc = Σ_{p ∈ depth} M[j,p]·v[p]` term by term in order, then
 /// `y[j] = alpha·acc + beta·y[j]` (`y` unread when `beta == 0`).
@@ -73,38 +77,43 @@ pub(super) unsafe fn rows(
 /// 8 sums of each group in the lanes of one register, `acc[lane r] = Σ_p tile[r·ld + p]·v[p]`,
 /// term by term in order of `p`.
 ///
-/// Four steps of `p` at a time: the `8×4` block of a group's rows × columns `p..p+4` is loaded and
-/// transposed in registers ([`columns4`]), so that column `p+t` — the 8 rows' values at one `p` —
-/// is one register, multiplied by `v[p+t]` and added into the group's accumulator.
+/// The columns go by chunks of [`CHUNK`]. First each group's `8 × CHUNK` block is transposed into
+/// `columns`, four columns at a time ([`columns4`]): entry `q` of it holds column `q` of every
+/// group, 8 rows per group. Then one pass over `columns` multiplies column `q` by `v[q]` and adds it
+/// into each group's accumulator. Two passes because the two want different loop orders: the
+/// transposition walks one group's 8 rows at a time (8 row pointers, which stay in registers),
+/// while the sums need all `G` groups' chains side by side (each FMA waits on the one before in
+/// its chain).
 ///
 /// # Safety
 /// `tile` must address `8·G` rows of `ld ≥ v.len()` floats; the CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn groups<const G: usize>(tile: *const f32, ld: usize, v: &[f32]) -> [__m256; G] {
     let mut acc = [_mm256_setzero_ps(); G];
-    let steps = v.len() / 4;
-    let vp = v.as_ptr();
-    for s in 0..steps {
-        let p = 4 * s;
-        // SAFETY: p + 4 ≤ v.len(): the loads below stay in v and in each row's first v.len().
-        unsafe {
-            let b = [
-                _mm256_broadcast_ss(&*vp.add(p)),
-                _mm256_broadcast_ss(&*vp.add(p + 1)),
-                _mm256_broadcast_ss(&*vp.add(p + 2)),
-                _mm256_broadcast_ss(&*vp.add(p + 3)),
-            ];
-            for (g, acc) in acc.iter_mut().enumerate() {
-                let c = columns4(tile.add(g * LANES * ld + p), ld);
-                *acc = _mm256_fmadd_ps(c[0], b[0], *acc);
-                *acc = _mm256_fmadd_ps(c[1], b[1], *acc);
-                *acc = _mm256_fmadd_ps(c[2], b[2], *acc);
-                *acc = _mm256_fmadd_ps(c[3], b[3], *acc);
+    let mut columns = [[_mm256_setzero_ps(); G]; CHUNK];
+    let whole = v.len() - v.len() % 4;
+    for start in (0..whole).step_by(CHUNK) {
+        let width = CHUNK.min(whole - start);
+        // (`g` picks both a group of rows and its slot in every entry of `columns`.)
+        #[allow(clippy::needless_range_loop)]
+        for g in 0..G {
+            for q in (0..width).step_by(4) {
+                // SAFETY: rows g·8..g·8+8 exist and columns start+q..start+q+4 lie in 0..v.len().
+                let c = unsafe { columns4(tile.add(g * LANES * ld + start + q), ld) };
+                for (t, c) in c.into_iter().enumerate() {
+                    columns[q + t][g] = c;
+                }
+            }
+        }
+        for (column, &vq) in columns[..width].iter().zip(&v[start..]) {
+            let b = _mm256_set1_ps(vq);
+            for (acc, &c) in acc.iter_mut().zip(column) {
+                *acc = _mm256_fmadd_ps(c, b, *acc);
             }
         }
     }
     // The last 1…3 steps: each column gathered from the rows one float at a time.
-    for (p, &vp) in v.iter().enumerate().skip(4 * steps) {
+    for (p, &vp) in v.iter().enumerate().skip(whole) {
         let b = _mm256_set1_ps(vp);
         for (g, acc) in acc.iter_mut().enumerate() {
             let mut column = [0.0f32; LANES];
