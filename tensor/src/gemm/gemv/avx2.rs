@@ -13,12 +13,13 @@ const LANES: usize = 8;
 
 /// Groups of 8 rows taken side by side by [`rows`]: each group's 8 sums form one chain of FMAs
 /// (one per step `p`, each waiting on the last), so a single group would wait on the FMA latency
-/// at every step; four independent chains keep the FMA units fed.
-const GROUPS: usize = 4;
+/// at every step; eight independent chains keep the FMA units fed (the eight accumulators and a
+/// broadcast fit in the 16 `ymm` registers).
+const GROUPS: usize = 8;
 
-/// Columns [`groups`] transposes before summing them: a multiple of 4; `GROUPS · 8` rows of it
-/// (8 KiB at 64) stay in L1 between the two passes.
-const CHUNK: usize = 64;
+/// Columns [`groups`] transposes before summing them: a multiple of 4; `GROUPS · 8` rows of them
+/// (8 KiB) stay in L1 between the two passes.
+const CHUNK: usize = 32;
 
 /// The rows form over one depth block: for every row `j` of `matrix` (`y.len()` rows of `k`
 /// floats), `acc = Σ_{p ∈ depth} M[j,p]·v[p]` term by term in order, then
@@ -41,7 +42,7 @@ pub(super) unsafe fn rows(
     let mut done = 0;
     // GROUPS groups of 8 rows at a time, then single groups of 8.
     while done + GROUPS * LANES <= y.len() {
-        // SAFETY: rows done..done + 32 exist, each of k floats, and depth lies in 0..k.
+        // SAFETY: rows done..done + GROUPS·8 exist, each of k floats, and depth lies in 0..k.
         let acc = unsafe { groups::<GROUPS>(matrix.as_ptr().add(done * k + depth.start), k, v) };
         for (g, acc) in acc.into_iter().enumerate() {
             store8(alpha, acc, beta, &mut y[done + g * LANES..][..LANES]);

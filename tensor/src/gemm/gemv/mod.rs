@@ -46,9 +46,8 @@
 //! into a row of accumulators, reading `M` row after row as it is stored. The **rows form** is
 //! not: a dot product read along a contiguous row would like several partial sums, which is a
 //! different order. Here the sum of each output runs along `p` one term at a time, and the vector
-//! lanes hold *different outputs*: on x86-64, 8 rows are read 8 columns at a time and the `8×8`
-//! tile is transposed in registers, so that each of its columns (one `p`, 8 rows) feeds one FMA
-//! into the 8 outputs' accumulators (`avx2.rs`). The AVX-512 level uses these AVX2 kernels too:
+//! lanes hold *different outputs*: on x86-64, blocks of 8 rows are transposed in registers, so that
+//! each column (one `p`, 8 rows) feeds one FMA into the 8 outputs' accumulators (`avx2.rs`). The AVX-512 level uses these AVX2 kernels too:
 //! an FMA rounds the same in a 256- and a 512-bit register, so the bits are the level's own.
 //! NEON has no kernel of its own here yet: it runs the portable loops below with `f32::mul_add`
 //! (a fused multiply-add instruction on aarch64), which give its bits, slowly.
