@@ -1,5 +1,5 @@
 //! On-CPU time of the batch-1 products of the MLP 784-800-800-10 (`mlp_infer_b1`): our GEMM,
-//! which routes `m == 1` to its matrix–vector path (`gemm/gemv.rs`), against `matrixmultiply`,
+//! which routes `m == 1` to its matrix–vector path (`gemm/gemv/`), against `matrixmultiply`,
 //! which packs all of `op(B)` on every call as our packed path did before.
 //!
 //! `cargo run --release -p tensor --example gemv_speed [REPEATS]`

@@ -379,7 +379,7 @@ fn wrong_lengths_are_reported() {
     );
 }
 
-// ----- the matrix–vector path (m == 1 or n == 1: gemm/gemv.rs, no packing) ----------------------
+// ----- the matrix–vector path (m == 1 or n == 1: gemm/gemv/, no packing) ----------------------
 
 /// `(m, k, n)` with one side 1: lengths around every level's lane count (4, 8, 16) and the
 /// pairwise-sum block (128), each as the vector length `k` and as the number of outputs.
@@ -398,9 +398,9 @@ fn gemv_shapes() -> Vec<(usize, usize, usize)> {
 
 #[test]
 fn matrix_vector_products_are_exact_on_every_level_layout_alpha_and_beta() {
-    // Integer-valued inputs (see the file header): exact in any order, so the dot and axpy forms
+    // Integer-valued inputs (see the file header): exact in any order, so the rows and columns forms
     // on every level, the scalar one included, must equal the f64 reference bit for bit — every
-    // layout (the four rows of gemv.rs's table), alpha and beta, beta = 0 over a C full of NaN.
+    // layout (the four rows of gemv/mod.rs's table), alpha and beta, beta = 0 over a C full of NaN.
     for level in available_levels() {
         for (m, k, n) in gemv_shapes() {
             for (ta, tb) in LAYOUTS {
@@ -442,8 +442,8 @@ fn matrix_vector_products_of_floats_are_within_the_rounding_bound() {
     // Random floats: the tolerance of the file header ((2k + 8)·u·scale), at the MLP's batch-1
     // shapes (x·W1ᵀ 1×784×800, dY·W2 1×800×800, and their column forms).
     for level in available_levels() {
-        // k = 2500 is more than one pairwise block on every level, so the grouped dot form
-        // (gemm/gemv.rs) also goes through its tree of blocks.
+        // k = 2500 is more than one depth block on every level, so the sums go through several
+        // stores (alpha and beta on the first, adding onto it after).
         for (m, k, n) in [
             (1, 784, 800),
             (1, 800, 784),
@@ -478,8 +478,8 @@ fn matrix_vector_products_of_floats_are_within_the_rounding_bound() {
 
 #[test]
 fn matrix_vector_products_give_the_same_bits_on_one_and_two_threads() {
-    // Above gemm::GEMV_PARALLEL_MIN_MACS the 2-thread pool splits the outputs (dot form) or the
-    // columns (axpy form, in slices of 16 floats); neither split may change a bit. n = 801 and
+    // Above gemm::GEMV_PARALLEL_MIN_MACS the 2-thread pool splits the outputs (rows form) or the
+    // columns (columns form); neither split may change a bit. n = 801 and
     // m = 803 leave ragged last slices and a scalar tail.
     let shapes = [(1, 784, 801), (803, 790, 1)];
     for &(m, k, n) in &shapes {

@@ -116,8 +116,8 @@
 //!
 //! ## One row or one column: no packing
 //! When `m == 1` or `n == 1` (batch-1 inference, a single sample's backward) every element of the
-//! matrix is used once, so packing would only copy it; `gemv.rs` computes such products as dot
-//! products or axpys straight from the operands (see there).
+//! matrix is used once, so packing would only copy it; `gemv/` computes such products straight
+//! from the operands, with the same sums in the same order as the kernels (see there).
 
 mod gemv;
 mod kernel;
@@ -288,7 +288,7 @@ pub fn sgemm_with(
         return;
     }
     if m == 1 || n == 1 {
-        // One row or column of C: a matrix–vector product, no packing (see gemv.rs).
+        // One row or column of C: a matrix–vector product, no packing (see gemv/).
         gemv::gemv(
             &blocking(level),
             m,
