@@ -41,6 +41,9 @@ pub fn live_nodes() -> usize {
 pub struct Node {
     /// The forward value. A `RefCell` because an optimiser updates a parameter's value in place.
     value: RefCell<Tensor>,
+    /// How many times the value has been lent out for writing ([`Var::value_mut`]): whatever was
+    /// derived from the value at version `v` is current while the version is still `v`.
+    version: Cell<u64>,
     /// `∂loss/∂value`, allocated on the first accumulation, kept until [`Var::zero_grad`].
     grad: RefCell<Option<Tensor>>,
     /// Leaves that want a gradient (parameters) and every value computed from one.
@@ -96,6 +99,7 @@ impl Var {
         LIVE_NODES.fetch_add(1, Ordering::Relaxed);
         Var(Rc::new(Node {
             value: RefCell::new(value),
+            version: Cell::new(0),
             grad: RefCell::new(None),
             requires_grad,
             recipe: RefCell::new(recipe),
@@ -169,8 +173,20 @@ impl Var {
     /// The forward value, writable: how an optimiser updates a parameter. Only between steps:
     /// backward reads the inputs' values when it runs, so changing one between a forward and its
     /// backward gives a silently wrong gradient.
+    ///
+    /// Each call moves [`version`](Var::version) on, whether or not the value is then changed.
     pub fn value_mut(&self) -> RefMut<'_, Tensor> {
-        self.0.value.borrow_mut()
+        let value = self.0.value.borrow_mut();
+        self.0.version.set(self.0.version.get() + 1);
+        value
+    }
+
+    /// How many times [`value_mut`](Var::value_mut) has lent the value out (PyTorch keeps the same
+    /// counter as `tensor._version`). Something computed from the value — a transposed copy of a
+    /// weight, say — is still current if the version has not moved since and the handle is the
+    /// same node ([`same_node`](Var::same_node)).
+    pub fn version(&self) -> u64 {
+        self.0.version.get()
     }
 
     /// The shape of the value.

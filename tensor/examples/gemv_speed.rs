@@ -14,7 +14,9 @@
 //! Two settings: each product alone, its weights hot in cache from the previous call, and the
 //! *forward*: the three products one after the other on three distinct weight matrices (5.1 MB, as
 //! in `mlp_infer_b1`), where the weights of a layer have been pushed out of the nearer caches by
-//! the other two by the time it comes round again.
+//! the other two by the time it comes round again. The forward is timed twice: from `W [out, in]`
+//! (`B` stored transposed, the matrix–vector path's rows form) and from `Wᵀ [in, out]` (`B` as is,
+//! its columns form), the copy `nn::Dense` keeps for one-sample inference.
 
 fn on_cpu_ns() -> u64 {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux schedstat");
@@ -94,4 +96,37 @@ fn main() {
         }
     });
     println!("| forward (the three in turn) | {forward:.1} | | |");
+    // The same forward from the weights stored transposed, Wᵀ [in, out] (B as is): the columns
+    // form, which is how `nn::Dense` evaluates one sample (it keeps a copy of Wᵀ).
+    let weights_t: Vec<Vec<f32>> = layers
+        .iter()
+        .zip(&weights)
+        .map(|(&(k, n), w)| {
+            let mut t = vec![0.0; k * n];
+            for (j, row) in w.chunks_exact(k).enumerate() {
+                for (p, &x) in row.iter().enumerate() {
+                    t[p * n + j] = x;
+                }
+            }
+            t
+        })
+        .collect();
+    let forward_t = micros(repeats, || {
+        for (l, &(k, n)) in layers.iter().enumerate() {
+            let c = &mut outputs[l];
+            tensor::gemm::sgemm(
+                1,
+                k,
+                n,
+                1.0,
+                &inputs[l],
+                false,
+                &weights_t[l],
+                false,
+                0.0,
+                c,
+            );
+        }
+    });
+    println!("| forward from Wᵀ (B as is) | {forward_t:.1} | | |");
 }

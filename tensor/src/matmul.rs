@@ -284,38 +284,28 @@ impl Tensor {
     /// `x.matmul_t(false, weight, true)`.
     #[track_caller]
     pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
-        let (&[n, i], &[o, wi]) = (x.shape(), weight.shape()) else {
-            fail(TensorError::ShapeMismatch {
-                op: "linear (x [N, I], weight [O, I])",
-                lhs: x.shape().to_vec(),
-                rhs: weight.shape().to_vec(),
-            })
-        };
-        if i != wi {
-            fail(TensorError::ShapeMismatch {
-                op: "linear (x [N, I], weight [O, I])",
-                lhs: x.shape().to_vec(),
-                rhs: weight.shape().to_vec(),
-            });
-        }
-        if let Some(b) = bias.filter(|b| b.shape() != [o]) {
-            fail(TensorError::ShapeMismatch {
-                op: "linear (weight [O, I], bias [O])",
-                lhs: weight.shape().to_vec(),
-                rhs: b.shape().to_vec(),
-            });
-        }
-        let out = new_product(
-            (n, i, o),
-            x.data(),
-            false,
-            weight.data(),
-            true,
-            bias.map(Tensor::data),
-        );
-        Tensor::from_parts(vec![n, o], out)
+        affine(x, weight, false, bias, "linear (x [N, I], weight [O, I])")
     }
 
+    /// [`linear`](Tensor::linear) with the weight stored transposed, `weight_t = Wᵀ [I, O]`: the
+    /// same `x·Wᵀ + b`, to the bit (the product adds in the same order whichever way its operands
+    /// are stored).
+    ///
+    /// Why a second layout: with one row of `x`, the product is a matrix–vector one
+    /// (`gemm/gemv/`), and to add in the packed GEMM's order it must walk `W` down its columns.
+    /// Stored as `W [O, I]` each column is a gather across rows, transposed in registers on the
+    /// fly; stored as `Wᵀ` it is a row, read straight from memory (the *columns form*), which is
+    /// what one-sample inference wants (see `nn`'s `Dense`).
+    #[track_caller]
+    pub fn linear_t(x: &Tensor, weight_t: &Tensor, bias: Option<&Tensor>) -> Tensor {
+        affine(
+            x,
+            weight_t,
+            true,
+            bias,
+            "linear_t (x [N, I], weight_t [I, O])",
+        )
+    }
     /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm). With
     /// `beta = 1` a product is added into a gradient that is already there, with no temporary.
     #[track_caller]
@@ -507,6 +497,53 @@ impl Plan {
             out.chunks_mut(m * n).enumerate().for_each(one);
         }
     }
+}
+
+/// `x·Wᵀ + b` for [`Tensor::linear`] (`weight` is `W [O, I]`) and [`Tensor::linear_t`]
+/// (`weight_is_transposed`: `weight` is `Wᵀ [I, O]`); `op` names the call in shape errors.
+#[track_caller]
+fn affine(
+    x: &Tensor,
+    weight: &Tensor,
+    weight_is_transposed: bool,
+    bias: Option<&Tensor>,
+    op: &'static str,
+) -> Tensor {
+    let mismatch = |rhs: &Tensor| -> ! {
+        fail(TensorError::ShapeMismatch {
+            op,
+            lhs: x.shape().to_vec(),
+            rhs: rhs.shape().to_vec(),
+        })
+    };
+    let (&[n, i], &[rows, cols]) = (x.shape(), weight.shape()) else {
+        mismatch(weight)
+    };
+    let (wi, o) = if weight_is_transposed {
+        (rows, cols)
+    } else {
+        (cols, rows)
+    };
+    if i != wi {
+        mismatch(weight);
+    }
+    if let Some(b) = bias.filter(|b| b.shape() != [o]) {
+        fail(TensorError::ShapeMismatch {
+            op: "linear (a weight of O outputs, bias [O])",
+            lhs: weight.shape().to_vec(),
+            rhs: b.shape().to_vec(),
+        });
+    }
+    // `b` is read as the product's B: `W` stored transposed, `Wᵀ` stored as is.
+    let out = new_product(
+        (n, i, o),
+        x.data(),
+        false,
+        weight.data(),
+        !weight_is_transposed,
+        bias.map(Tensor::data),
+    );
+    Tensor::from_parts(vec![n, o], out)
 }
 
 #[cfg(test)]

@@ -479,9 +479,10 @@ fn matrix_vector_products_of_floats_are_within_the_rounding_bound() {
 #[test]
 fn matrix_vector_products_give_the_same_bits_on_one_and_two_threads() {
     // Above gemm::GEMV_PARALLEL_MIN_MACS the 2-thread pool splits the outputs (rows form) or the
-    // columns (columns form); neither split may change a bit. n = 801 and
-    // m = 803 leave ragged last slices and a scalar tail.
-    let shapes = [(1, 784, 801), (803, 790, 1)];
+    // depth blocks (columns form), and the columns as well when k is one depth block (k = 150 ≤
+    // KC on every level); no split may change a bit. n = 801, 1 999 and m = 803 leave ragged last
+    // slices and a scalar tail.
+    let shapes = [(1, 784, 801), (803, 790, 1), (1, 150, 1_999)];
     for &(m, k, n) in &shapes {
         assert!(m * k * n >= gemm::GEMV_PARALLEL_MIN_MACS);
     }

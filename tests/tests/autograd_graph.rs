@@ -179,3 +179,15 @@ fn a_long_chain_does_not_overflow_the_stack() {
     y.sum_all().backward();
     assert_eq!(w.grad().unwrap().data(), &[1.0]);
 }
+
+#[test]
+fn the_version_counts_each_loan_of_the_value_for_writing() {
+    let w = Var::parameter(Tensor::zeros(&[2]));
+    assert_eq!(w.version(), 0);
+    drop(w.value()); // reading does not count
+    assert_eq!(w.version(), 0);
+    w.value_mut().data_mut()[0] = 3.0;
+    drop(w.value_mut()); // a loan counts even if nothing is written
+    assert_eq!(w.version(), 2);
+    assert_eq!(w.clone().version(), 2, "a clone is the same node");
+}

@@ -8,8 +8,11 @@
 use autograd::{no_grad, Var};
 use distillery_tests::uniform;
 use kd::spec::ModelSpec;
-use nn::Module;
+use nn::optim::{Optimizer, Sgd};
+use nn::{Dense, Module};
 use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use tensor::Tensor;
 
 fn bits(t: &Tensor) -> Vec<u32> {
@@ -44,6 +47,77 @@ proptest! {
                 "matmul_t, batch {}, k {}, n {}, row {}", batch, k, n, i);
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// `linear_t` reads the weight stored transposed (at batch 1: the columns form instead of the
+    /// rows form) and must still give `linear`'s bits, at every batch size.
+    #[test]
+    fn linear_from_a_transposed_weight_has_the_bits_of_linear(
+        batch in 1usize..=9,
+        k in 1usize..=600,
+        n in 1usize..=40,
+        seed in 0u64..1_000_000,
+    ) {
+        let x = uniform(&[batch, k], -1.0, 1.0, seed);
+        let w = uniform(&[n, k], -0.5, 0.5, seed + 1);
+        let b = uniform(&[n], -0.5, 0.5, seed + 2);
+        let weight_t = w.transpose(0, 1);
+        prop_assert_eq!(
+            bits(&Tensor::linear_t(&x, &weight_t, Some(&b))),
+            bits(&Tensor::linear(&x, &w, Some(&b))),
+            "batch {}, k {}, n {}", batch, k, n
+        );
+        prop_assert_eq!(
+            bits(&Tensor::linear_t(&x, &weight_t, None)),
+            bits(&Tensor::linear(&x, &w, None)),
+            "no bias: batch {}, k {}, n {}", batch, k, n
+        );
+    }
+}
+
+/// `Dense` evaluates one sample from a kept copy of `Wᵀ`: the copy must follow the weight when an
+/// optimiser writes it in place and when the weight `Var` is replaced.
+#[test]
+fn a_dense_layer_evaluating_one_sample_follows_its_weight() {
+    let mut dense = Dense::new(300, 20, &mut StdRng::seed_from_u64(3));
+    let x = uniform(&[1, 300], -1.0, 1.0, 4);
+    let one_sample =
+        |dense: &mut Dense| no_grad(|| dense.forward(&Var::constant(x.clone())).value().clone());
+    let expected = |dense: &Dense| {
+        let bias = dense.bias.as_ref().map(|b| b.value().clone());
+        Tensor::linear(&x, &dense.weight.value(), bias.as_ref())
+    };
+    let first = one_sample(&mut dense);
+    assert_eq!(bits(&first), bits(&expected(&dense)), "first call");
+
+    // A new weight Var: its version is 0, as the old one's still is, so only the handle tells.
+    dense.weight = Var::parameter(uniform(&[20, 300], -0.1, 0.1, 5));
+    let replaced = one_sample(&mut dense);
+    assert_ne!(
+        bits(&replaced),
+        bits(&first),
+        "the new weight changed nothing"
+    );
+    assert_eq!(
+        bits(&replaced),
+        bits(&expected(&dense)),
+        "after replacing the weight"
+    );
+
+    // One SGD step on a recorded forward writes W and b in place.
+    let loss = dense.forward(&Var::constant(x.clone())).sum_all();
+    loss.backward();
+    Sgd::new(vec![dense.weight.clone(), dense.bias.clone().unwrap()], 0.5).step();
+    let after_step = one_sample(&mut dense);
+    assert_ne!(
+        bits(&after_step),
+        bits(&replaced),
+        "the step changed nothing"
+    );
+    assert_eq!(bits(&after_step), bits(&expected(&dense)), "after a step");
 }
 
 #[test]

@@ -52,9 +52,12 @@
 //! NEON has no kernel of its own here yet: it runs the portable loops below with `f32::mul_add`
 //! (a fused multiply-add instruction on aarch64), which give its bits, slowly.
 //!
-//! **Threads**: above [`GEMV_PARALLEL_MIN_MACS`] the outputs are split into chunks, one task
-//! each. Every output is computed whole by one task, by the same sequence of operations in any
-//! chunk, so the split changes no bits.
+//! **Threads**: above [`GEMV_PARALLEL_MIN_MACS`] the work is split into tasks, neither of which
+//! changes a bit. The rows form splits the outputs: every output is computed whole by one task, by
+//! the same sequence of operations in any chunk. The columns form splits the depth blocks: each
+//! block's sums start from 0 whatever came before (only the stores chain the blocks), so the
+//! blocks are summed side by side into buffers of their own and then stored one after the other,
+//! in order, as on one thread.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -226,36 +229,53 @@ fn columns_form(
     debug_assert_eq!(matrix.len(), k * len);
     debug_assert_eq!(v.len(), k);
     let level = bl.level;
-    // Columns `start..start + y.len()` of every row of M, into that slice of y. The accumulators
-    // of a depth block live in `acc` (the sum must start from 0, not from y), then are stored.
-    let columns = |start: usize, y: &mut [f32]| {
-        let cols = start..start + y.len();
-        let mut acc = vec![0.0f32; y.len()];
-        for depth in bl.depth_blocks(k) {
-            let beta = scale.beta_at(depth.start);
-            acc.fill(0.0);
-            match level {
-                // SAFETY: the level (so AVX2 and FMA) was checked by sgemm_with.
-                #[cfg(target_arch = "x86_64")]
-                Level::Avx2 | Level::Avx512 => unsafe {
-                    avx2::columns(matrix, len, cols.clone(), v, depth, &mut acc);
-                    avx2::store(scale.alpha, &acc, beta, y);
-                },
-                _ => {
-                    let rounding = Rounding::of(level);
-                    columns_portable(rounding, matrix, len, cols.clone(), v, depth, &mut acc);
-                    store_portable(rounding, scale.alpha, &acc, beta, y);
-                }
-            }
-        }
+    // The sums of one depth block over the columns `cols` of M, added into `acc` (which starts at
+    // 0: a block's sums start from 0, not from y).
+    let sum = |depth: Range<usize>, cols: Range<usize>, acc: &mut [f32]| match level {
+        // SAFETY: the level (so AVX2 and FMA) was checked by sgemm_with.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 | Level::Avx512 => unsafe { avx2::columns(matrix, len, cols, v, depth, acc) },
+        _ => columns_portable(Rounding::of(level), matrix, len, cols, v, depth, acc),
     };
-    if parallel {
-        let slice = len.div_ceil(2 * rayon::current_num_threads());
-        y.par_chunks_mut(slice)
-            .enumerate()
-            .for_each(|(i, y)| columns(i * slice, y));
-    } else {
-        columns(0, y);
+    // A depth block's store: `y = alpha·acc + beta·y`.
+    let store = |acc: &[f32], beta: f32, y: &mut [f32]| match level {
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 | Level::Avx512 => unsafe { avx2::store(scale.alpha, acc, beta, y) },
+        _ => store_portable(Rounding::of(level), scale.alpha, acc, beta, y),
+    };
+    let blocks: Vec<Range<usize>> = bl.depth_blocks(k).collect();
+    if !parallel {
+        let mut acc = vec![0.0f32; len];
+        for depth in blocks {
+            acc.fill(0.0);
+            let beta = scale.beta_at(depth.start);
+            sum(depth, 0..len, &mut acc);
+            store(&acc, beta, y);
+        }
+        return;
+    }
+    // In parallel, the tasks split the depth blocks, not the columns: a block's sums do not depend
+    // on the blocks before it (only the stores chain them), so every block is summed at once into
+    // its own row of `sums`, each task reading its rows of M whole and in order — where a split
+    // of the columns would have every task read a part of every row, and the prefetcher fetch
+    // the other tasks' parts too. The stores then run in block order, exactly as above. With fewer
+    // blocks than tasks wanted, the columns are split as well (slices of whole cache lines).
+    let tasks = 2 * rayon::current_num_threads();
+    let slice = len
+        .div_ceil(tasks.div_ceil(blocks.len()))
+        .next_multiple_of(16);
+    let mut sums = vec![0.0f32; blocks.len() * len];
+    sums.par_chunks_mut(len)
+        .zip(blocks.par_iter())
+        .for_each(|(acc, depth)| {
+            acc.par_chunks_mut(slice).enumerate().for_each(|(i, acc)| {
+                let start = i * slice;
+                sum(depth.clone(), start..start + acc.len(), acc)
+            })
+        });
+    for (acc, depth) in sums.chunks_exact(len).zip(&blocks) {
+        store(acc, scale.beta_at(depth.start), y);
     }
 }
 
