@@ -10,6 +10,8 @@
 //! cnn:32,64,fc=128,dropout=0.5     conv3×3(32) → ReLU → pool2 → conv3×3(64) → ReLU → pool2 →
 //!                                  flatten → dropout → dense(128) → ReLU → dropout → dense(classes)
 //! cnn1d:64,64,fc=32                the 1-D form for signals: conv k5 (padding 2) → ReLU → pool2 …
+//! cnn:32,64,fc=128,bn              batch normalisation after every convolution and hidden dense
+//!                                  layer, before its ReLU (any kind of model)
 //! ```
 //!
 //! Convolutions keep the size (3×3 with padding 1, or k5 with padding 2), and each is followed by
@@ -20,7 +22,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use nn::{Conv1d, Conv2d, Dense, Dropout, Flatten, MaxPool1d, MaxPool2d, Relu, Sequential};
+use nn::{
+    BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dense, Dropout, Flatten, MaxPool1d, MaxPool2d, Relu,
+    Sequential,
+};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -32,7 +37,7 @@ pub enum Kind {
     Cnn1d,
 }
 
-/// A model shape: kind, layer widths, dense width for CNNs, dropout.
+/// A model shape: kind, layer widths, dense width for CNNs, batch normalisation, dropout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
     pub kind: Kind,
@@ -40,6 +45,9 @@ pub struct ModelSpec {
     pub widths: Vec<usize>,
     /// The hidden dense layer of a CNN (0: none, the features go straight to the classifier).
     pub fc: usize,
+    /// Batch normalisation between each hidden layer (convolution or dense) and its ReLU: it
+    /// lets a deeper network train at a larger step, and regularises a little.
+    pub batch_norm: bool,
     pub dropout: f32,
 }
 
@@ -55,8 +63,8 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-const GRAMMAR: &str =
-    "expected mlp:W1,W2,… or cnn:C1,C2,…[,fc=N] or cnn1d:C1,…[,fc=N], each optionally with ,dropout=P";
+const GRAMMAR: &str = "expected mlp:W1,W2,… or cnn:C1,C2,…[,fc=N] or cnn1d:C1,…[,fc=N], each \
+     optionally with ,bn (batch normalisation) and ,dropout=P";
 
 impl FromStr for ModelSpec {
     type Err = SpecError;
@@ -74,6 +82,7 @@ impl FromStr for ModelSpec {
             kind,
             widths: Vec::new(),
             fc: 0,
+            batch_norm: false,
             dropout: 0.0,
         };
         for item in rest.split(',').filter(|s| !s.is_empty()) {
@@ -83,6 +92,8 @@ impl FromStr for ModelSpec {
                     .ok()
                     .filter(|p: &f32| (0.0..1.0).contains(p))
                     .ok_or_else(|| fail(&format!("dropout must be in [0, 1), found {p:?}")))?;
+            } else if item == "bn" {
+                spec.batch_norm = true;
             } else if let Some(n) = item.strip_prefix("fc=") {
                 if kind == Kind::Mlp {
                     return Err(fail("fc= is for CNNs"));
@@ -116,6 +127,9 @@ impl fmt::Display for ModelSpec {
         let mut items: Vec<String> = self.widths.iter().map(|w| w.to_string()).collect();
         if self.fc > 0 {
             items.push(format!("fc={}", self.fc));
+        }
+        if self.batch_norm {
+            items.push("bn".to_string());
         }
         if self.dropout > 0.0 {
             items.push(format!("dropout={}", self.dropout));
@@ -157,9 +171,12 @@ impl ModelSpec {
             Kind::Mlp => {
                 model = model.push_named("flatten", Flatten);
                 for (i, &w) in self.widths.iter().enumerate() {
-                    model = model
-                        .push_named(format!("fc{}", i + 1), Dense::new(features, w, &mut rng))
-                        .push_named(format!("relu{}", i + 1), Relu);
+                    model =
+                        model.push_named(format!("fc{}", i + 1), Dense::new(features, w, &mut rng));
+                    if self.batch_norm {
+                        model = model.push_named(format!("bn{}", i + 1), BatchNorm1d::new(w));
+                    }
+                    model = model.push_named(format!("relu{}", i + 1), Relu);
                     if self.dropout > 0.0 {
                         model = model.push_named(
                             format!("dropout{}", i + 1),
@@ -190,6 +207,14 @@ impl ModelSpec {
                     } else {
                         model.push_named(name, Conv1d::new(channels, c, 5, &mut rng).padding(2))
                     };
+                    if self.batch_norm {
+                        let name = format!("bn_conv{}", i + 1);
+                        model = if two_d {
+                            model.push_named(name, BatchNorm2d::new(c))
+                        } else {
+                            model.push_named(name, BatchNorm1d::new(c))
+                        };
+                    }
                     model = model.push_named(format!("relu_conv{}", i + 1), Relu);
                     model = if two_d {
                         model.push_named(format!("pool{}", i + 1), MaxPool2d::new((2, 2)))
@@ -212,9 +237,11 @@ impl ModelSpec {
                         model.push_named("dropout0", Dropout::new(self.dropout, next_dropout()));
                 }
                 if self.fc > 0 {
-                    model = model
-                        .push_named("fc1", Dense::new(features, self.fc, &mut rng))
-                        .push_named("relu_fc1", Relu);
+                    model = model.push_named("fc1", Dense::new(features, self.fc, &mut rng));
+                    if self.batch_norm {
+                        model = model.push_named("bn_fc1", BatchNorm1d::new(self.fc));
+                    }
+                    model = model.push_named("relu_fc1", Relu);
                     if self.dropout > 0.0 {
                         model = model
                             .push_named("dropout1", Dropout::new(self.dropout, next_dropout()));
