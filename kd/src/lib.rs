@@ -51,5 +51,5 @@ pub use spec::{ModelSpec, SpecError};
 pub use teacher::{Combine, Teacher};
 pub use trainer::{
     evaluate, parameters_to_train, predict_logits, predicted_classes, Distiller, EpochRecord,
-    Evaluation, Event, FitData, FitOutcome, Hint, LossMeans, Objective, TrainConfig,
+    Evaluation, Event, FitData, FitOutcome, Hint, KeepBest, LossMeans, Objective, TrainConfig,
 };

@@ -9,8 +9,10 @@
 //! and each of its terms, backward, clip, step. Each epoch ends with the evaluations and the
 //! learning-rate schedule. Two sets can be scored after each epoch and they are kept apart
 //! ([`FitData`]): the validation split, whose loss is all the schedule ever sees, and a set scored
-//! for the record only (the test set, in a report), which chooses nothing. Progress goes out as [`Event`]s to a callback: the library prints
-//! nothing, an app draws bars and curves from the events.
+//! for the record only (the test set, in a report), which chooses nothing. The validation split
+//! can also choose which epoch's model to keep, and stop a run that no longer improves
+//! ([`KeepBest`]). Progress goes out as [`Event`]s to a callback: the library prints nothing, an
+//! app draws bars and curves from the events.
 //!
 //! A loss that turns non-finite stops the run and is reported ([`FitOutcome::diverged`]) rather than
 //! training on NaNs: a learning rate too large for the loss (the `T²` factor scales the soft
@@ -86,6 +88,21 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Batch size for evaluation and for computing the teacher's cache.
     pub eval_batch_size: usize,
+    /// Keep the model of the best epoch on the validation split, and maybe stop early
+    /// (`None`: the model is the last epoch's, and every epoch runs).
+    pub keep_best: Option<KeepBest>,
+}
+
+/// Choosing the epoch to keep by the validation split ([`FitData::validation`], which must be
+/// given): after each epoch the model's validation accuracy is compared with the best so far
+/// (a tie goes to the lower validation loss); a better epoch's parameters and buffers are copied
+/// aside, and at the end — or when `patience` epochs in a row have not been better — they are put
+/// back. The test set plays no part, so the choice is an honest one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepBest {
+    /// Stop after this many epochs in a row without a better validation score (`None`: run every
+    /// epoch, still keeping the best).
+    pub patience: Option<usize>,
 }
 
 impl TrainConfig {
@@ -103,6 +120,7 @@ impl TrainConfig {
             clip_norm: None,
             seed,
             eval_batch_size: 1000,
+            keep_best: None,
         }
     }
 }
@@ -165,11 +183,15 @@ pub enum Event<'a> {
 }
 
 /// What `fit` returns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FitOutcome {
     pub epochs: Vec<EpochRecord>,
     /// `Some((epoch, batch))` when the loss became non-finite there and training stopped.
     pub diverged: Option<(usize, usize)>,
+    /// With [`TrainConfig::keep_best`]: the epoch whose model the student holds at the end.
+    pub best_epoch: Option<usize>,
+    /// With a patience: whether training stopped before its last epoch for want of progress.
+    pub stopped_early: bool,
 }
 
 /// What a run trains on and what it is scored on after each epoch.
@@ -240,6 +262,8 @@ impl Distiller<'_> {
         };
         let mut mix_rng = StdRng::seed_from_u64(self.config.seed ^ 0x6d69_7875);
         let mut records = Vec::new();
+        let mut best = BestSoFar::default();
+        let mut stopped_early = false;
         for epoch in 0..self.config.epochs {
             let started = Instant::now();
             self.student.set_training(true);
@@ -272,6 +296,7 @@ impl Distiller<'_> {
                     return FitOutcome {
                         epochs: records,
                         diverged: Some((epoch, b)),
+                        ..FitOutcome::default()
                     };
                 }
                 sums.total += step.total as f64;
@@ -322,16 +347,35 @@ impl Distiller<'_> {
             };
             on_event(&Event::EpochFinished(&record));
             records.push(record);
+            if let (Some(keep), Some(validation)) = (self.config.keep_best, validation) {
+                if best.offer(epoch, validation, &*self.student) {
+                    stopped_early = keep
+                        .patience
+                        .is_some_and(|p| epoch - best.epoch.unwrap_or(0) >= p)
+                        && epoch + 1 < self.config.epochs;
+                    if stopped_early {
+                        break;
+                    }
+                }
+            }
         }
         self.student.set_training(false);
+        let best_epoch = best.restore(&*self.student);
         FitOutcome {
             epochs: records,
             diverged: None,
+            best_epoch,
+            stopped_early,
         }
     }
 
     fn check_setup(&self, data: &FitData) {
         let train = data.train;
+        assert!(
+            self.config.keep_best.is_none() || data.validation.is_some(),
+            "Distiller: keeping the best epoch needs a validation set to judge it by (the set \
+             scored for the report must never choose)"
+        );
         if let Some(schedule) = &self.schedule {
             assert!(
                 !schedule.uses_metric() || data.validation.is_some(),
@@ -551,4 +595,49 @@ pub fn evaluate(
         errors: n - correct,
         samples: n,
     }
+}
+
+/// The best epoch so far on the validation split, and a copy of the model as it was then
+/// ([`KeepBest`]).
+#[derive(Default)]
+struct BestSoFar {
+    epoch: Option<usize>,
+    score: Option<Evaluation>,
+    /// The values of the model's parameters, then its buffers, in `Module` order.
+    values: Vec<Tensor>,
+}
+
+impl BestSoFar {
+    /// Takes `epoch`'s validation score; returns `true` when the patience should be checked (the
+    /// epoch was not better). A better epoch's model is copied aside.
+    fn offer(&mut self, epoch: usize, score: Evaluation, model: &dyn Module) -> bool {
+        let better = match self.score {
+            None => true,
+            Some(best) => {
+                score.accuracy > best.accuracy
+                    || (score.accuracy == best.accuracy && score.loss < best.loss)
+            }
+        };
+        if !better {
+            return true;
+        }
+        self.epoch = Some(epoch);
+        self.score = Some(score);
+        self.values = model_values(model).map(|v| v.value().clone()).collect();
+        false
+    }
+
+    /// Puts the kept values back into `model`; returns the epoch they came from.
+    fn restore(self, model: &dyn Module) -> Option<usize> {
+        for (var, value) in model_values(model).zip(self.values) {
+            *var.value_mut() = value;
+        }
+        self.epoch
+    }
+}
+
+/// A model's parameters, then its buffers (batch norm's running statistics): all it holds.
+fn model_values(model: &dyn Module) -> impl Iterator<Item = Var> {
+    let named = model.parameters().into_iter().chain(model.buffers());
+    named.map(|(_, var)| var)
 }

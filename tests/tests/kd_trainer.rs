@@ -5,8 +5,8 @@ use autograd::Var;
 use distillery_tests::uniform;
 use kd::mixup::mix_with;
 use kd::{
-    mixup, parameters_to_train, Combine, Distiller, FitData, HardTargets, Hint, HintAdapter,
-    Objective, ResponseLoss, Teacher, TrainConfig,
+    evaluate, mixup, parameters_to_train, Combine, Distiller, FitData, HardTargets, Hint,
+    HintAdapter, KeepBest, ModelSpec, Objective, ResponseLoss, Teacher, TrainConfig,
 };
 use nn::data::{batches, BatchConfig, Dataset};
 use nn::optim::{Adam, Optimizer, Sgd, StepLr};
@@ -527,4 +527,116 @@ fn a_plateau_schedule_without_a_validation_set_is_refused() {
         },
         &mut |_| {},
     );
+}
+
+/// Trains `student` alone with SGD at `lr`, keeping the best epoch on `validation`.
+fn fit_keeping_best(
+    student: &mut Sequential,
+    lr: f32,
+    epochs: usize,
+    patience: Option<usize>,
+    train: &Dataset,
+    validation: &Dataset,
+) -> kd::FitOutcome {
+    let optimizer: Box<dyn Optimizer> = Box::new(Sgd::new(student.parameter_vars(), lr));
+    let mut config = TrainConfig::new(epochs, 16, 21);
+    config.keep_best = Some(KeepBest { patience });
+    Distiller {
+        student,
+        teacher: None,
+        objective: Objective::Hard {
+            label_smoothing: 0.0,
+        },
+        hint: None,
+        optimizer,
+        schedule: None,
+        config,
+    }
+    .fit(
+        FitData {
+            train,
+            validation: Some(validation),
+            report: None,
+        },
+        &mut |_| {},
+    )
+}
+
+/// With `keep_best`, the student ends as it was after its best validation epoch — parameters and
+/// batch norm's running statistics alike — not as after its last one.
+#[test]
+fn the_best_epoch_on_validation_is_kept() {
+    let train = slabs(256, 2, 3, 30);
+    let validation = slabs(200, 2, 3, 31);
+    let spec: ModelSpec = "mlp:16,bn".parse().unwrap();
+    let mut student = spec.build(&[2], 3, 32).unwrap();
+    // A step large enough that validation accuracy goes up and down from epoch to epoch.
+    let outcome = fit_keeping_best(&mut student, 1.5, 12, None, &train, &validation);
+    assert!(
+        outcome.diverged.is_none() && !outcome.stopped_early,
+        "{outcome:?}"
+    );
+    let scores: Vec<_> = outcome
+        .epochs
+        .iter()
+        .map(|e| e.validation.unwrap())
+        .collect();
+    // The best: highest accuracy, then lowest loss; the first such epoch.
+    let mut expected = 0;
+    for (epoch, s) in scores.iter().enumerate() {
+        let best = scores[expected];
+        if s.accuracy > best.accuracy || (s.accuracy == best.accuracy && s.loss < best.loss) {
+            expected = epoch;
+        }
+    }
+    assert_eq!(outcome.best_epoch, Some(expected), "{scores:?}");
+    assert!(
+        expected + 1 < scores.len() && scores[expected] != scores[scores.len() - 1],
+        "the setting must make the last epoch differ from the best, or this shows nothing: {scores:?}"
+    );
+    let now = evaluate(&mut student, &validation, 1000, false);
+    assert_eq!(
+        now, scores[expected],
+        "the student holds the best epoch's model"
+    );
+}
+
+/// With a patience of 2, a run whose validation score never improves after its first epoch stops
+/// after epoch 3 and keeps epoch 1.
+#[test]
+fn patience_stops_a_run_that_no_longer_improves() {
+    let train = slabs(128, 2, 3, 40);
+    let validation = slabs(100, 2, 3, 41);
+    let mut student = mlp(2, 8, 3, 42);
+    // A zero step: the model, and so its validation score, never changes.
+    let outcome = fit_keeping_best(&mut student, 0.0, 10, Some(2), &train, &validation);
+    assert_eq!(outcome.epochs.len(), 3, "{outcome:?}");
+    assert!(outcome.stopped_early);
+    assert_eq!(outcome.best_epoch, Some(0));
+    // Without a patience every epoch runs.
+    let outcome = fit_keeping_best(&mut student, 0.0, 10, None, &train, &validation);
+    assert_eq!(outcome.epochs.len(), 10);
+    assert!(!outcome.stopped_early);
+}
+
+#[test]
+#[should_panic(expected = "keeping the best epoch needs a validation set")]
+fn keeping_the_best_epoch_without_a_validation_set_is_refused() {
+    let data = slabs(64, 2, 3, 50);
+    let mut student = mlp(2, 8, 3, 51);
+    let optimizer: Box<dyn Optimizer> = Box::new(Sgd::new(student.parameter_vars(), 0.1));
+    let mut config = TrainConfig::new(2, 16, 52);
+    config.keep_best = Some(KeepBest { patience: None });
+    Distiller {
+        student: &mut student,
+        teacher: None,
+        objective: Objective::Hard {
+            label_smoothing: 0.0,
+        },
+        hint: None,
+        optimizer,
+        schedule: None,
+        config,
+    }
+    .fit(FitData::train(&data), &mut |_| {});
 }
