@@ -59,7 +59,7 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-SPEC_GRAMMAR = "mlp:W1,W2,…[,dropout=P] or cnn:C1,C2,…[,fc=N][,dropout=P]"
+SPEC_GRAMMAR = "mlp:W1,W2,…[,bn][,dropout=P] or cnn:C1,C2,…[,fc=N][,bn][,dropout=P]"
 
 
 class Failure(Exception):
@@ -71,7 +71,7 @@ def parse_spec(text):
     kind, sep, rest = text.partition(":")
     if not sep or kind not in ("mlp", "cnn"):
         raise Failure(f"model {text!r}: expected {SPEC_GRAMMAR}")
-    spec = {"kind": kind, "widths": [], "fc": 0, "dropout": 0.0, "text": text}
+    spec = {"kind": kind, "widths": [], "fc": 0, "bn": False, "dropout": 0.0, "text": text}
     for item in filter(None, rest.split(",")):
         key, eq, value = item.partition("=")
         try:
@@ -79,6 +79,8 @@ def parse_spec(text):
                 spec["dropout"] = float(value)
                 if not 0 <= spec["dropout"] < 1:
                     raise ValueError
+            elif not eq and item == "bn":
+                spec["bn"] = True
             elif eq and key == "fc" and kind == "cnn":
                 spec["fc"] = int(value)
             elif not eq and int(item) > 0:
@@ -116,6 +118,10 @@ def parse_args():
                     help="the teacher's Adam learning rate, decayed to a twentieth (cosine)")
     ap.add_argument("--teacher-shift", type=int, default=2,
                     help="largest shift of the teacher's training images, in pixels (0: none)")
+    ap.add_argument("--teacher-patience", type=int, default=None,
+                    help="keep the teacher's best epoch on the validation split (accuracy, ties to "
+                         "the lower loss) and stop after this many epochs without a better one "
+                         "(kd::KeepBest); default: the last epoch, every epoch run")
     ap.add_argument("--epochs", type=int, default=10, help="epochs for each student")
     ap.add_argument("--lr", type=float, default=1e-3, help="the students' Adam learning rate")
     ap.add_argument("--batch-size", type=int, default=128, help="for the teacher and students")
@@ -143,6 +149,8 @@ def parse_args():
                         ("--threads", args.threads), ("--validation", args.validation)]:
         if value < 1:
             torch_env.fail(PROG, f"{flag} must be at least 1, found {value}")
+    if args.teacher_patience is not None and args.teacher_patience < 1:
+        torch_env.fail(PROG, f"--teacher-patience must be at least 1, found {args.teacher_patience}")
     if args.teacher_shift < 0:
         torch_env.fail(PROG, f"--teacher-shift must be ≥ 0, found {args.teacher_shift}")
     for flag, value in [("--lr", args.lr), ("--teacher-lr", args.teacher_lr),
@@ -209,7 +217,7 @@ def study(args):
     x_train, y_train = x_train[kept], y_train[kept]
     mean, std = x_train.mean().item(), x_train.std(correction=0).item()
     x_train, x_val, x_test = [(x - mean) / std for x in (x_train, x_val, x_test)]
-    log(f"MNIST: {len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images "
+    log(f"{args.data_dir.name}: {len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images "
         f"(mean {mean:.4f}, std {std:.4f}); {torch.get_num_threads()} thread(s)")
 
     # ---- models -----------------------------------------------------------------------------
@@ -219,14 +227,17 @@ def study(args):
         if spec["kind"] == "mlp":
             layers.append(nn.Flatten())
             for w in spec["widths"]:
-                layers += [nn.Linear(features, w), nn.ReLU()]
+                layers += [nn.Linear(features, w)] + ([nn.BatchNorm1d(w)] if spec["bn"] else [])
+                layers += [nn.ReLU()]
                 if spec["dropout"]:
                     layers.append(nn.Dropout(spec["dropout"]))
                 features = w
         else:
             channels, side = 1, 28
             for c in spec["widths"]:
-                layers += [nn.Conv2d(channels, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+                layers += [nn.Conv2d(channels, c, 3, padding=1)]
+                layers += [nn.BatchNorm2d(c)] if spec["bn"] else []
+                layers += [nn.ReLU(), nn.MaxPool2d(2)]
                 channels, side = c, side // 2
                 if side == 0:
                     raise Failure(f"model {spec['text']}: too many poolings for 28×28 images")
@@ -235,7 +246,9 @@ def study(args):
             if spec["dropout"]:
                 layers.append(nn.Dropout(spec["dropout"]))
             if spec["fc"]:
-                layers += [nn.Linear(features, spec["fc"]), nn.ReLU()]
+                layers += [nn.Linear(features, spec["fc"])]
+                layers += [nn.BatchNorm1d(spec["fc"])] if spec["bn"] else []
+                layers += [nn.ReLU()]
                 if spec["dropout"]:
                     layers.append(nn.Dropout(spec["dropout"]))
                 features = spec["fc"]
@@ -274,7 +287,16 @@ def study(args):
         with torch.no_grad():
             return torch.cat([model(x[i:i + 1000]) for i in range(0, len(x), 1000)])
 
-    def fit(model, epochs, lr, seed, label, shift=0, cosine=False, teacher_logits=None):
+    def validation_score(model):
+        """(accuracy, −loss) on the validation split: larger is better, as kd::KeepBest ranks."""
+        z = logits_of(model, x_val)
+        return ((z.argmax(1) == y_val).float().mean().item(), -F.cross_entropy(z, y_val).item())
+
+    def fit(model, epochs, lr, seed, label, shift=0, cosine=False, teacher_logits=None,
+            patience=None):
+        """Trains `model`; with `patience`, keeps its best epoch on validation and stops after
+        `patience` epochs without a better one. Returns (epochs run, best epoch or None)."""
+        best, best_epoch, best_state = None, None, None
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         gen = torch.Generator().manual_seed(seed)  # the order of the data and the shifts
         torch.manual_seed(seed)  # dropout's masks (the global generator)
@@ -313,7 +335,18 @@ def study(args):
             errors = (logits_of(model, x_test).argmax(1) != y_test).sum().item()
             log(f"{label}: epoch {epoch + 1}/{epochs} loss {total / steps:.4f}, "
                 f"{errors} test errors, {time.time() - t0:.1f} s")
-        return model
+            if patience is not None:
+                now = validation_score(model)
+                if best is None or now > best:
+                    best, best_epoch = now, epoch
+                    best_state = {k: v.clone() for k, v in model.state_dict().items()}
+                elif epoch - best_epoch >= patience:
+                    log(f"{label}: no better validation score for {patience} epochs; stopping")
+                    break
+        if best_state is not None:
+            model.load_state_dict(best_state)
+            log(f"{label}: keeping epoch {best_epoch + 1} (validation accuracy {100 * best[0]:.2f} %)")
+        return epoch + 1, best_epoch
 
     def score(model, teacher_pred=None):
         pred = logits_of(model, x_test).argmax(1)
@@ -332,7 +365,8 @@ def study(args):
     # ---- the study --------------------------------------------------------------------------
     args.out.mkdir(parents=True, exist_ok=True)
     teacher_settings = {"spec": args.teacher, "epochs": args.teacher_epochs, "lr": args.teacher_lr,
-                        "shift": args.teacher_shift, "batch_size": args.batch_size,
+                        "shift": args.teacher_shift, "patience": args.teacher_patience,
+                        "batch_size": args.batch_size, "data": str(args.data_dir.resolve()),
                         "validation": args.validation, "normalisation": [mean, std]}
     teacher_file = args.out / "teacher.pt"
     teacher = build(args.teacher_spec, 1)
@@ -340,16 +374,20 @@ def study(args):
     if saved and saved.get("settings") == teacher_settings:
         teacher.load_state_dict(saved["state"])
         teacher_seconds, reused = saved["seconds"], True
+        teacher_epochs_run, teacher_best = saved["epochs_run"], saved["best_epoch"]
         log(f"teacher {args.teacher}: reusing {teacher_file} (same settings)")
     else:
         t0 = time.time()
-        fit(teacher, args.teacher_epochs, args.teacher_lr, 1, f"teacher {args.teacher}",
-            shift=args.teacher_shift, cosine=True)
+        teacher_epochs_run, teacher_best = fit(
+            teacher, args.teacher_epochs, args.teacher_lr, 1, f"teacher {args.teacher}",
+            shift=args.teacher_shift, cosine=True, patience=args.teacher_patience)
         teacher_seconds, reused = time.time() - t0, False
         torch.save({"settings": teacher_settings, "state": teacher.state_dict(),
-                    "seconds": teacher_seconds}, teacher_file)
+                    "seconds": teacher_seconds, "epochs_run": teacher_epochs_run,
+                    "best_epoch": teacher_best}, teacher_file)
     teacher_result, teacher_pred = score(teacher)
-    teacher_result["seconds"] = teacher_seconds
+    teacher_result.update(seconds=teacher_seconds, epochs_run=teacher_epochs_run,
+                          best_epoch=None if teacher_best is None else teacher_best + 1)
     teacher_train_logits = logits_of(teacher, x_train)
 
     runs = []
@@ -391,7 +429,10 @@ def study(args):
     print(f"Date: {datetime.date.today()}; machine: {machine}, {torch.get_num_threads()} thread(s); "
           f"PyTorch {torch.__version__}; wall time {wall / 60:.1f} min"
           f"{' (teacher reused)' if reused else ''}  ")
-    print(f"Teacher {args.teacher_epochs} epochs (shift ±{args.teacher_shift}); students "
+    kept = ("" if teacher_best is None else
+            f", best on validation kept: epoch {teacher_best + 1} of {teacher_epochs_run} run")
+    print(f"Data: {args.data_dir}. Teacher {args.teacher_epochs} epochs (shift "
+          f"±{args.teacher_shift}{kept}); students "
           f"{args.epochs} epochs, Adam {args.lr:g}; T = {args.temperature:g}, hard weight "
           f"{args.hard_weight:g}, soft weight {args.soft_weight:g}; {args.seeds} seed(s); test "
           f"set, last epoch, mean ± std over seeds")
