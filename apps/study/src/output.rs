@@ -110,6 +110,4 @@ mod tests {
         let wrong = std::panic::catch_unwind(|| markdown_table(&["a", "b"], &[vec!["x".into()]]));
         assert!(wrong.is_err());
     }
-
-    const NONE: &[u64] = &[];
 }
