@@ -18,8 +18,8 @@ use kd::spec::Kind;
 use kd::{ModelSpec, Objective, ResponseLoss, SoftLoss};
 use serde_json::{json, Map, Value};
 use study::{
-    About, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study, StudyFlags,
-    Weights, ACCURACY, MACRO_F1,
+    About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study, Weights,
+    ACCURACY, MACRO_F1,
 };
 
 const ABOUT: About = About {
@@ -40,13 +40,9 @@ enum Preset {
     Default,
 }
 
+/// The flags that are this study's (the driver's come before them).
 #[derive(clap::Args, Debug)]
 struct Options {
-    /// Start from this preset; the flags below override it.
-    #[arg(global = true, long, value_enum, default_value_t = Preset::Default)]
-    preset: Preset,
-    #[command(flatten)]
-    study: StudyFlags,
     /// Weight of the mean absolute error between the soft labels, added to the KL term
     /// (0: KL alone).
     #[arg(global = true, long)]
@@ -67,14 +63,14 @@ fn main() -> ExitCode {
 
 /// The preset's settings, overridden by the flags; every value checked. The choices are
 /// explained, with the sweep they come from, in docs/mnist1d.md.
-fn resolve(o: &Options, _command: &Command) -> Result<(Signals, Settings), String> {
+fn resolve(cli: &Cli<Preset, Options>, _: &Command) -> Result<(Signals, Settings), String> {
     let spec = |s: &str| s.parse::<ModelSpec>().expect("preset specs parse");
-    let (teacher_epochs, epochs, seeds, out) = match o.preset {
+    let (teacher_epochs, epochs, seeds, out) = match cli.preset {
         Preset::Default => (80, 40, 5, "runs/signal-default"),
         Preset::Quick => (20, 12, 2, "runs/signal-quick"),
     };
     let preset = Settings {
-        preset: format!("{:?}", o.preset),
+        preset: format!("{:?}", cli.preset),
         // 17 286 parameters: conv k5 64 → pool → conv k5 32 → pool → dense 20 → dense 10.
         teacher: spec("cnn1d:64,32,fc=20"),
         // Mixup lifts the teacher by several points of test accuracy (docs/mnist1d.md).
@@ -94,10 +90,10 @@ fn resolve(o: &Options, _command: &Command) -> Result<(Signals, Settings), Strin
         validation: 500,
         train_limit: None,
         threads: None,
-        data_dir: o.data_dir.clone(),
+        data_dir: cli.options.data_dir.clone(),
         out: PathBuf::from(out),
     };
-    let settings = o.study.apply(preset, &o.data_dir)?;
+    let settings = cli.study.apply(preset)?;
     // The signals are [1, 40]: every model is a 1-D CNN.
     let models = [("--teacher", &settings.teacher)]
         .into_iter()
@@ -110,7 +106,7 @@ fn resolve(o: &Options, _command: &Command) -> Result<(Signals, Settings), Strin
             ));
         }
     }
-    let mae_weight = o.mae_weight.unwrap_or(1.0);
+    let mae_weight = cli.options.mae_weight.unwrap_or(1.0);
     if !(mae_weight >= 0.0 && mae_weight.is_finite()) {
         return Err(format!(
             "--mae-weight must be a number ≥ 0, found {mae_weight}"

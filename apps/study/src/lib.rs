@@ -55,7 +55,7 @@ pub use output::{typed, write_atomic};
 pub use run::{main, run};
 pub use runs::{Metric, ACCURACY, MACRO_F1};
 pub use settings::{
-    at_least_one, About, Command, OptimizerKind, Recipe, Settings, StudyFlags, Weights,
+    at_least_one, About, Cli, Command, OptimizerKind, Recipe, Settings, StudyFlags, Weights,
 };
 pub use summary::Summary;
 pub use teacher::TeacherOutcome;

@@ -11,7 +11,7 @@ use crate::app::Study;
 use crate::curves::{curves_svg, Band, Chart, Panel};
 use crate::data::Splits;
 use crate::output::{epochs_json, machine, typed, write_atomic};
-use crate::runs::{Metric, Role, RunResult};
+use crate::runs::{scores_text, Metric, Role, RunResult};
 use crate::settings::{OptimizerKind, Recipe, Settings};
 use crate::summary::{summarise, table, verdict_line};
 use crate::teacher::TeacherOutcome;
@@ -30,8 +30,6 @@ pub fn write_reports(
     splits: &Splits,
     outcome: Outcome,
 ) -> Result<(), String> {
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let machine = machine();
     let metrics = study.metrics();
     let teacher = outcome.teacher;
     let mut rows = vec![summarise(&[&teacher.result])];
@@ -64,12 +62,19 @@ pub fn write_reports(
     }
     let table = table(&rows, metrics, splits.samples);
     let extra = study.extra_sections(&rows);
-    let mut md = header(study, settings, splits, &outcome, &command, &machine);
+    let record = Record {
+        study,
+        settings,
+        splits,
+        outcome: &outcome,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        machine: machine(),
+    };
+    let mut md = record.header();
     md.push_str(&format!("\n{table}\n{}\n{extra}", verdicts.join("\n")));
     let out = &settings.out;
     write_atomic(&out.join("report.md"), &md)?;
-    let json = results_json(study, settings, splits, &outcome, &command, &machine);
-    write_atomic(&out.join("results.json"), &json)?;
+    write_atomic(&out.join("results.json"), &record.results_json())?;
     let chart = Chart {
         title: format!(
             "{}: test accuracy per epoch, mean ± 1 std over the seeds that finished",
@@ -124,28 +129,30 @@ pub fn recipe_text(r: &Recipe) -> String {
     text
 }
 
-/// report.md's title and settings, before the table.
-fn header(
-    study: &dyn Study,
-    settings: &Settings,
-    splits: &Splits,
-    outcome: &Outcome,
-    command: &str,
-    machine: &str,
-) -> String {
-    let (teacher, s) = (outcome.teacher, settings);
-    let scores: Vec<String> = study
-        .metrics()
-        .iter()
-        .zip(&teacher.result.test)
-        .map(|(m, v)| format!("test {} {:.2} %", m.name, 100.0 * v))
-        .collect();
-    let w = &s.weights;
-    let mut lines = vec![
-        format!("Command: `{command}`"),
-        format!("Machine: {machine}"),
-        format!("Wall time: {:.0} s", outcome.wall_seconds),
-        format!(
+/// Everything the files that describe a study are written from.
+struct Record<'a> {
+    study: &'a dyn Study,
+    settings: &'a Settings,
+    splits: &'a Splits,
+    outcome: &'a Outcome<'a>,
+    /// The command line, as typed.
+    command: String,
+    machine: String,
+}
+
+impl Record<'_> {
+    /// report.md's title and settings, before the table.
+    fn header(&self) -> String {
+        let (study, s, splits, outcome) = (self.study, self.settings, self.splits, self.outcome);
+        let (command, machine) = (&self.command, &self.machine);
+        let teacher = outcome.teacher;
+        let scores = scores_text(study.metrics(), &teacher.result.test);
+        let w = &s.weights;
+        let mut lines = vec![
+            format!("Command: `{command}`"),
+            format!("Machine: {machine}"),
+            format!("Wall time: {:.0} s", outcome.wall_seconds),
+            format!(
             "Data: {}: {} training {samples} ({} more held out for validation, never trained on), \
              {} test {samples}",
             splits.name,
@@ -154,40 +161,80 @@ fn header(
             splits.test.len(),
             samples = splits.samples
         ),
-        format!(
-            "Teacher: {}{}, {} parameters, {} epochs, {}; {}",
-            s.teacher,
-            if teacher.reused {
-                " (reused from its checkpoint)"
-            } else {
-                ""
-            },
-            teacher.result.parameters,
-            s.teacher_recipe.epochs,
-            recipe_text(&s.teacher_recipe),
-            scores.join(", ")
-        ),
-        format!(
-            "Students: {} epochs, batch {}, {}; {} seeds (the same initialisation alone and \
+            format!(
+                "Teacher: {}{}, {} parameters, {} epochs, {}; {}",
+                s.teacher,
+                if teacher.reused {
+                    " (reused from its checkpoint)"
+                } else {
+                    ""
+                },
+                teacher.result.parameters,
+                s.teacher_recipe.epochs,
+                recipe_text(&s.teacher_recipe),
+                scores
+            ),
+            format!(
+                "Students: {} epochs, batch {}, {}; {} seeds (the same initialisation alone and \
              distilled); mean ± std over the seeds, last epoch",
-            s.student_recipe.epochs,
-            s.batch_size,
-            recipe_text(&s.student_recipe),
-            s.seeds
-        ),
+                s.student_recipe.epochs,
+                s.batch_size,
+                recipe_text(&s.student_recipe),
+                s.seeds
+            ),
+            format!(
+                "Distilled: T = {}, hard weight {}, soft weight {}",
+                w.temperature, w.hard_weight, w.soft_weight
+            ),
+        ];
+        lines.extend(study.describe(teacher));
         format!(
-            "Distilled: T = {}, hard weight {}, soft weight {}",
-            w.temperature, w.hard_weight, w.soft_weight
-        ),
-    ];
-    lines.extend(study.describe(teacher));
-    format!(
-        "# {}: {} preset ({})\n\n{}\n",
-        study.name(),
-        s.preset,
-        splits.name,
-        lines.join("  \n")
-    )
+            "# {}: {} preset ({})\n\n{}\n",
+            study.name(),
+            s.preset,
+            splits.name,
+            lines.join("  \n")
+        )
+    }
+
+    /// Everything, as JSON: the settings (the driver's and the app's), the teacher, every student
+    /// run.
+    fn results_json(&self) -> String {
+        let (study, s, splits, outcome) = (self.study, self.settings, self.splits, self.outcome);
+        let (command, machine) = (&self.command, &self.machine);
+        let mut config = json!({
+            "preset": s.preset,
+            "data": splits.name,
+            "data_dir": s.data_dir.display().to_string(),
+            "teacher": s.teacher.to_string(),
+            "teacher_epochs": s.teacher_recipe.epochs,
+            "epochs": s.student_recipe.epochs,
+            "batch_size": s.batch_size,
+            "lr": typed(s.student_recipe.lr),
+            "temperature": typed(s.weights.temperature),
+            "hard_weight": typed(s.weights.hard_weight),
+            "soft_weight": typed(s.weights.soft_weight),
+            "seeds": s.seeds,
+            "validation_samples": s.validation,
+        });
+        config
+            .as_object_mut()
+            .expect("an object")
+            .extend(study.config_json(s));
+        let metrics = study.metrics();
+        let mut teacher = study.teacher_json(outcome.teacher);
+        teacher.insert("reused".into(), json!(outcome.teacher.reused));
+        teacher.insert("run".into(), run_json(&outcome.teacher.result, metrics));
+        let value = json!({
+            "command": command,
+            "machine": machine,
+            "wall_seconds": outcome.wall_seconds,
+            "config": config,
+            "teacher": teacher,
+            "students": outcome.students.iter().map(|r| run_json(r, metrics)).collect::<Vec<_>>(),
+        });
+        serde_json::to_string_pretty(&value).expect("JSON values serialise")
+    }
 }
 
 /// One run as JSON: its scores on both sets, its divergence, speed, checkpoint and epochs.
@@ -211,50 +258,6 @@ fn run_json(r: &RunResult, metrics: &[Metric]) -> Value {
         value[format!("validation_{}", m.key)] = json!(validation);
     }
     value
-}
-
-/// Everything, as JSON: the settings (the driver's and the app's), the teacher, every student run.
-fn results_json(
-    study: &dyn Study,
-    settings: &Settings,
-    splits: &Splits,
-    outcome: &Outcome,
-    command: &str,
-    machine: &str,
-) -> String {
-    let s = settings;
-    let mut config = json!({
-        "preset": s.preset,
-        "data": splits.name,
-        "data_dir": s.data_dir.display().to_string(),
-        "teacher": s.teacher.to_string(),
-        "teacher_epochs": s.teacher_recipe.epochs,
-        "epochs": s.student_recipe.epochs,
-        "batch_size": s.batch_size,
-        "lr": typed(s.student_recipe.lr),
-        "temperature": typed(s.weights.temperature),
-        "hard_weight": typed(s.weights.hard_weight),
-        "soft_weight": typed(s.weights.soft_weight),
-        "seeds": s.seeds,
-        "validation_samples": s.validation,
-    });
-    config
-        .as_object_mut()
-        .expect("an object")
-        .extend(study.config_json(s));
-    let metrics = study.metrics();
-    let mut teacher = study.teacher_json(outcome.teacher);
-    teacher.insert("reused".into(), json!(outcome.teacher.reused));
-    teacher.insert("run".into(), run_json(&outcome.teacher.result, metrics));
-    let value = json!({
-        "command": command,
-        "machine": machine,
-        "wall_seconds": outcome.wall_seconds,
-        "config": config,
-        "teacher": teacher,
-        "students": outcome.students.iter().map(|r| run_json(r, metrics)).collect::<Vec<_>>(),
-    });
-    serde_json::to_string_pretty(&value).expect("JSON values serialise")
 }
 
 /// The confusion matrices on the test set: the teacher's, and each student's of seed 0.

@@ -19,23 +19,30 @@ use nn::Module;
 use crate::app::{DataSource, Study};
 use crate::data::Splits;
 use crate::report::{write_reports, Outcome};
-use crate::settings::{check_temperature, check_unit, parse, About, Command, Settings};
+use crate::runs::scores_text;
+use crate::settings::{check_positive, check_unit, parse, About, Cli, Command, Settings};
 use crate::students::StudentPlan;
 use crate::sweep::{sweep, Grid};
 use crate::teacher::{data_identity, TeacherPlan};
 use crate::train::build;
 
-/// An app's whole `main`: parses its command line (`about`, with its options `O`), lets the app
-/// turn the options into its study and settings (`resolve`, which may refuse a combination with a
-/// command), and runs it. An error ends the program with one line and a failure code.
-pub fn main<O: clap::Args, S: Study>(
+/// An app's whole `main`: parses its command line (`about`, its presets `P` and its own options
+/// `O`), lets the app turn it into its study and settings (`resolve`, which may refuse a
+/// combination with the command), and runs it. An error ends the program with one line and a
+/// failure code.
+pub fn main<P, O, S>(
     about: &About,
-    resolve: impl FnOnce(&O, &Command) -> Result<(S, Settings), String>,
-) -> ExitCode {
-    let cli = parse::<O>(about);
-    let command = cli.command.unwrap_or(Command::Run);
-    let result = resolve(&cli.options, &command)
-        .and_then(|(study, settings)| run(&study, &settings, &command));
+    resolve: impl FnOnce(&Cli<P, O>, &Command) -> Result<(S, Settings), String>,
+) -> ExitCode
+where
+    P: clap::ValueEnum + Clone + Send + Sync + 'static,
+    O: clap::Args,
+    S: Study,
+{
+    let cli = parse::<P, O>(about);
+    let command = cli.command.clone().unwrap_or(Command::Run);
+    let result =
+        resolve(&cli, &command).and_then(|(study, settings)| run(&study, &settings, &command));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -55,7 +62,7 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
     {
         temperatures
             .iter()
-            .try_for_each(|&t| check_temperature("--temperatures", t))?;
+            .try_for_each(|&t| check_positive("--temperatures", t))?;
         soft_weights
             .iter()
             .try_for_each(|&w| check_unit("--soft-weights", w))?;
@@ -108,17 +115,11 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
     let identity = plan.identity(&splits, &data);
     let required_by = matches!(command, Command::Students).then_some(study.name());
     let (model, teacher) = plan.train_or_reuse(&splits, &identity, study.metrics(), required_by)?;
-    let scores: Vec<String> = study
-        .metrics()
-        .iter()
-        .zip(&teacher.result.test)
-        .map(|(m, v)| format!("test {} {:.2} %", m.name, 100.0 * v))
-        .collect();
     eprintln!(
         "Teacher {} ({} parameters): {} ({} errors)",
         settings.teacher,
         teacher.result.parameters,
-        scores.join(", "),
+        scores_text(study.metrics(), &teacher.result.test),
         teacher.result.confusion.errors()
     );
     let mut teacher_model = Teacher::single(Box::new(model));

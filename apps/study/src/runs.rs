@@ -136,3 +136,13 @@ pub fn file_safe(text: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
 }
+
+/// Scores in words: "test macro-F1 86.41 %, test accuracy 86.60 %".
+pub fn scores_text(metrics: &[Metric], test: &[f64]) -> String {
+    let words: Vec<String> = metrics
+        .iter()
+        .zip(test)
+        .map(|(m, v)| format!("test {} {:.2} %", m.name, 100.0 * v))
+        .collect();
+    words.join(", ")
+}

@@ -7,17 +7,31 @@
 //! that does not parse) are refused before anything is loaded, trained or written, with one line
 //! saying what was expected.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
 
-/// An app's command line: a subcommand (the whole study when none is given), then the app's
-/// options, which flatten [`StudyFlags`] among the app's own.
+/// An app's command line: a subcommand (the whole study when none is given), the preset (`P`,
+/// the app's list), the flags every study has, then the app's own (`O`).
 #[derive(Parser, Debug)]
-pub struct Cli<O: clap::Args> {
+pub struct Cli<P, O>
+where
+    P: ValueEnum + Clone + Send + Sync + 'static,
+    O: clap::Args,
+{
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Start from this preset; the flags below override it.
+    #[arg(
+        global = true,
+        long,
+        value_parser = clap::builder::EnumValueParser::<P>::new(),
+        default_value = "default"
+    )]
+    pub preset: P,
+    #[command(flatten)]
+    pub study: StudyFlags,
     #[command(flatten)]
     pub options: O,
 }
@@ -56,15 +70,19 @@ pub struct About {
 }
 
 /// Parses the command line of the app `about` describes.
-pub fn parse<O: clap::Args>(about: &About) -> Cli<O> {
+pub fn parse<P, O>(about: &About) -> Cli<P, O>
+where
+    P: ValueEnum + Clone + Send + Sync + 'static,
+    O: clap::Args,
+{
     use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::<O>::command()
+    let matches = Cli::<P, O>::command()
         .name(about.name)
         .bin_name(about.name)
         .about(about.about)
         .after_help(about.after_help)
         .get_matches();
-    Cli::<O>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    Cli::<P, O>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -230,9 +248,8 @@ pub struct StudyFlags {
 }
 
 impl StudyFlags {
-    /// `settings` (the preset's) overridden by the flags given, `data_dir` taken as the app's
-    /// flag gave it; every value checked.
-    pub fn apply(&self, mut s: Settings, data_dir: &Path) -> Result<Settings, String> {
+    /// `settings` (the preset's) overridden by the flags given; every value checked.
+    pub fn apply(&self, mut s: Settings) -> Result<Settings, String> {
         let parse = |text: &str| text.parse::<ModelSpec>().map_err(|e| e.to_string());
         if let Some(t) = &self.teacher {
             s.teacher = parse(t)?;
@@ -271,7 +288,6 @@ impl StudyFlags {
         s.validation = self.validation.unwrap_or(s.validation);
         s.train_limit = self.train_limit.or(s.train_limit);
         s.threads = self.threads.or(s.threads);
-        s.data_dir = data_dir.to_path_buf();
         if let Some(out) = &self.out {
             s.out = out.clone();
         }
@@ -282,7 +298,7 @@ impl StudyFlags {
 
 impl Settings {
     fn check(&self) -> Result<(), String> {
-        check_temperature("--temperature", self.weights.temperature)?;
+        check_positive("--temperature", self.weights.temperature)?;
         check_unit("--hard-weight", self.weights.hard_weight)?;
         check_unit("--soft-weight", self.weights.soft_weight)?;
         for (flag, value) in [
@@ -295,52 +311,48 @@ impl Settings {
         ] {
             at_least_one(flag, value)?;
         }
-        for (flag, lr) in [
-            ("--lr", self.student_recipe.lr),
-            ("--teacher-lr", self.teacher_recipe.lr),
-        ] {
-            if !(lr > 0.0 && lr.is_finite()) {
-                return Err(format!("{flag} must be a positive number, found {lr}"));
-            }
-        }
+        check_positive("--lr", self.student_recipe.lr)?;
+        check_positive("--teacher-lr", self.teacher_recipe.lr)
+    }
+}
+
+/// `Ok` when `ok`, else the one line that says so: "{flag} must be {expected}, found {found}".
+fn require(
+    ok: bool,
+    flag: &str,
+    expected: &str,
+    found: impl std::fmt::Display,
+) -> Result<(), String> {
+    if ok {
         Ok(())
+    } else {
+        Err(format!("{flag} must be {expected}, found {found}"))
     }
 }
 
 /// Checks that a count given on the command line (`flag`) is at least 1.
 pub fn at_least_one(flag: &str, value: usize) -> Result<(), String> {
-    if value == 0 {
-        Err(format!("{flag} must be at least 1, found 0"))
-    } else {
-        Ok(())
-    }
+    require(value > 0, flag, "at least 1", value)
 }
 
 /// Checks that a weight given on the command line (`flag`) lies in [0, 1].
 pub fn check_unit(flag: &str, value: f32) -> Result<(), String> {
-    if (0.0..=1.0).contains(&value) {
-        Ok(())
-    } else {
-        Err(format!("{flag} must be in [0, 1], found {value}"))
-    }
+    require((0.0..=1.0).contains(&value), flag, "in [0, 1]", value)
 }
 
-/// Checks that a temperature given on the command line (`flag`) is a positive number.
-pub fn check_temperature(flag: &str, t: f32) -> Result<(), String> {
-    if t > 0.0 && t.is_finite() {
-        Ok(())
-    } else {
-        Err(format!("{flag} must be a positive number, found {t}"))
-    }
+/// Checks that a temperature or a rate given on the command line (`flag`) is a positive number.
+pub fn check_positive(flag: &str, value: f32) -> Result<(), String> {
+    require(
+        value > 0.0 && value.is_finite(),
+        flag,
+        "a positive number",
+        value,
+    )
 }
 
 /// Mixup's α from a flag: 0 turns mixup off.
 fn mixup_alpha(flag: &str, alpha: f32) -> Result<Option<f32>, String> {
-    if alpha >= 0.0 && alpha.is_finite() {
-        Ok((alpha > 0.0).then_some(alpha))
-    } else {
-        Err(format!(
-            "{flag} must be a number ≥ 0 (0 turns mixup off), found {alpha}"
-        ))
-    }
+    let valid = alpha >= 0.0 && alpha.is_finite();
+    require(valid, flag, "a number ≥ 0 (0 turns mixup off)", alpha)?;
+    Ok((alpha > 0.0).then_some(alpha))
 }
