@@ -77,7 +77,7 @@ pub fn write_reports(
     write_atomic(&out.join("results.json"), &record.results_json())?;
     let chart = Chart {
         title: format!(
-            "{}: test accuracy per epoch, mean ± 1 std over the seeds that finished",
+            "{}: test accuracy per epoch (mean ± 1 std over the seeds that finished)",
             splits.name
         ),
         panels,

@@ -230,7 +230,7 @@ mod tests {
             cell(Some((4.0, 0.9)), vec![92.0, 92.5, 93.0], 0),
             cell(Some((8.0, 0.9)), vec![95.0], 2),
         ];
-        let md = markdown("# sweep\n", &[spec.clone()], &cells);
+        let md = markdown("# sweep\n", std::slice::from_ref(&spec), &cells);
         let top = md
             .lines()
             .find(|l| l.starts_with("| 8 |"))
