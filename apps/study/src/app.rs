@@ -43,8 +43,8 @@ impl DataSource<'_> {
     }
 }
 
-/// What an app says about its study. Four methods are needed (its name, its data, how a student is
-/// distilled, and the settings it adds to the record); the rest have defaults.
+/// What an app says about its study. Three methods are needed — its name, its data, how a student
+/// is distilled — and the rest have defaults; the crate's documentation shows a whole app.
 pub trait Study {
     /// The app's binary ("mnist_kd"): report titles, and messages that name a command to run.
     fn name(&self) -> &'static str;
@@ -72,7 +72,9 @@ pub trait Study {
     ) -> Result<KdLoss, String>;
 
     /// The app's own settings, as results.json's "config" records them beside the driver's.
-    fn config_json(&self, settings: &Settings) -> Map<String, Value>;
+    fn config_json(&self, _settings: &Settings) -> Map<String, Value> {
+        Map::new()
+    }
 
     /// Entries every checkpoint's metadata carries to name the data and the task; a saved teacher
     /// is reused only where they match.

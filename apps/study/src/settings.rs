@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
 
 /// An app's command line: a subcommand (the whole study when none is given), the preset (`P`,
-/// the app's list), the flags every study has, then the app's own (`O`).
+/// the app's list, which has a `default`), the flags every study has, then the app's own (`O`).
 #[derive(Parser, Debug)]
 pub struct Cli<P, O>
 where
