@@ -1,279 +1,350 @@
 //! `mnist_kd`: the main job. A teacher CNN, then each student trained alone and the same student
 //! (same initialisation) distilled from the teacher, over several seeds, on real MNIST; a table of
-//! what distillation did, and the files to check it (see `report.rs`).
+//! what distillation did, and the files to check it.
 //!
-//! Files: `config.rs` (flags, presets, validation) → `data.rs` → `pipeline.rs` (the phases) →
-//! `sweep.rs` (choosing T and the weights on the validation split) → `report.rs`. Progress bars,
-//! speed measurement and the report's generic pieces are shared with `signal_kd` in `apps/kd_app`.
+//! The study itself — teacher, seeds, pairs, reports, sweep — is the driver's (`apps/study`).
+//! What is MNIST's is here: the files and the two-digit task, the presets, the choice between
+//! distilling the outputs (Hinton et al.) and a hidden layer (FitNets), and the comparison with
+//! Hinton et al.'s figures.
 
-mod config;
-mod data;
-mod pipeline;
-mod report;
-mod sweep;
-
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use clap::Parser;
-use kd::Teacher;
+use clap::ValueEnum;
+use kd::{BinaryLoss, ModelSpec, Objective, ResponseLoss};
+use nn::data::load_mnist;
+use serde_json::{json, Map, Value};
+use study::diverged::cell;
+use study::{
+    at_least_one, hint_between, About, Cli, Command, DataSource, KdLoss, KnownData, Recipe,
+    Settings, Splits, Study, Summary, TeacherOutcome, Weights,
+};
 
-use crate::config::{Cli, Command, Config, Preset};
-use crate::pipeline::RunResult;
-use kd_app::{machine, mean_curve, test_accuracy_curve, write_atomic};
+const ABOUT: About = About {
+    name: "mnist_kd",
+    about: "Knowledge distillation on MNIST: train a teacher CNN, then the same student alone and \
+            distilled from the teacher, over several seeds, and report what distillation did.",
+    after_help: "With no subcommand, runs the whole study with the default preset. Fetch the \
+                 data first with scripts/fetch-mnist.",
+};
 
-use crate::report::summarise;
+/// MNIST as `scripts/fetch-mnist` leaves it.
+const MNIST: KnownData = KnownData {
+    name: "MNIST",
+    default_dir: "data/mnist",
+    train: 60_000,
+    test: 10_000,
+    samples: "images",
+};
 
-/// Large freed buffers are kept for the next step instead of going back to the kernel (see
-/// `tensor::block_cache`).
-#[global_allocator]
-static ALLOCATOR: tensor::BlockCache = tensor::BlockCache::new();
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Preset {
+    /// A smoke run of seconds to a minute: small subsets, two teacher epochs, 2 seeds.
+    Quick,
+    /// The default study (about 5 minutes on 2 idle cores).
+    Default,
+    /// Hinton et al. 2015's MNIST setting: MLP teacher 1200-1200 with dropout and ±2-pixel
+    /// jitter, MLP student 800-800 without regularisation, T = 20.
+    Hinton,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KdMethod {
+    /// Learn from the teacher's softened outputs (Hinton et al.).
+    Response,
+    /// Learn from the teacher's last hidden features through an adapter (FitNets), plus labels.
+    Feature,
+    /// Both.
+    Both,
+}
+
+/// The flags that are MNIST's (the driver's come before them).
+#[derive(clap::Args, Debug)]
+struct Options {
+    /// What the distilled student learns from the teacher.
+    #[arg(global = true, long, value_enum)]
+    kd_method: Option<KdMethod>,
+    /// Keep only the first this many test images.
+    #[arg(global = true, long)]
+    test_limit: Option<usize>,
+    /// Folder holding the MNIST files, raw or .gz.
+    #[arg(global = true, long, default_value = "data/mnist")]
+    data_dir: PathBuf,
+    /// `binary:A,B`: only digits A and B, one sigmoid output, binary cross-entropy and binary
+    /// distillation.
+    #[arg(global = true, long)]
+    task: Option<String>,
+}
+
+/// What is MNIST's in a run, besides the driver's settings.
+struct Mnist {
+    kd_method: KdMethod,
+    test_limit: Option<usize>,
+    /// `Some((a, b))` for a two-digit binary task.
+    binary: Option<(usize, usize)>,
+    /// Whether to set the results beside Hinton et al.'s.
+    beside_hinton: bool,
+}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    study::main(&ABOUT, resolve)
 }
 
-fn run(cli: &Cli) -> Result<(), String> {
-    let started = Instant::now();
-    let config = Config::from_options(&cli.options)?;
-    let command = cli.command.as_ref().unwrap_or(&Command::Run);
-    if let Command::Sweep {
-        temperatures,
-        soft_weights,
-    } = command
-    {
-        // Checked before anything is loaded or trained.
-        if config.kd_method == config::KdMethod::Feature {
-            return Err("the sweep varies the temperature and the soft weight, which --kd-method feature does not use; use response or both".into());
-        }
-        temperatures
-            .iter()
-            .try_for_each(|&t| kd_app::check_temperature("--temperatures", t))?;
-        soft_weights
-            .iter()
-            .try_for_each(|&w| kd_app::check_unit("--soft-weights", w))?;
-    }
-    if let Some(threads) = config.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
-    }
-    let splits = data::load(&config)?;
-    if let Command::Evaluate { checkpoint } = command {
-        println!(
-            "{}",
-            pipeline::evaluate_checkpoint(checkpoint, &config, &splits)?
-        );
-        return Ok(());
-    }
-    // Every other command trains.
-    data::check_batch_size(&config, &splits)?;
-    std::fs::create_dir_all(&config.out).map_err(|e| {
-        format!(
-            "cannot create the output folder {}: {e}",
-            config.out.display()
-        )
-    })?;
-    eprintln!(
-        "{}: {} training, {} validation, {} test images; output in {}",
-        splits.name,
-        splits.train.len(),
-        splits.validation.len(),
-        splits.test.len(),
-        config.out.display()
-    );
-
-    let teacher = pipeline::teacher(&config, &splits, matches!(command, Command::Students))?;
-    eprintln!(
-        "Teacher {}: test accuracy {:.2} % ({} errors)",
-        config.teacher,
-        100.0 * teacher.result.test_accuracy,
-        teacher.result.test_errors
-    );
-    if let Command::Teacher = command {
-        return Ok(());
-    }
-
-    if let Command::Sweep {
-        temperatures,
-        soft_weights,
-    } = command
-    {
-        let grid = sweep::Grid {
-            temperatures: temperatures.clone(),
-            soft_weights: soft_weights.clone(),
-        };
-        let mut teacher = teacher;
-        let model = teacher
-            .model
-            .take()
-            .expect("the teacher phase returns its model");
-        let md = sweep::run(
-            &config,
-            &splits,
-            &mut Teacher::single(Box::new(model)),
-            &grid,
-        )?;
-        println!(
-            "\n{md}\nWritten to {}: sweep.md, sweep.json.",
-            config.out.display()
-        );
-        return Ok(());
-    }
-    let mut teacher = teacher;
-    let teacher_model = teacher
-        .model
-        .take()
-        .expect("the teacher phase returns its model");
-    let mut teacher_for_students = Teacher::single(Box::new(teacher_model));
-    let mut students: Vec<RunResult> = Vec::new();
-    for spec in &config.students {
-        for seed in 0..config.seeds as u64 {
-            let (alone, distilled) = pipeline::student_pair(
-                &config,
-                &splits,
-                spec,
-                seed,
-                &mut teacher_for_students,
-                &config.teacher,
-                &teacher.predictions,
-            )?;
-            students.push(alone);
-            students.push(distilled);
-        }
-    }
-    write_reports(
-        &config,
-        &splits,
-        &teacher,
-        &students,
-        started.elapsed().as_secs_f64(),
-    )
-}
-
-fn write_reports(
-    config: &Config,
-    splits: &data::Splits,
-    teacher: &pipeline::TeacherOutcome,
-    students: &[RunResult],
-    wall_seconds: f64,
-) -> Result<(), String> {
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let machine = machine();
-    let mut rows = vec![summarise(&[&teacher.result])];
-    let mut verdicts = Vec::new();
-    let mut series = Vec::new();
-    if !teacher.result.epochs.is_empty() {
-        series.push((
-            "teacher".to_string(),
-            test_accuracy_curve(&teacher.result.epochs),
-        ));
-    }
-    for spec in &config.students {
-        let mut pair = Vec::new();
-        for role in ["alone", "distilled"] {
-            let runs: Vec<&RunResult> = students
-                .iter()
-                .filter(|r| r.spec == *spec && r.role == role)
-                .collect();
-            // The curves average the runs that finished, as the table does.
-            let epochs: Vec<&[kd::EpochRecord]> = runs
-                .iter()
-                .filter(|r| r.diverged.is_none())
-                .map(|r| r.epochs.as_slice())
-                .collect();
-            series.push((format!("{spec} {role}"), mean_curve(&epochs)));
-            pair.push(summarise(&runs));
-        }
-        verdicts.push(report::verdict(
-            &pair[0],
-            &pair[1],
-            teacher.result.parameters,
-            config,
-        ));
-        rows.extend(pair);
-    }
-    let table = report::table(&rows);
-    let mut md = format!(
-        "# mnist_kd: {:?} preset\n\nCommand: `{command}`  \nMachine: {machine}  \nWall time: {:.0} s  \n\
-         Data: {}: {} training images ({} more held out for validation), {} test images  \n\
-         Teacher: {}{}, test accuracy {:.2} %, {}  \n\
-         Students: {} epochs, batch {}, {:?} lr {}, T = {}, hard weight {}, soft weight {}, method {:?}, {} seeds \
-         (same initialisation alone and distilled); mean ± std over seeds, last epoch.\n\n{table}\n",
-        config.preset,
-        wall_seconds,
-        splits.name,
-        splits.train.len(),
-        splits.validation.len(),
-        splits.test.len(),
-        config.teacher,
-        if teacher.reused { " (reused from its checkpoint)" } else { "" },
-        100.0 * teacher.result.test_accuracy,
-        match config.binary {
-            None => format!("expected calibration error {:.4}", teacher.calibration_error),
-            Some((a, b)) => format!("task: {a} against {b}, one sigmoid output"),
-        },
-        config.epochs,
-        config.batch_size,
-        config.optimizer,
-        config.lr,
-        config.temperature,
-        config.hard_weight,
-        config.soft_weight,
-        config.kd_method,
-        config.seeds,
-    );
-    md.push_str(&verdicts.join("\n"));
-    md.push('\n');
-    if config.preset == Preset::Hinton && config.binary.is_none() {
-        let paper = report::beside_hinton(&rows);
-        md.push_str(&paper);
-        println!("{paper}");
-    }
-    let out = &config.out;
-    write_atomic(&out.join("report.md"), &md)?;
-    write_atomic(
-        &out.join("results.json"),
-        &report::results_json(
-            config,
-            &splits.name,
-            &command,
-            &machine,
-            wall_seconds,
-            teacher,
-            students,
+/// The preset's settings, overridden by the flags; every value checked.
+fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Settings), String> {
+    let spec = |s: &str| s.parse::<ModelSpec>().expect("preset specs parse");
+    let (teacher, teacher_epochs, students, epochs): (_, _, &[&str], _) = match cli.preset {
+        Preset::Default => (
+            "cnn:32,64,fc=128,dropout=0.3",
+            4,
+            &["mlp:100,100", "mlp:10,10"],
+            10,
         ),
-    )?;
-    write_atomic(
-        &out.join("curves.svg"),
-        &kd_app::curves_svg(
-            "Test accuracy per epoch (students: mean over seeds)",
-            &series,
-        ),
-    )?;
-    let mut confusion = format!("# Confusion matrices (rows: true class, columns: predicted), test set\n\n## teacher {}\n\n{}\n", config.teacher, teacher.result.confusion.to_markdown());
-    for r in students.iter().filter(|r| r.seed == 0) {
-        confusion.push_str(&format!(
-            "\n## {} {} (seed 0{})\n\n{}\n",
-            r.spec,
-            r.role,
-            if r.diverged.is_some() {
-                ", diverged"
+        Preset::Quick => ("cnn:8,16,fc=32", 2, &["mlp:32,32"], 5),
+        Preset::Hinton => ("mlp:1200,1200,dropout=0.5", 20, &["mlp:800,800"], 20),
+    };
+    // The quick preset takes small subsets, so that a run takes seconds.
+    let quick = cli.preset == Preset::Quick;
+    let preset = Settings {
+        preset: format!("{:?}", cli.preset),
+        teacher: spec(teacher),
+        // ±2-pixel jitter: Hinton et al.'s, and it helps every teacher here.
+        teacher_recipe: Recipe::adam(teacher_epochs, 1e-3).cosine().shift(2),
+        students: students.iter().map(|s| spec(s)).collect(),
+        student_recipe: Recipe::adam(epochs, 1e-3),
+        batch_size: 128,
+        // Chosen on the validation split (docs/mnist_sweep.md); the paper's T for its preset.
+        weights: Weights {
+            temperature: if cli.preset == Preset::Hinton {
+                20.0
             } else {
-                ""
+                2.0
             },
-            r.confusion.to_markdown()
-        ));
+            hard_weight: 0.1,
+            soft_weight: 0.9,
+        },
+        seeds: if quick { 2 } else { 3 },
+        validation: if quick { 2000 } else { 5000 },
+        train_limit: quick.then_some(12000),
+        threads: None,
+        data_dir: cli.options.data_dir.clone(),
+        out: PathBuf::from("runs").join(format!("{:?}", cli.preset).to_lowercase()),
+    };
+    let o = &cli.options;
+    let mnist = Mnist {
+        kd_method: o.kd_method.unwrap_or(KdMethod::Response),
+        test_limit: o.test_limit.or(quick.then_some(2000)),
+        binary: o.task.as_deref().map(parse_binary_task).transpose()?,
+        beside_hinton: cli.preset == Preset::Hinton,
+    };
+    let settings = cli.study.apply(preset)?;
+    at_least_one("--test-limit", mnist.test_limit.unwrap_or(1))?;
+    if matches!(command, Command::Sweep { .. }) && mnist.kd_method == KdMethod::Feature {
+        return Err(
+            "the sweep varies the temperature and the soft weight, which --kd-method \
+                    feature does not use; use response or both"
+                .into(),
+        );
     }
-    write_atomic(&out.join("confusion.md"), &confusion)?;
-    println!("\n{table}\n{}\n\nWritten to {}: report.md, results.json, curves.svg, confusion.md, checkpoints.", verdicts.join("\n"), out.display());
-    Ok(())
+    Ok((mnist, settings))
+}
+
+/// `binary:4,9` → `(4, 9)`.
+fn parse_binary_task(task: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--task must be binary:A,B with two different digits 0–9, found {task:?}");
+    let digits = task.strip_prefix("binary:").ok_or_else(bad)?;
+    let (a, b) = digits.split_once(',').ok_or_else(bad)?;
+    let (a, b): (usize, usize) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+    if a > 9 || b > 9 || a == b {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+impl Study for Mnist {
+    fn name(&self) -> &'static str {
+        ABOUT.name
+    }
+
+    /// MNIST from its IDX files, cut to the task. A missing or corrupt file comes back as the
+    /// reader's message (which says what to run, or what was wrong).
+    fn load(&self, source: &DataSource) -> Result<Splits, String> {
+        let mnist = load_mnist(source.dir).map_err(|e| e.to_string())?;
+        let name = MNIST.name_of(source.dir, mnist.train.len(), mnist.test.len());
+        let (mut train, mut test) = (mnist.train, mnist.test);
+        let mut validation = source.validation;
+        if let Some((a, b)) = self.binary {
+            let all = train.len();
+            train = train.filter_classes(&[a, b]);
+            test = test.filter_classes(&[a, b]);
+            // The same share held out as for ten digits (5 000 of 60 000), not 5 000 of the
+            // ~12 000 images of two digits.
+            validation = (validation * train.len()).div_ceil(all);
+        }
+        if let Some(n) = self.test_limit {
+            test = test.take(n);
+        }
+        let source = DataSource {
+            validation,
+            ..*source
+        };
+        let mut splits = source.split(name, MNIST.samples, train, test)?;
+        splits.one_logit = self.binary.is_some();
+        Ok(splits)
+    }
+
+    fn distilled(
+        &self,
+        student: &ModelSpec,
+        teacher: &ModelSpec,
+        seed: u64,
+        w: Weights,
+    ) -> Result<KdLoss, String> {
+        let objective = match (self.kd_method, self.binary) {
+            (KdMethod::Feature, None) => Objective::Hard {
+                label_smoothing: 0.0,
+            },
+            (KdMethod::Feature, Some(_)) => Objective::BinaryHard,
+            (_, None) => Objective::Response(ResponseLoss::new(
+                w.hard_weight,
+                w.soft_weight,
+                w.temperature,
+            )),
+            (_, Some(_)) => {
+                Objective::Binary(BinaryLoss::new(w.hard_weight, w.soft_weight, w.temperature))
+            }
+        };
+        // A hint weighs as much as the labels: FitNets' stage-wise training is not reproduced.
+        let hint = match self.kd_method {
+            KdMethod::Response => None,
+            _ => Some(hint_between(student, teacher, seed, 1.0)?),
+        };
+        Ok(KdLoss { objective, hint })
+    }
+
+    fn config_json(&self, settings: &Settings) -> Map<String, Value> {
+        let students: Vec<String> = settings.students.iter().map(|s| s.to_string()).collect();
+        let config = json!({
+            "students": students,
+            "optimizer": format!("{:?}", settings.student_recipe.optimizer),
+            "kd_method": format!("{:?}", self.kd_method),
+            "task": self.binary.map(|(a, b)| format!("binary:{a},{b}")),
+        });
+        config.as_object().expect("an object").clone()
+    }
+
+    fn identity(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([("task".to_string(), format!("{:?}", self.binary))])
+    }
+
+    fn describe(&self, teacher: &TeacherOutcome) -> Vec<String> {
+        let task = match self.binary {
+            None => format!(
+                "Teacher's expected calibration error on the test set: {:.4}",
+                teacher.calibration_error
+            ),
+            Some((a, b)) => format!("Binary task: {a} against {b}, one sigmoid output"),
+        };
+        vec![task, format!("Distillation method: {:?}", self.kd_method)]
+    }
+
+    fn teacher_json(&self, teacher: &TeacherOutcome) -> Map<String, Value> {
+        let ece = teacher.calibration_error;
+        let ece = if ece.is_finite() {
+            json!(ece)
+        } else {
+            Value::Null
+        };
+        Map::from_iter([("expected_calibration_error".to_string(), ece)])
+    }
+
+    /// A student that cannot fit its training batches: the soft term competes with the labels.
+    fn explain(&self, alone: &Summary, _distilled: &Summary, w: Weights) -> Option<String> {
+        if alone.train_accuracy.mean >= 97.0 || self.kd_method == KdMethod::Feature {
+            return None;
+        }
+        let label_share = 100.0 * w.hard_weight / (w.hard_weight + w.soft_weight);
+        Some(format!(
+            "A student that cannot fit even the labels has little capacity left to copy the \
+             teacher's finer similarities between classes, and the soft term competes with the \
+             labels, which carry {label_share:.0} % of the loss's weight here (T = {}). \
+             docs/mnist_sweep.md shows how this student fares at other temperatures and weights.",
+            w.temperature
+        ))
+    }
+
+    /// Our test errors beside Hinton, Vinyals and Dean (2015), section 3, for the `hinton`
+    /// preset: the 784-1200-1200-10 teacher (dropout, ±2-pixel jitter), the 784-800-800-10
+    /// student alone, and the same student distilled at T = 20.
+    fn extra_sections(&self, rows: &[Summary]) -> String {
+        if !self.beside_hinton || self.binary.is_some() {
+            return String::new();
+        }
+        let paper = [
+            ("teacher", 67.0),
+            ("student alone", 146.0),
+            ("student distilled", 74.0),
+        ];
+        let mut s = String::from(
+            "\n## Beside the paper\n\nHinton et al. (2015) trained far longer (their figures are \
+             after convergence; ours after the preset's epochs).\n\n\
+             | model | our test errors | the paper's |\n|---|---:|---:|\n",
+        );
+        for ((name, errors), row) in paper.iter().zip(rows) {
+            let ours = cell(&row.errors, 1);
+            let _ = writeln!(s, "| {name}: {} | {ours} | {errors:.0} |", row.spec);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An explanation must not send readers to a file that is not there.
+    #[test]
+    fn the_explanation_cites_only_docs_that_exist() {
+        let mnist = Mnist {
+            kd_method: KdMethod::Response,
+            test_limit: None,
+            binary: None,
+            beside_hinton: false,
+        };
+        let cli = <Cli<Preset, Options> as clap::Parser>::parse_from(["mnist_kd"]);
+        let (_, settings) = resolve(&cli, &Command::Run).unwrap();
+        let m = |mean| kd::metrics::MeanStd {
+            mean,
+            std: 0.5,
+            n: 3,
+        };
+        let student = Summary {
+            label: "s".into(),
+            spec: spec_of("mlp:10,10"),
+            role: study::runs::Role::Alone,
+            parameters: 8_070,
+            bytes: 0,
+            test: vec![m(90.0)],
+            errors: m(10.0),
+            validation: m(90.0),
+            train_accuracy: m(92.0),
+            agreement: 0.0,
+            throughput: 0.0,
+            latency_us: 0.0,
+            diverged: Vec::new(),
+        };
+        let v = mnist.explain(&student, &student, settings.weights).unwrap();
+        assert!(v.contains("docs/"), "the explanation cites the sweep: {v}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for word in v.split_whitespace().filter(|w| w.starts_with("docs/")) {
+            let word = word.trim_end_matches(['.', ',', ';']);
+            assert!(root.join(word).exists(), "{word} is cited but missing: {v}");
+        }
+    }
+
+    fn spec_of(text: &str) -> ModelSpec {
+        text.parse().unwrap()
+    }
 }

@@ -1,12 +1,12 @@
 //! The data of a run: MNIST-1D's four `.npy` files (written by `scripts/fetch-mnist1d`, format in
-//! docs/mnist1d.md) read, checked against each other, a validation split held out, normalised.
+//! docs/mnist1d.md) read and checked against each other. (The generator already scales the whole
+//! set to mean 0, std 1, test set included; the driver's split normalises again from the training
+//! part alone, which costs nothing and keeps the rule.)
 
 use std::path::Path;
 
-use kd_app::KnownData;
 use nn::data::{read_npy, Dataset, NpyArray};
-
-use crate::config::Config;
+use study::KnownData;
 
 /// One signal: one channel of 40 samples (a batch is then `[B, 1, 40]`, what `Conv1d` takes).
 pub const SAMPLE_SHAPE: [usize; 2] = [1, 40];
@@ -15,7 +15,7 @@ pub const SAMPLE_SHAPE: [usize; 2] = [1, 40];
 pub const CLASSES: usize = 10;
 
 /// MNIST-1D as `scripts/fetch-mnist1d` generates it.
-const MNIST1D: KnownData = KnownData {
+pub const MNIST1D: KnownData = KnownData {
     name: "MNIST-1D",
     default_dir: "data/mnist1d",
     train: 4000,
@@ -23,22 +23,10 @@ const MNIST1D: KnownData = KnownData {
     samples: "signals",
 };
 
-/// Training, validation and test sets, normalised with the training set's statistics.
-pub struct Splits {
-    /// What the data is called in messages and reports ([`kd_app::data_name`]).
-    pub name: String,
-    pub train: Dataset,
-    pub validation: Dataset,
-    pub test: Dataset,
-    /// The mean and standard deviation the inputs were normalised with.
-    pub mean: f32,
-    pub std: f32,
-}
-
-/// Loads MNIST-1D from `config.data_dir` and prepares it. A missing folder or file says what to
-/// run; a file of the wrong shape or type says what was expected and what was found.
-pub fn load(config: &Config) -> Result<Splits, String> {
-    let dir = &config.data_dir;
+/// MNIST-1D's training and test sets from `dir`, and what the run calls them. A missing folder
+/// or file says what to run; a file of the wrong shape or type says what was expected and what
+/// was found.
+pub fn read(dir: &Path) -> Result<(String, Dataset, Dataset), String> {
     let names = ["x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"];
     let missing: Vec<&str> = names
         .iter()
@@ -53,52 +41,9 @@ pub fn load(config: &Config) -> Result<Splits, String> {
             missing.join(", ")
         ));
     }
-    let mut train = split(dir, "x_train.npy", "y_train.npy")?;
-    let mut test = split(dir, "x_test.npy", "y_test.npy")?;
-    let name = kd_app::data_name(&MNIST1D, dir, train.len(), test.len());
-    if let Some(n) = config.train_limit {
-        train = train.take(n);
-    }
-    if config.validation >= train.len() {
-        return Err(format!(
-            "the validation split ({}) must be smaller than the training set ({})",
-            config.validation,
-            train.len()
-        ));
-    }
-    let (mut train, mut validation) = train.split_off(config.validation, 0x5eed);
-    // Statistics from the training signals only: nothing of the test set leaks into training.
-    // (The generator already scales the whole set to mean 0, std 1, test set included; doing it
-    // again from the training part alone costs nothing and keeps the rule.)
-    let (mean, std) = train.mean_std();
-    for set in [&mut train, &mut validation, &mut test] {
-        set.normalise(mean, std);
-    }
-    Ok(Splits {
-        name,
-        train,
-        validation,
-        test,
-        mean,
-        std,
-    })
-}
-
-/// Refuses a batch larger than the training set that is left after the validation split: every
-/// epoch drops its last partial batch (`kd::TrainConfig`), so such a run would take no step and
-/// report untrained models as results. The teacher and the students train on the same split with
-/// the same batch size, so one check covers both. Called before anything trains or is written.
-pub fn check_batch_size(config: &Config, splits: &Splits) -> Result<(), String> {
-    let left = splits.train.len();
-    if config.batch_size > left {
-        return Err(format!(
-            "--batch-size {} is larger than the training set ({left} signals left after holding \
-             out {} for validation): no step would be trained; use a batch of at most {left}",
-            config.batch_size,
-            splits.validation.len()
-        ));
-    }
-    Ok(())
+    let train = split(dir, "x_train.npy", "y_train.npy")?;
+    let test = split(dir, "x_test.npy", "y_test.npy")?;
+    Ok((MNIST1D.name_of(dir, train.len(), test.len()), train, test))
 }
 
 /// One split: signals `[N, 40]` and labels `[N]` in `0..10`.

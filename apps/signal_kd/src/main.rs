@@ -3,221 +3,182 @@
 //! about 17k parameters) into one of the same form with about 4× fewer parameters, with a KL +
 //! MAE soft loss and mixup, and reports macro-F1 as mean ± std.
 //!
-//! A teacher, then for each seed the student alone and the same student (same initialisation)
-//! distilled; a table of accuracy and macro-F1 for the three, and the files to check it.
-//!
-//! Files: `config.rs` (flags, presets, validation) → `data.rs` (the `.npy` files) → `pipeline.rs`
-//! (the phases) → `report.rs`. Progress bars, speed and the shared report pieces are in `kd_app`.
+//! The study itself — teacher, seeds, pairs, reports — is the driver's (`apps/study`). What is
+//! this study's is here: the `.npy` files (`data.rs`), the presets, 1-D CNNs only, the soft loss
+//! (KL + MAE on the soft labels), and macro-F1 as the metric that judges.
 
-mod config;
 mod data;
-mod pipeline;
-mod report;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use clap::Parser;
-use kd::Teacher;
-use kd_app::write_atomic;
+use clap::ValueEnum;
+use kd::spec::Kind;
+use kd::{ModelSpec, Objective, ResponseLoss, SoftLoss};
+use serde_json::{json, Map, Value};
+use study::{
+    About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study, Weights,
+    ACCURACY, MACRO_F1,
+};
 
-use crate::config::{Cli, Command, Config};
-use crate::pipeline::RunResult;
-use crate::report::summarise;
+const ABOUT: About = About {
+    name: "signal_kd",
+    about: "Knowledge distillation between 1-D CNNs on MNIST-1D: train a teacher, then a 4× \
+            smaller student alone and distilled (KL at temperature T + MAE on the soft labels; \
+            mixup for the teacher, and for the students with --mixup), over several seeds; \
+            report accuracy and macro-F1 as mean ± std.",
+    after_help: "With no subcommand, runs the whole study with the default preset. Generate \
+                 the data first with scripts/fetch-mnist1d.",
+};
 
-/// Large freed buffers are kept for the next step instead of going back to the kernel (see
-/// `tensor::block_cache`).
-#[global_allocator]
-static ALLOCATOR: tensor::BlockCache = tensor::BlockCache::new();
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Preset {
+    /// A smoke run of about a minute: fewer epochs, 2 seeds.
+    Quick,
+    /// The study: 5 seeds (a few minutes on 2 cores).
+    Default,
+}
+
+/// The flags that are this study's (the driver's come before them).
+#[derive(clap::Args, Debug)]
+struct Options {
+    /// Weight of the mean absolute error between the soft labels, added to the KL term
+    /// (0: KL alone).
+    #[arg(global = true, long)]
+    mae_weight: Option<f32>,
+    /// Folder holding the four MNIST-1D .npy files.
+    #[arg(global = true, long, default_value = "data/mnist1d")]
+    data_dir: PathBuf,
+}
+
+/// What is this study's in a run, besides the driver's settings.
+struct Signals {
+    mae_weight: f32,
+}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+    study::main(&ABOUT, resolve)
+}
+
+/// The preset's settings, overridden by the flags; every value checked. The choices are
+/// explained, with the sweep they come from, in docs/mnist1d.md.
+fn resolve(cli: &Cli<Preset, Options>, _: &Command) -> Result<(Signals, Settings), String> {
+    let spec = |s: &str| s.parse::<ModelSpec>().expect("preset specs parse");
+    let (teacher_epochs, epochs, seeds, out) = match cli.preset {
+        Preset::Default => (80, 40, 5, "runs/signal-default"),
+        Preset::Quick => (20, 12, 2, "runs/signal-quick"),
+    };
+    let preset = Settings {
+        preset: format!("{:?}", cli.preset),
+        // 17 286 parameters: conv k5 64 → pool → conv k5 32 → pool → dense 20 → dense 10.
+        teacher: spec("cnn1d:64,32,fc=20"),
+        // Mixup lifts the teacher by several points of test accuracy (docs/mnist1d.md).
+        teacher_recipe: Recipe::adam(teacher_epochs, 3e-3).cosine().mixup(0.4),
+        // 4 138 parameters (4.2× fewer): the same form with 16, 16 and 16.
+        students: vec![spec("cnn1d:16,16,fc=16")],
+        // No mixup for the students by default (validation sweep in docs/mnist1d.md);
+        // `--mixup 0.4` gives the article's recipe, to both students alike.
+        student_recipe: Recipe::adam(epochs, 3e-3).cosine(),
+        batch_size: 100,
+        weights: Weights {
+            temperature: 4.0,
+            hard_weight: 0.5,
+            soft_weight: 0.5,
+        },
+        seeds,
+        validation: 500,
+        train_limit: None,
+        threads: None,
+        data_dir: cli.options.data_dir.clone(),
+        out: PathBuf::from(out),
+    };
+    let settings = cli.study.apply(preset)?;
+    // The signals are [1, 40]: every model is a 1-D CNN.
+    let models = [("--teacher", &settings.teacher)]
+        .into_iter()
+        .chain(settings.students.iter().map(|s| ("--student", s)));
+    for (flag, spec) in models {
+        if spec.kind != Kind::Cnn1d {
+            return Err(format!(
+                "{flag} must be a 1-D CNN, cnn1d:C1,…[,fc=N], found {:?}",
+                spec.to_string()
+            ));
         }
     }
-}
-
-fn run(cli: &Cli) -> Result<(), String> {
-    let started = Instant::now();
-    let config = Config::from_options(&cli.options)?;
-    if let Some(threads) = config.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
-    }
-    let splits = data::load(&config)?;
-    data::check_batch_size(&config, &splits)?;
-    let command = cli.command.as_ref().unwrap_or(&Command::Run);
-    std::fs::create_dir_all(&config.out).map_err(|e| {
-        format!(
-            "cannot create the output folder {}: {e}",
-            config.out.display()
-        )
-    })?;
-    eprintln!(
-        "{}: {} training, {} validation, {} test signals; output in {}",
-        splits.name,
-        splits.train.len(),
-        splits.validation.len(),
-        splits.test.len(),
-        config.out.display()
-    );
-
-    let mut teacher = pipeline::teacher(&config, &splits, matches!(command, Command::Students))?;
-    eprintln!(
-        "Teacher {} ({} parameters): test accuracy {:.2} %, macro-F1 {:.2} %",
-        config.teacher,
-        teacher.result.parameters,
-        100.0 * teacher.result.test.accuracy,
-        100.0 * teacher.result.test.macro_f1
-    );
-    if let Command::Teacher = command {
-        return Ok(());
-    }
-
-    let teacher_model = teacher
-        .model
-        .take()
-        .expect("the teacher phase returns its model");
-    let mut teacher_for_students = Teacher::single(Box::new(teacher_model));
-    let mut students: Vec<RunResult> = Vec::new();
-    for seed in 0..config.seeds as u64 {
-        let (alone, distilled) = pipeline::student_pair(
-            &config,
-            &splits,
-            seed,
-            &mut teacher_for_students,
-            &teacher.predictions,
-        )?;
-        students.push(alone);
-        students.push(distilled);
-    }
-    write_reports(
-        &config,
-        &splits.name,
-        &teacher,
-        &students,
-        started.elapsed().as_secs_f64(),
-    )
-}
-
-fn write_reports(
-    config: &Config,
-    data: &str,
-    teacher: &pipeline::TeacherOutcome,
-    students: &[RunResult],
-    wall_seconds: f64,
-) -> Result<(), String> {
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let machine = kd_app::machine();
-    let by_role =
-        |role: &str| -> Vec<&RunResult> { students.iter().filter(|r| r.role == role).collect() };
-    let (alone, distilled) = (by_role("alone"), by_role("distilled"));
-    let rows = vec![
-        summarise(&[&teacher.result]),
-        summarise(&alone),
-        summarise(&distilled),
-    ];
-    let student = config.student.to_string();
-    let verdict = report::verdict(&student, &rows[1], &rows[2]);
-    let table = report::table(&rows);
-    let mixup = config
-        .mixup
-        .map_or("no mixup".to_string(), |a| format!("mixup α = {a}"));
-    let md = format!(
-        "# signal_kd: {:?} preset ({data})\n\nCommand: `{command}`  \nMachine: {machine}  \n\
-         Wall time: {:.0} s  \n\
-         Teacher: {}{}, {} parameters, {} epochs; test accuracy {:.2} %, macro-F1 {:.2} %  \n\
-         Student: {student}, {} parameters ({:.1}× fewer), {} epochs, batch {}, Adam lr {} (cosine), \
-         {mixup} (alone and distilled alike); distilled with hard weight {}, soft weight {} on \
-         T² · KL at T = {} + {} · MAE of the soft labels; {} seeds (same initialisation alone and \
-         distilled); mean ± std over seeds, last epoch. Validation: {} training signals held out, \
-         never trained on.\n\n{table}\n{verdict}\n",
-        config.preset,
-        wall_seconds,
-        config.teacher,
-        if teacher.reused { " (reused from its checkpoint)" } else { "" },
-        rows[0].parameters,
-        config.teacher_epochs,
-        100.0 * teacher.result.test.accuracy,
-        100.0 * teacher.result.test.macro_f1,
-        rows[1].parameters,
-        rows[0].parameters as f64 / rows[1].parameters as f64,
-        config.epochs,
-        config.batch_size,
-        config.lr,
-        config.hard_weight,
-        config.soft_weight,
-        config.temperature,
-        config.mae_weight,
-        config.seeds,
-        config.validation,
-    );
-    let out = &config.out;
-    write_atomic(&out.join("report.md"), &md)?;
-    write_atomic(
-        &out.join("results.json"),
-        &report::results_json(
-            config,
-            data,
-            &command,
-            &machine,
-            wall_seconds,
-            teacher,
-            students,
-        ),
-    )?;
-    let mut series = Vec::new();
-    if !teacher.result.epochs.is_empty() {
-        series.push((
-            "teacher".to_string(),
-            kd_app::test_accuracy_curve(&teacher.result.epochs),
+    let mae_weight = cli.options.mae_weight.unwrap_or(1.0);
+    if !(mae_weight >= 0.0 && mae_weight.is_finite()) {
+        return Err(format!(
+            "--mae-weight must be a number ≥ 0, found {mae_weight}"
         ));
     }
-    for (role, runs) in [("alone", &alone), ("distilled", &distilled)] {
-        // The curves average the runs that finished, as the table does.
-        let epochs: Vec<&[kd::EpochRecord]> = runs
-            .iter()
-            .filter(|r| r.diverged.is_none())
-            .map(|r| r.epochs.as_slice())
-            .collect();
-        series.push((format!("{student} {role}"), kd_app::mean_curve(&epochs)));
+    Ok((Signals { mae_weight }, settings))
+}
+
+impl Study for Signals {
+    fn name(&self) -> &'static str {
+        ABOUT.name
     }
-    write_atomic(
-        &out.join("curves.svg"),
-        &kd_app::curves_svg(
-            &format!("{data}: test accuracy per epoch (students: mean over seeds)"),
-            &series,
-        ),
-    )?;
-    let mut confusion = format!(
-        "# Confusion matrices (rows: true class, columns: predicted), {data}: test set\n\n\
-         ## teacher {}\n\n{}\n",
-        config.teacher,
-        teacher.result.confusion.to_markdown()
-    );
-    for r in students.iter().filter(|r| r.seed == 0) {
-        confusion.push_str(&format!(
-            "\n## {} {} (seed 0{})\n\n{}\n",
-            r.spec,
-            r.role,
-            if r.diverged.is_some() {
-                ", diverged"
-            } else {
-                ""
-            },
-            r.confusion.to_markdown()
-        ));
+
+    fn load(&self, source: &DataSource) -> Result<Splits, String> {
+        let (name, train, test) = data::read(source.dir)?;
+        source.split(name, data::MNIST1D.samples, train, test)
     }
-    write_atomic(&out.join("confusion.md"), &confusion)?;
-    println!(
-        "\n{table}\n{verdict}\n\nWritten to {}: report.md, results.json, curves.svg, confusion.md, checkpoints.",
-        out.display()
-    );
-    Ok(())
+
+    /// Macro-F1 judges: a class the student neglects costs as much as any other.
+    fn metrics(&self) -> &'static [Metric] {
+        &[MACRO_F1, ACCURACY]
+    }
+
+    /// KL at temperature T, plus the MAE between the soft labels when its weight is not 0.
+    fn distilled(
+        &self,
+        _: &ModelSpec,
+        _: &ModelSpec,
+        _: u64,
+        w: Weights,
+    ) -> Result<KdLoss, String> {
+        let mut loss = ResponseLoss::new(w.hard_weight, w.soft_weight, w.temperature);
+        if self.mae_weight > 0.0 {
+            loss = loss.with_soft_loss(SoftLoss::KlL1 {
+                l1_weight: self.mae_weight,
+            });
+        }
+        Ok(KdLoss {
+            objective: Objective::Response(loss),
+            hint: None,
+        })
+    }
+
+    fn config_json(&self, s: &Settings) -> Map<String, Value> {
+        let typed = study::typed;
+        // One student is written as one description, as results.json has always had it.
+        let students: Vec<String> = s.students.iter().map(|m| m.to_string()).collect();
+        let student = match students.as_slice() {
+            [one] => json!(one),
+            _ => json!(students),
+        };
+        let (teacher, students) = (&s.teacher_recipe, &s.student_recipe);
+        let config = json!({
+            "student": student,
+            "teacher_mixup_alpha": teacher.mixup.map(typed),
+            "teacher_shift": teacher.shift,
+            "teacher_lr": typed(teacher.lr),
+            "mae_weight": typed(self.mae_weight),
+            "mixup_alpha": students.mixup.map(typed),
+            "train_limit": s.train_limit,
+        });
+        config.as_object().expect("an object").clone()
+    }
+
+    fn identity(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([("data".to_string(), "mnist1d".to_string())])
+    }
+
+    fn describe(&self, _: &study::TeacherOutcome) -> Vec<String> {
+        vec![format!(
+            "Soft term: T² · KL + {} · MAE of the soft labels",
+            self.mae_weight
+        )]
+    }
 }

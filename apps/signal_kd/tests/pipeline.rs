@@ -70,8 +70,8 @@ fn small_run_end_to_end_then_bad_input() {
         "curves.svg",
         "confusion.md",
         "teacher.safetensors",
-        "student-alone.safetensors",
-        "student-distilled.safetensors",
+        "student-cnn1d_8_8_fc_8-alone.safetensors",
+        "student-cnn1d_8_8_fc_8-distilled.safetensors",
     ] {
         assert!(out.path().join(file).exists(), "{file} was not written");
     }

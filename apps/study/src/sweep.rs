@@ -1,22 +1,25 @@
-//! The validation sweep: which student, temperature and weights the default run uses, chosen on
-//! held-out training images — never on the test set, which would make the reported test accuracy
-//! an optimistic, tuned number rather than an estimate.
+//! The validation sweep: which temperature and weights a study's presets use, chosen on held-out
+//! training samples — never on the test set, which would make the reported test score an
+//! optimistic, tuned number rather than an estimate.
 //!
 //! For each student and seed: the student alone once, then the same initialisation distilled at
 //! every (temperature, soft weight) of the grid, with hard weight = 1 − soft weight. Every run is
-//! scored on the validation split (5 000 of the 60 000 training images, never trained on). The
-//! result is `sweep.md` (a table per student, best first) and `sweep.json` in `--out`.
+//! scored on the validation split (never trained on) by its accuracy after the last epoch. The
+//! result is `sweep.md` (a table per student, best first) and `sweep.json` in the output folder.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use kd::metrics::MeanStd;
 use kd::{ModelSpec, Teacher};
-use kd_app::write_atomic;
 use serde_json::json;
 
-use crate::config::Config;
+use crate::app::Study;
 use crate::data::Splits;
-use crate::pipeline::{train_student, EvalOn};
+use crate::output::{typed, write_atomic};
+use crate::report::recipe_text;
+use crate::settings::{Settings, Weights};
+use crate::train::{build, train, train_config, EvalOn};
 
 /// The grid of distillation settings.
 pub struct Grid {
@@ -39,55 +42,58 @@ impl Cell {
 }
 
 /// Runs the sweep and writes its files; returns the Markdown.
-pub fn run(
-    config: &Config,
+pub fn sweep(
+    study: &dyn Study,
+    settings: &Settings,
     splits: &Splits,
     teacher: &mut Teacher,
     grid: &Grid,
 ) -> Result<String, String> {
+    let recipe = &settings.student_recipe;
     let mut cells: Vec<Cell> = Vec::new();
-    for spec in &config.students {
+    for spec in &settings.students {
         let first = cells.len();
-        cells.push(Cell {
-            spec: spec.clone(),
-            setting: None,
-            accuracies: Vec::new(),
-            diverged: 0,
-        });
-        for &t in &grid.temperatures {
-            for &w in &grid.soft_weights {
-                cells.push(Cell {
-                    spec: spec.clone(),
-                    setting: Some((t, w)),
-                    accuracies: Vec::new(),
-                    diverged: 0,
-                });
-            }
+        let settings_of_grid = grid
+            .temperatures
+            .iter()
+            .flat_map(|&t| grid.soft_weights.iter().map(move |&w| Some((t, w))));
+        for setting in std::iter::once(None).chain(settings_of_grid) {
+            cells.push(Cell {
+                spec: spec.clone(),
+                setting,
+                accuracies: Vec::new(),
+                diverged: 0,
+            });
         }
-        for seed in 0..config.seeds as u64 {
+        for seed in 0..settings.seeds as u64 {
             for cell in &mut cells[first..] {
-                let mut c = config.clone();
-                let label = match cell.setting {
-                    None => format!("{spec} alone seed {seed}"),
+                let (label, lesson) = match cell.setting {
+                    None => (format!("{spec} alone seed {seed}"), None),
                     Some((t, w)) => {
-                        c.temperature = t;
-                        c.soft_weight = w;
-                        c.hard_weight = 1.0 - w;
-                        format!("{spec} T={t} soft={w} seed {seed}")
+                        let weights = Weights {
+                            temperature: t,
+                            hard_weight: 1.0 - w,
+                            soft_weight: w,
+                        };
+                        let loss = study.distilled(spec, &settings.teacher, seed, weights)?;
+                        (
+                            format!("{spec} T={t} soft={w} seed {seed}"),
+                            Some((&mut *teacher, loss)),
+                        )
                     }
                 };
-                let (_, outcome) = train_student(
-                    &c,
+                let mut model = build(spec, splits, 1000 + seed)?;
+                let config = train_config(recipe, settings.batch_size, seed);
+                let outcome = train(
+                    &mut model,
+                    lesson,
+                    recipe,
+                    config,
                     splits,
-                    spec,
-                    seed,
-                    cell.setting.is_some().then_some(&mut *teacher),
-                    &config.teacher,
                     EvalOn::Validation,
                     &label,
-                )?;
-                let last = outcome.epochs.last().and_then(|e| e.eval);
-                match (outcome.diverged, last) {
+                );
+                match (outcome.diverged, outcome.epochs.last().and_then(|e| e.eval)) {
                     (None, Some(eval)) => {
                         eprintln!(
                             "{label}: validation accuracy {:.2} %",
@@ -103,30 +109,51 @@ pub fn run(
             }
         }
     }
-    let md = markdown(config, grid, &cells);
-    write_atomic(&config.out.join("sweep.md"), &md)?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let header = format!(
+        "# {} sweep (validation split, never the test set)\n\n\
+         Command: `{command}`  \nTeacher: {}; students: {} epochs, batch {}, {}; {} seed(s); \
+         temperatures {:?}, soft weights {:?} (hard weight = 1 − soft weight).  \n\
+         Validation accuracy of the last epoch, mean ± std over seeds; \"gain\" is against the same \
+         student alone.\n",
+        study.name(),
+        settings.teacher,
+        recipe.epochs,
+        settings.batch_size,
+        recipe_text(recipe),
+        settings.seeds,
+        grid.temperatures,
+        grid.soft_weights,
+    );
+    let md = markdown(&header, &settings.students, &cells);
+    write_atomic(&settings.out.join("sweep.md"), &md)?;
     let json = json!({
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "command": command,
         "validation_samples": splits.validation.len(),
-        "epochs": config.epochs,
-        "seeds": config.seeds,
-        "teacher": config.teacher.to_string(),
+        "epochs": recipe.epochs,
+        "seeds": settings.seeds,
+        "teacher": settings.teacher.to_string(),
         "cells": cells.iter().map(|c| json!({
             "student": c.spec.to_string(),
-            "temperature": c.setting.map(|s| kd_app::typed(s.0)),
-            "soft_weight": c.setting.map(|s| kd_app::typed(s.1)),
+            "temperature": c.setting.map(|s| typed(s.0)),
+            "soft_weight": c.setting.map(|s| typed(s.1)),
             "validation_accuracy_per_seed": c.accuracies,
             "diverged_runs": c.diverged,
         })).collect::<Vec<_>>(),
     });
-    write_atomic(
-        &config.out.join("sweep.json"),
-        &serde_json::to_string_pretty(&json).expect("plain JSON"),
-    )?;
+    write_json(&settings.out.join("sweep.json"), &json)?;
     Ok(md)
 }
 
-fn mean_or_nan(c: &Cell) -> f64 {
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
+    write_atomic(
+        path,
+        &serde_json::to_string_pretty(value).expect("plain JSON"),
+    )
+}
+
+/// The mean for ranking; a setting with no finished run ranks below every other.
+fn mean_or_lowest(c: &Cell) -> f64 {
     if c.accuracies.is_empty() {
         f64::NEG_INFINITY
     } else {
@@ -134,24 +161,10 @@ fn mean_or_nan(c: &Cell) -> f64 {
     }
 }
 
-fn markdown(config: &Config, grid: &Grid, cells: &[Cell]) -> String {
-    let mut s = format!(
-        "# mnist_kd sweep (validation split, never the test set)\n\n\
-         Command: `{}`  \nTeacher: {}; students: {} epochs, batch {}, {:?} lr {}; {} seed(s); \
-         temperatures {:?}, soft weights {:?} (hard weight = 1 − soft weight).  \n\
-         Validation accuracy of the last epoch, mean ± std over seeds; \"gain\" is against the same \
-         student alone.\n",
-        std::env::args().collect::<Vec<_>>().join(" "),
-        config.teacher,
-        config.epochs,
-        config.batch_size,
-        config.optimizer,
-        config.lr,
-        config.seeds,
-        grid.temperatures,
-        grid.soft_weights,
-    );
-    for spec in &config.students {
+/// `header`, then a table per student, best setting first.
+fn markdown(header: &str, students: &[ModelSpec], cells: &[Cell]) -> String {
+    let mut s = header.to_string();
+    for spec in students {
         let mine: Vec<&Cell> = cells.iter().filter(|c| c.spec == *spec).collect();
         let alone = mine
             .iter()
@@ -163,8 +176,8 @@ fn markdown(config: &Config, grid: &Grid, cells: &[Cell]) -> String {
         let mut rows: Vec<&&Cell> = mine.iter().collect();
         rows.sort_by(|a, b| {
             (a.diverged > 0).cmp(&(b.diverged > 0)).then(
-                mean_or_nan(b)
-                    .partial_cmp(&mean_or_nan(a))
+                mean_or_lowest(b)
+                    .partial_cmp(&mean_or_lowest(a))
                     .unwrap_or(std::cmp::Ordering::Equal),
             )
         });
@@ -205,11 +218,7 @@ mod tests {
     /// settings that survived every seed, and its row must say how many runs it stands on.
     #[test]
     fn a_row_averaging_fewer_seeds_says_so_and_ranks_last() {
-        let cli = <crate::config::Cli as clap::Parser>::parse_from([
-            "mnist_kd", "--preset", "quick", "--seeds", "3",
-        ]);
-        let config = Config::from_options(&cli.options).unwrap();
-        let spec = config.students[0].clone();
+        let spec: ModelSpec = "mlp:32,32".parse().unwrap();
         let cell = |setting, accuracies: Vec<f64>, diverged| Cell {
             spec: spec.clone(),
             setting,
@@ -221,11 +230,7 @@ mod tests {
             cell(Some((4.0, 0.9)), vec![92.0, 92.5, 93.0], 0),
             cell(Some((8.0, 0.9)), vec![95.0], 2),
         ];
-        let grid = Grid {
-            temperatures: vec![4.0, 8.0],
-            soft_weights: vec![0.9],
-        };
-        let md = markdown(&config, &grid, &cells);
+        let md = markdown("# sweep\n", std::slice::from_ref(&spec), &cells);
         let top = md
             .lines()
             .find(|l| l.starts_with("| 8 |"))
@@ -247,5 +252,7 @@ mod tests {
             rows[0].contains("| 0.10 |"),
             "hard weight printed with two decimals:\n{md}"
         );
+        // By hand: 92.5 − 90.5.
+        assert!(rows[0].contains("| +2.00 |"), "{md}");
     }
 }

@@ -1,0 +1,285 @@
+//! What a study leaves behind, in its output folder: `report.md` (the table, the verdicts and the
+//! exact command), `results.json` (every number, per seed and per epoch, each loss term on its
+//! own), `curves.svg` (test accuracy per epoch, `curves.rs`), `confusion.md` (confusion
+//! matrices), besides the checkpoints. Every file is written to a temporary name and renamed
+//! (`write_atomic`), so an interrupted run never leaves a half-written report in place of a
+//! complete earlier one.
+
+use serde_json::{json, Value};
+
+use crate::app::Study;
+use crate::curves::{curves_svg, Band, Chart, Panel};
+use crate::data::Splits;
+use crate::output::{epochs_json, machine, typed, write_atomic};
+use crate::runs::{scores_text, Metric, Role, RunResult};
+use crate::settings::{OptimizerKind, Recipe, Settings};
+use crate::summary::{summarise, table, verdict_line};
+use crate::teacher::TeacherOutcome;
+
+/// What a study measured: the teacher, every student run, and how long it all took.
+pub struct Outcome<'a> {
+    pub teacher: &'a TeacherOutcome,
+    pub students: &'a [RunResult],
+    pub wall_seconds: f64,
+}
+
+/// Writes the four report files into `settings.out` and prints the table and the verdicts.
+pub fn write_reports(
+    study: &dyn Study,
+    settings: &Settings,
+    splits: &Splits,
+    outcome: Outcome,
+) -> Result<(), String> {
+    let metrics = study.metrics();
+    let teacher = outcome.teacher;
+    let mut rows = vec![summarise(&[&teacher.result])];
+    let mut verdicts = Vec::new();
+    let mut panels = Vec::new();
+    for spec in &settings.students {
+        let runs = |role: Role| -> Vec<&RunResult> {
+            outcome
+                .students
+                .iter()
+                .filter(|r| r.spec == *spec && r.role == role)
+                .collect()
+        };
+        let (alone, distilled) = (runs(Role::Alone), runs(Role::Distilled));
+        let (a, d) = (summarise(&alone), summarise(&distilled));
+        let explain = study.explain(&a, &d, settings.weights);
+        verdicts.push(verdict_line(
+            &metrics[0],
+            &a,
+            &d,
+            teacher.result.parameters,
+            explain,
+        ));
+        panels.push(Panel {
+            title: spec.to_string(),
+            alone: finished_band(&alone),
+            distilled: finished_band(&distilled),
+        });
+        rows.extend([a, d]);
+    }
+    let table = table(&rows, metrics, splits.samples);
+    let extra = study.extra_sections(&rows);
+    let record = Record {
+        study,
+        settings,
+        splits,
+        outcome: &outcome,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        machine: machine(),
+    };
+    let mut md = record.header();
+    md.push_str(&format!("\n{table}\n{}\n{extra}", verdicts.join("\n")));
+    let out = &settings.out;
+    write_atomic(&out.join("report.md"), &md)?;
+    write_atomic(&out.join("results.json"), &record.results_json())?;
+    let chart = Chart {
+        title: format!(
+            "{}: test accuracy per epoch (mean ± 1 std over the seeds that finished)",
+            splits.name
+        ),
+        panels,
+        teacher: 100.0 * teacher.result.confusion.accuracy(),
+    };
+    write_atomic(&out.join("curves.svg"), &curves_svg(&chart))?;
+    write_atomic(
+        &out.join("confusion.md"),
+        &confusion_md(&splits.name, &teacher.result, outcome.students),
+    )?;
+    println!(
+        "\n{table}\n{}\n{extra}\nWritten to {}: report.md, results.json, curves.svg, confusion.md, \
+         checkpoints.",
+        verdicts.join("\n"),
+        out.display()
+    );
+    Ok(())
+}
+
+/// The curves average the runs that finished, as the table does.
+fn finished_band(runs: &[&RunResult]) -> Band {
+    let epochs: Vec<&[kd::EpochRecord]> = runs
+        .iter()
+        .filter(|r| r.diverged.is_none())
+        .map(|r| r.epochs.as_slice())
+        .collect();
+    Band::test_accuracy(&epochs)
+}
+
+/// How a model trained, in words: "Adam lr 0.001 (cosine decay to a twentieth), shifts up to 2".
+pub fn recipe_text(r: &Recipe) -> String {
+    let mut text = format!(
+        "{} lr {}",
+        match r.optimizer {
+            OptimizerKind::Adam => "Adam",
+            OptimizerKind::Sgd => "SGD (momentum 0.9)",
+        },
+        r.lr
+    );
+    if r.cosine {
+        text.push_str(" (cosine decay to a twentieth)");
+    }
+    if r.shift > 0 {
+        text.push_str(&format!(", random shifts up to {}", r.shift));
+    }
+    if let Some(alpha) = r.mixup {
+        text.push_str(&format!(", mixup α = {alpha}"));
+    }
+    text
+}
+
+/// Everything the files that describe a study are written from.
+struct Record<'a> {
+    study: &'a dyn Study,
+    settings: &'a Settings,
+    splits: &'a Splits,
+    outcome: &'a Outcome<'a>,
+    /// The command line, as typed.
+    command: String,
+    machine: String,
+}
+
+impl Record<'_> {
+    /// report.md's title and settings, before the table.
+    fn header(&self) -> String {
+        let (study, s, splits, outcome) = (self.study, self.settings, self.splits, self.outcome);
+        let (command, machine) = (&self.command, &self.machine);
+        let teacher = outcome.teacher;
+        let scores = scores_text(study.metrics(), &teacher.result.test);
+        let w = &s.weights;
+        let mut lines = vec![
+            format!("Command: `{command}`"),
+            format!("Machine: {machine}"),
+            format!("Wall time: {:.0} s", outcome.wall_seconds),
+            format!(
+            "Data: {}: {} training {samples} ({} more held out for validation, never trained on), \
+             {} test {samples}",
+            splits.name,
+            splits.train.len(),
+            splits.validation.len(),
+            splits.test.len(),
+            samples = splits.samples
+        ),
+            format!(
+                "Teacher: {}{}, {} parameters, {} epochs, {}; {}",
+                s.teacher,
+                if teacher.reused {
+                    " (reused from its checkpoint)"
+                } else {
+                    ""
+                },
+                teacher.result.parameters,
+                s.teacher_recipe.epochs,
+                recipe_text(&s.teacher_recipe),
+                scores
+            ),
+            format!(
+                "Students: {} epochs, batch {}, {}; {} seeds (the same initialisation alone and \
+             distilled); mean ± std over the seeds, last epoch",
+                s.student_recipe.epochs,
+                s.batch_size,
+                recipe_text(&s.student_recipe),
+                s.seeds
+            ),
+            format!(
+                "Distilled: T = {}, hard weight {}, soft weight {}",
+                w.temperature, w.hard_weight, w.soft_weight
+            ),
+        ];
+        lines.extend(study.describe(teacher));
+        format!(
+            "# {}: {} preset ({})\n\n{}\n",
+            study.name(),
+            s.preset,
+            splits.name,
+            lines.join("  \n")
+        )
+    }
+
+    /// Everything, as JSON: the settings (the driver's and the app's), the teacher, every student
+    /// run.
+    fn results_json(&self) -> String {
+        let (study, s, splits, outcome) = (self.study, self.settings, self.splits, self.outcome);
+        let (command, machine) = (&self.command, &self.machine);
+        let mut config = json!({
+            "preset": s.preset,
+            "data": splits.name,
+            "data_dir": s.data_dir.display().to_string(),
+            "teacher": s.teacher.to_string(),
+            "teacher_epochs": s.teacher_recipe.epochs,
+            "epochs": s.student_recipe.epochs,
+            "batch_size": s.batch_size,
+            "lr": typed(s.student_recipe.lr),
+            "temperature": typed(s.weights.temperature),
+            "hard_weight": typed(s.weights.hard_weight),
+            "soft_weight": typed(s.weights.soft_weight),
+            "seeds": s.seeds,
+            "validation_samples": s.validation,
+        });
+        config
+            .as_object_mut()
+            .expect("an object")
+            .extend(study.config_json(s));
+        let metrics = study.metrics();
+        let mut teacher = study.teacher_json(outcome.teacher);
+        teacher.insert("reused".into(), json!(outcome.teacher.reused));
+        teacher.insert("run".into(), run_json(&outcome.teacher.result, metrics));
+        let value = json!({
+            "command": command,
+            "machine": machine,
+            "wall_seconds": outcome.wall_seconds,
+            "config": config,
+            "teacher": teacher,
+            "students": outcome.students.iter().map(|r| run_json(r, metrics)).collect::<Vec<_>>(),
+        });
+        serde_json::to_string_pretty(&value).expect("JSON values serialise")
+    }
+}
+
+/// One run as JSON: its scores on both sets, its divergence, speed, checkpoint and epochs.
+fn run_json(r: &RunResult, metrics: &[Metric]) -> Value {
+    let mut value = json!({
+        "role": r.role.name(),
+        "model": r.spec.to_string(),
+        "seed": r.seed,
+        "parameters": r.parameters,
+        "test_errors": r.confusion.errors(),
+        "agreement_with_teacher": r.agreement,
+        "diverged": r.diverged.map(crate::diverged::Divergence::json),
+        "throughput_samples_per_s": r.speed.throughput,
+        "latency_us": r.speed.latency_us,
+        "checkpoint": r.checkpoint.as_ref().map(|p| p.display().to_string()),
+        "checkpoint_bytes": r.checkpoint_bytes,
+        "epochs": epochs_json(&r.epochs),
+    });
+    for (m, (test, validation)) in metrics.iter().zip(r.test.iter().zip(&r.validation)) {
+        value[format!("test_{}", m.key)] = json!(test);
+        value[format!("validation_{}", m.key)] = json!(validation);
+    }
+    value
+}
+
+/// The confusion matrices on the test set: the teacher's, and each student's of seed 0.
+fn confusion_md(data: &str, teacher: &RunResult, students: &[RunResult]) -> String {
+    let mut md = format!(
+        "# Confusion matrices (rows: true class, columns: predicted), {data}: test set\n\n\
+         ## teacher {}\n\n{}\n",
+        teacher.spec,
+        teacher.confusion.to_markdown()
+    );
+    for r in students.iter().filter(|r| r.seed == 0) {
+        md.push_str(&format!(
+            "\n## {} {} (seed 0{})\n\n{}\n",
+            r.spec,
+            r.role.name(),
+            if r.diverged.is_some() {
+                ", diverged"
+            } else {
+                ""
+            },
+            r.confusion.to_markdown()
+        ));
+    }
+    md
+}

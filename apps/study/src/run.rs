@@ -1,0 +1,208 @@
+//! The driver: one study, from the command line to the report files, the same for every app.
+//!
+//! 1. Check what can be checked before anything is loaded; start the thread pool.
+//! 2. Load the app's data and split it; create the output folder.
+//! 3. The teacher: train it, or reuse the saved one when its identity matches, and say which.
+//! 4. For each student and seed, the student alone and the same student distilled.
+//! 5. The reports.
+//!
+//! `teacher`, `students`, `sweep` and `evaluate` stop after, or branch off, a step of that list.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use kd::{evaluate, ModelSpec, Teacher};
+use nn::checkpoint;
+use nn::Module;
+
+use crate::app::{DataSource, Study};
+use crate::data::Splits;
+use crate::report::{write_reports, Outcome};
+use crate::runs::scores_text;
+use crate::settings::{check_positive, check_unit, parse, About, Cli, Command, Settings};
+use crate::students::StudentPlan;
+use crate::sweep::{sweep, Grid};
+use crate::teacher::{data_identity, TeacherPlan};
+use crate::train::build;
+
+/// An app's whole `main`: parses its command line (`about`, its presets `P` and its own options
+/// `O`), lets the app turn it into its study and settings (`resolve`, which may refuse a
+/// combination with the command), and runs it. An error ends the program with one line and a
+/// failure code.
+pub fn main<P, O, S>(
+    about: &About,
+    resolve: impl FnOnce(&Cli<P, O>, &Command) -> Result<(S, Settings), String>,
+) -> ExitCode
+where
+    P: clap::ValueEnum + Clone + Send + Sync + 'static,
+    O: clap::Args,
+    S: Study,
+{
+    let cli = parse::<P, O>(about);
+    let command = cli.command.clone().unwrap_or(Command::Run);
+    let result =
+        resolve(&cli, &command).and_then(|(study, settings)| run(&study, &settings, &command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `command` of `study` with `settings`.
+pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<(), String> {
+    let started = Instant::now();
+    if let Command::Sweep {
+        temperatures,
+        soft_weights,
+    } = command
+    {
+        temperatures
+            .iter()
+            .try_for_each(|&t| check_positive("--temperatures", t))?;
+        soft_weights
+            .iter()
+            .try_for_each(|&w| check_unit("--soft-weights", w))?;
+    }
+    if let Some(threads) = settings.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    }
+    let splits = study.load(&DataSource {
+        dir: &settings.data_dir,
+        train_limit: settings.train_limit,
+        validation: settings.validation,
+    })?;
+    if splits.one_logit
+        && (settings.student_recipe.mixup.is_some() || settings.teacher_recipe.mixup.is_some())
+    {
+        return Err("mixup mixes the labels of classes, and a task of one logit has none to mix: use --mixup 0 and --teacher-mixup 0".into());
+    }
+    if let Command::Evaluate { checkpoint } = command {
+        println!(
+            "{}",
+            evaluate_checkpoint(checkpoint, &splits, study.name())?
+        );
+        return Ok(());
+    }
+    // Every other command trains.
+    splits.check_batch_size(settings.batch_size)?;
+    let out = &settings.out;
+    std::fs::create_dir_all(out)
+        .map_err(|e| format!("cannot create the output folder {}: {e}", out.display()))?;
+    eprintln!(
+        "{}: {} training, {} validation, {} test {}; output in {}",
+        splits.name,
+        splits.train.len(),
+        splits.validation.len(),
+        splits.test.len(),
+        splits.samples,
+        out.display()
+    );
+
+    let data = data_identity(&splits, &study.identity());
+    let plan = TeacherPlan {
+        spec: &settings.teacher,
+        recipe: &settings.teacher_recipe,
+        batch_size: settings.batch_size,
+        path: out.join("teacher.safetensors"),
+    };
+    let identity = plan.identity(&splits, &data);
+    let required_by = matches!(command, Command::Students).then_some(study.name());
+    let (model, teacher) = plan.train_or_reuse(&splits, &identity, study.metrics(), required_by)?;
+    eprintln!(
+        "Teacher {} ({} parameters): {} ({} errors)",
+        settings.teacher,
+        teacher.result.parameters,
+        scores_text(study.metrics(), &teacher.result.test),
+        teacher.result.confusion.errors()
+    );
+    let mut teacher_model = Teacher::single(Box::new(model));
+    match command {
+        Command::Teacher => return Ok(()),
+        Command::Sweep {
+            temperatures,
+            soft_weights,
+        } => {
+            let grid = Grid {
+                temperatures: temperatures.clone(),
+                soft_weights: soft_weights.clone(),
+            };
+            let md = sweep(study, settings, &splits, &mut teacher_model, &grid)?;
+            println!(
+                "\n{md}\nWritten to {}: sweep.md, sweep.json.",
+                out.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+
+    let students = StudentPlan {
+        recipe: &settings.student_recipe,
+        batch_size: settings.batch_size,
+        splits: &splits,
+        metrics: study.metrics(),
+        out,
+        data: &data,
+    };
+    let mut runs = Vec::new();
+    for spec in &settings.students {
+        for seed in 0..settings.seeds as u64 {
+            let loss = study.distilled(spec, &settings.teacher, seed, settings.weights)?;
+            runs.extend(students.pair(
+                spec,
+                seed,
+                &mut teacher_model,
+                &teacher.predictions,
+                loss,
+            )?);
+        }
+    }
+    let outcome = Outcome {
+        teacher: &teacher,
+        students: &runs,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    };
+    write_reports(study, settings, &splits, outcome)
+}
+
+/// The evaluate command: rebuilds the model from the checkpoint's description and tests it.
+fn evaluate_checkpoint(path: &Path, splits: &Splits, app: &str) -> Result<String, String> {
+    let meta = checkpoint::read_metadata(path).map_err(|e| e.to_string())?;
+    let wanted = splits.outputs().to_string();
+    if meta.get("outputs") != Some(&wanted) {
+        return Err(format!(
+            "{}: written for a model with {} output(s), this task needs {wanted}",
+            path.display(),
+            meta.get("outputs")
+                .map_or("an unknown number of", |s| s.as_str())
+        ));
+    }
+    let spec: ModelSpec = meta
+        .get("spec")
+        .ok_or_else(|| {
+            format!(
+                "{}: no model description (\"spec\") in its metadata: not written by {app}",
+                path.display()
+            )
+        })?
+        .parse()
+        .map_err(|e: kd::SpecError| e.to_string())?;
+    let mut model = build(&spec, splits, 0)?;
+    checkpoint::load(path, &model).map_err(|e| e.to_string())?;
+    let eval = evaluate(&mut model, &splits.test, 1000, splits.one_logit);
+    Ok(format!(
+        "{}: {spec}, {} parameters: test accuracy {:.2} % ({} errors of {})",
+        path.display(),
+        model.num_parameters(),
+        100.0 * eval.accuracy,
+        eval.errors,
+        eval.samples
+    ))
+}
