@@ -83,10 +83,7 @@ impl TeacherPlan<'_> {
         let mut model = build(self.spec, splits, 1)?;
         let reused = reuse(&self.path, identity, &model, required_by)?;
         let outcome = if reused {
-            kd::FitOutcome {
-                epochs: Vec::new(),
-                diverged: None,
-            }
+            kd::FitOutcome::default()
         } else {
             let config = train_config(self.recipe, self.batch_size, 1);
             let label = format!("teacher {}", self.spec);
