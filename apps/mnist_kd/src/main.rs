@@ -17,6 +17,7 @@ use kd::{BinaryLoss, ModelSpec, Objective, ResponseLoss};
 use nn::data::load_mnist;
 use serde_json::{json, Map, Value};
 use study::diverged::cell;
+use study::explain::WeightsSource;
 use study::{
     at_least_one, hint_between, About, Cli, Command, DataSource, KdLoss, KnownData, Recipe,
     Settings, Splits, Study, Summary, TeacherOutcome, Weights,
@@ -125,6 +126,7 @@ fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Sett
             hard_weight: 0.1,
             soft_weight: 0.9,
         },
+        weights_source: WeightsSource::Preset,
         seeds: if quick { 2 } else { 3 },
         validation: if quick { 2000 } else { 5000 },
         train_limit: quick.then_some(12000),
@@ -260,21 +262,6 @@ impl Study for Mnist {
         Map::from_iter([("expected_calibration_error".to_string(), ece)])
     }
 
-    /// A student that cannot fit its training batches: the soft term competes with the labels.
-    fn explain(&self, alone: &Summary, _distilled: &Summary, w: Weights) -> Option<String> {
-        if alone.train_accuracy.mean >= 97.0 || self.kd_method == KdMethod::Feature {
-            return None;
-        }
-        let label_share = 100.0 * w.hard_weight / (w.hard_weight + w.soft_weight);
-        Some(format!(
-            "A student that cannot fit even the labels has little capacity left to copy the \
-             teacher's finer similarities between classes, and the soft term competes with the \
-             labels, which carry {label_share:.0} % of the loss's weight here (T = {}). \
-             docs/mnist_sweep.md shows how this student fares at other temperatures and weights.",
-            w.temperature
-        ))
-    }
-
     /// Our test errors beside Hinton, Vinyals and Dean (2015), section 3, for the `hinton`
     /// preset: the 784-1200-1200-10 teacher (dropout, ±2-pixel jitter), the 784-800-800-10
     /// student alone, and the same student distilled at T = 20.
@@ -297,54 +284,5 @@ impl Study for Mnist {
             let _ = writeln!(s, "| {name}: {} | {ours} | {errors:.0} |", row.spec);
         }
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An explanation must not send readers to a file that is not there.
-    #[test]
-    fn the_explanation_cites_only_docs_that_exist() {
-        let mnist = Mnist {
-            kd_method: KdMethod::Response,
-            test_limit: None,
-            binary: None,
-            beside_hinton: false,
-        };
-        let cli = <Cli<Preset, Options> as clap::Parser>::parse_from(["mnist_kd"]);
-        let (_, settings) = resolve(&cli, &Command::Run).unwrap();
-        let m = |mean| kd::metrics::MeanStd {
-            mean,
-            std: 0.5,
-            n: 3,
-        };
-        let student = Summary {
-            label: "s".into(),
-            spec: spec_of("mlp:10,10"),
-            role: study::runs::Role::Alone,
-            parameters: 8_070,
-            bytes: 0,
-            test: vec![m(90.0)],
-            errors: m(10.0),
-            validation: m(90.0),
-            train_accuracy: m(92.0),
-            agreement: 0.0,
-            throughput: 0.0,
-            latency_us: 0.0,
-            diverged: Vec::new(),
-        };
-        let v = mnist.explain(&student, &student, settings.weights).unwrap();
-        assert!(v.contains("docs/"), "the explanation cites the sweep: {v}");
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        for word in v.split_whitespace().filter(|w| w.starts_with("docs/")) {
-            let word = word.trim_end_matches(['.', ',', ';']);
-            assert!(root.join(word).exists(), "{word} is cited but missing: {v}");
-        }
-    }
-
-    fn spec_of(text: &str) -> ModelSpec {
-        text.parse().unwrap()
     }
 }

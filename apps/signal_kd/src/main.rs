@@ -17,6 +17,7 @@ use clap::ValueEnum;
 use kd::spec::Kind;
 use kd::{ModelSpec, Objective, ResponseLoss, SoftLoss};
 use serde_json::{json, Map, Value};
+use study::explain::WeightsSource;
 use study::{
     About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study, Weights,
     ACCURACY, MACRO_F1,
@@ -86,6 +87,7 @@ fn resolve(cli: &Cli<Preset, Options>, _: &Command) -> Result<(Signals, Settings
             hard_weight: 0.5,
             soft_weight: 0.5,
         },
+        weights_source: WeightsSource::Preset,
         seeds,
         validation: 500,
         train_limit: None,

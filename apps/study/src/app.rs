@@ -92,13 +92,6 @@ pub trait Study {
         Map::new()
     }
 
-    /// A sentence added to a student's verdict where distillation did not clearly help, after the
-    /// driver's facts (size beside the teacher, fit of the training batches); `weights` are the
-    /// loss's.
-    fn explain(&self, _alone: &Summary, _distilled: &Summary, _weights: Weights) -> Option<String> {
-        None
-    }
-
     /// Sections of report.md after the verdicts (the summaries in table order: the teacher, then
     /// each student alone and distilled); also printed.
     fn extra_sections(&self, _rows: &[Summary]) -> String {

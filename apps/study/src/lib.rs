@@ -11,7 +11,7 @@
 //! - [`Study::distilled`]: the distilled student's loss ([`KdLoss`]: a `kd::Objective`, maybe a
 //!   FitNets hint). The student alone always learns from the labels alone.
 //! - [`Study::metrics`]: what scores a model ([`ACCURACY`], [`MACRO_F1`]); the first judges.
-//! - [`Study::config_json`], and optionally `identity`, `describe`, `teacher_json`, `explain`,
+//! - [`Study::config_json`], and optionally `identity`, `describe`, `teacher_json`,
 //!   `extra_sections`: what the app adds to checkpoints and reports.
 //! - Its flags: a `clap::Args` struct holding its preset, `#[command(flatten)]` [`StudyFlags`],
 //!   and its own flags; its presets fill a [`Settings`].
@@ -20,13 +20,15 @@
 //! [`run`] (the order of the phases) → `teacher.rs` (train, or reuse when the identity matches) →
 //! `students.rs` (seeds × alone/distilled, checkpoints) → `train.rs` (one `kd::Distiller` call
 //! for every model) → `runs.rs` (scores, agreement, speed) → `summary.rs` and `verdict.rs` (the
-//! table, mean ± std over the runs that finished, "helped" only beyond the noise) → `report.rs`
-//! (the four files) with `curves.rs` (the SVG). Beside them: `sweep.rs` (choosing T and the
-//! weights on the validation split), `settings.rs` (the shared flags), `data.rs` (the split),
+//! table, mean ± std over the runs that finished, "helped" only beyond the noise) and
+//! `explain.rs` (why it did not help, by rules over measured facts) → `report.rs` (the four
+//! files) with `curves.rs` (the SVG). Beside them: `sweep.rs` (T and the weights on the
+//! validation split) and `tuned.rs` (the choice `tune` keeps beside the teacher, which later runs
+//! use), `settings.rs` (the shared flags), `data.rs` (the split),
 //! `diverged.rs`, `progress.rs`, `measure.rs`, `output.rs` (atomic writes, JSON as typed).
 //!
 //! Every app also gets the block cache as its allocator (below), and the subcommands `run`,
-//! `teacher`, `students`, `sweep` and `evaluate`.
+//! `teacher`, `students`, `sweep`, `tune` and `evaluate`.
 //!
 //! ## A new study
 //! The data, the models, the scorer — a whole app (`mnist_kd` and `signal_kd` are two more):
@@ -36,7 +38,7 @@
 //!
 //! use kd::{ModelSpec, Objective, ResponseLoss};
 //! use study::{About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study};
-//! use study::{Weights, MACRO_F1};
+//! use study::{Weights, WeightsSource, MACRO_F1};
 //!
 //! const ABOUT: About = About {
 //!     name: "fashion_kd",
@@ -95,6 +97,8 @@
 //!             student_recipe: Recipe::adam(10, 1e-3),
 //!             batch_size: 128,
 //!             weights: Weights { temperature: 4.0, hard_weight: 0.5, soft_weight: 0.5 },
+//!             // `fashion_kd tune` replaces them with settings chosen on the validation split.
+//!             weights_source: WeightsSource::Preset,
 //!             seeds: 3,
 //!             validation: 5000,
 //!             train_limit: None,
@@ -114,6 +118,7 @@ pub mod app;
 pub mod curves;
 pub mod data;
 pub mod diverged;
+pub mod explain;
 pub mod measure;
 pub mod output;
 pub mod progress;
@@ -126,10 +131,12 @@ pub mod summary;
 pub mod sweep;
 pub mod teacher;
 pub mod train;
+pub mod tuned;
 pub mod verdict;
 
 pub use app::{DataSource, Study};
 pub use data::{KnownData, Splits};
+pub use explain::WeightsSource;
 pub use output::{typed, write_atomic};
 pub use run::{main, run};
 pub use runs::{Metric, ACCURACY, MACRO_F1};

@@ -14,11 +14,15 @@ use crate::output::{epochs_json, machine, typed, write_atomic};
 use crate::runs::{scores_text, Metric, Role, RunResult};
 use crate::settings::{OptimizerKind, Recipe, Settings};
 use crate::summary::{summarise, table, verdict_line};
-use crate::teacher::TeacherOutcome;
+use crate::explain::{explain, soft_target_entropy, Facts, WeightsSource};
+use crate::tuned::Choice;
+use crate::teacher::{KeptEpoch, TeacherOutcome};
 
 /// What a study measured: the teacher, every student run, and how long it all took.
 pub struct Outcome<'a> {
     pub teacher: &'a TeacherOutcome,
+    /// The tuning the distilled runs used (`tune`), if any.
+    pub tuning: Option<&'a Choice>,
     pub students: &'a [RunResult],
     pub wall_seconds: f64,
 }
@@ -45,7 +49,20 @@ pub fn write_reports(
         };
         let (alone, distilled) = (runs(Role::Alone), runs(Role::Distilled));
         let (a, d) = (summarise(&alone), summarise(&distilled));
-        let explain = study.explain(&a, &d, settings.weights);
+        let facts = Facts {
+            teacher_validation: 100.0 * teacher.result.validation[0],
+            alone_validation: a.validation.mean,
+            train_alone: a.train_accuracy.mean,
+            train_distilled: d.train_accuracy.mean,
+            soft_entropy: soft_target_entropy(
+                &teacher.validation_logits,
+                settings.weights.temperature,
+            ),
+            temperature: settings.weights.temperature,
+            source: settings.weights_source.clone(),
+            app: study.name().to_string(),
+        };
+        let explain = Some(explain(&facts));
         verdicts.push(verdict_line(
             &metrics[0],
             &a,
@@ -61,7 +78,10 @@ pub fn write_reports(
         rows.extend([a, d]);
     }
     let table = table(&rows, metrics, splits.samples);
-    let extra = study.extra_sections(&rows);
+    let mut extra = study.extra_sections(&rows);
+    if let Some(tuning) = outcome.tuning {
+        extra.push_str(&tuning_section(tuning));
+    }
     let record = Record {
         study,
         settings,
@@ -162,7 +182,7 @@ impl Record<'_> {
             samples = splits.samples
         ),
             format!(
-                "Teacher: {}{}, {} parameters, {} epochs, {}; {}",
+                "Teacher: {}{}, {} parameters, {}, {}; {}",
                 s.teacher,
                 if teacher.reused {
                     " (reused from its checkpoint)"
@@ -170,7 +190,7 @@ impl Record<'_> {
                     ""
                 },
                 teacher.result.parameters,
-                s.teacher_recipe.epochs,
+                epochs_text(s.teacher_recipe.epochs, teacher.kept),
                 recipe_text(&s.teacher_recipe),
                 scores
             ),
@@ -183,8 +203,19 @@ impl Record<'_> {
                 s.seeds
             ),
             format!(
-                "Distilled: T = {}, hard weight {}, soft weight {}",
-                w.temperature, w.hard_weight, w.soft_weight
+                "Distilled: T = {}, hard weight {}, soft weight {} ({})",
+                w.temperature,
+                w.hard_weight,
+                w.soft_weight,
+                match &s.weights_source {
+                    WeightsSource::Preset => "the preset's, not tuned on this data".to_string(),
+                    WeightsSource::CommandLine => "given on the command line".to_string(),
+                    WeightsSource::Tuned(file) => format!(
+                        "chosen on the validation split by `{} tune`, {file}; every alternative \
+                         it measured is under *Tuning* below",
+                        study.name()
+                    ),
+                }
             ),
         ];
         lines.extend(study.describe(teacher));
@@ -214,6 +245,12 @@ impl Record<'_> {
             "temperature": typed(s.weights.temperature),
             "hard_weight": typed(s.weights.hard_weight),
             "soft_weight": typed(s.weights.soft_weight),
+            "weights_from": match &s.weights_source {
+                WeightsSource::Preset => "preset".to_string(),
+                WeightsSource::CommandLine => "command line".to_string(),
+                WeightsSource::Tuned(file) => format!("tuned: {file}"),
+            },
+            "teacher_patience": s.teacher_recipe.patience,
             "seeds": s.seeds,
             "validation_samples": s.validation,
         });
@@ -224,6 +261,16 @@ impl Record<'_> {
         let metrics = study.metrics();
         let mut teacher = study.teacher_json(outcome.teacher);
         teacher.insert("reused".into(), json!(outcome.teacher.reused));
+        let kept = outcome.teacher.kept.map(|k| {
+            json!({
+                "kept_epoch": k.kept,
+                "epochs_run": k.run,
+                "validation_accuracy_kept": k.validation_kept,
+                "validation_accuracy_last": k.validation_last,
+                "test_accuracy_last": k.test_last,
+            })
+        });
+        teacher.insert("best_on_validation".into(), json!(kept));
         teacher.insert("run".into(), run_json(&outcome.teacher.result, metrics));
         let value = json!({
             "command": command,
@@ -282,4 +329,40 @@ fn confusion_md(data: &str, teacher: &RunResult, students: &[RunResult]) -> Stri
         ));
     }
     md
+}
+
+/// The teacher's epochs as report.md states them: planned, and with a kept best epoch which one,
+/// beside the last (each labelled).
+fn epochs_text(planned: usize, kept: Option<KeptEpoch>) -> String {
+    match kept {
+        None => format!("{planned} epochs (the last kept)"),
+        Some(k) => format!(
+            "best epoch on validation kept: epoch {} of {} run (at most {planned}; validation \
+             accuracy {:.2} %); the last epoch, {}: validation {:.2} %, test {:.2} %",
+            k.kept, k.run, k.validation_kept, k.run, k.validation_last, k.test_last
+        ),
+    }
+}
+
+/// report.md's section on the tuning a run used: what was chosen, and every alternative measured
+/// (the sweep's tables, without their title).
+fn tuning_section(tuning: &Choice) -> String {
+    let tables = tuning
+        .markdown
+        .split_once('\n')
+        .map_or("", |(_title, rest)| rest);
+    let beat = if tuning.gain > 0.0 {
+        ""
+    } else {
+        " No setting of the grid beat the students alone on the validation split."
+    };
+    format!(
+        "\n## Tuning (validation split)\n\nChosen: T = {}, soft weight {}, hard weight {}: the \
+         largest gain over the students alone, averaged over the students ({:+.2} points of \
+         validation accuracy).{beat}\n{tables}",
+        tuning.weights.temperature,
+        tuning.weights.soft_weight,
+        tuning.weights.hard_weight,
+        tuning.gain
+    )
 }

@@ -20,11 +20,15 @@ use crate::app::{DataSource, Study};
 use crate::data::Splits;
 use crate::report::{write_reports, Outcome};
 use crate::runs::scores_text;
-use crate::settings::{check_positive, check_unit, parse, About, Cli, Command, Settings};
+use crate::explain::WeightsSource;
+use crate::settings::{
+    at_least_one, check_positive, check_unit, parse, About, Cli, Command, Settings, Weights,
+};
 use crate::students::StudentPlan;
 use crate::sweep::{sweep, Grid};
 use crate::teacher::{data_identity, TeacherPlan};
 use crate::train::build;
+use crate::tuned;
 
 /// An app's whole `main`: parses its command line (`about`, its presets `P` and its own options
 /// `O`), lets the app turn it into its study and settings (`resolve`, which may refuse a
@@ -58,6 +62,11 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
     if let Command::Sweep {
         temperatures,
         soft_weights,
+    }
+    | Command::Tune {
+        temperatures,
+        soft_weights,
+        ..
     } = command
     {
         temperatures
@@ -66,6 +75,9 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
         soft_weights
             .iter()
             .try_for_each(|&w| check_unit("--soft-weights", w))?;
+    }
+    if let Command::Tune { tune_seeds, .. } = command {
+        at_least_one("--tune-seeds", *tune_seeds)?;
     }
     if let Some(threads) = settings.threads {
         rayon::ThreadPoolBuilder::new()
@@ -133,15 +145,67 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
                 temperatures: temperatures.clone(),
                 soft_weights: soft_weights.clone(),
             };
-            let md = sweep(study, settings, &splits, &mut teacher_model, &grid)?;
+            let swept = sweep(study, settings, &splits, &mut teacher_model, &grid)?;
             println!(
-                "\n{md}\nWritten to {}: sweep.md, sweep.json.",
+                "\n{}\nWritten to {}: sweep.md, sweep.json.",
+                swept.markdown,
                 out.display()
+            );
+            return Ok(());
+        }
+        Command::Tune {
+            temperatures,
+            soft_weights,
+            tune_seeds,
+        } => {
+            let grid = Grid {
+                temperatures: temperatures.clone(),
+                soft_weights: soft_weights.clone(),
+            };
+            let seeds = Settings {
+                seeds: *tune_seeds,
+                ..settings.clone()
+            };
+            let swept = sweep(study, &seeds, &splits, &mut teacher_model, &grid)?;
+            let ((temperature, soft_weight), gain) = swept.best.ok_or(
+                "no setting of the grid finished for every student without diverging: nothing to \
+                 choose (try smaller temperatures or a lower --lr)",
+            )?;
+            let choice = tuned::Choice {
+                weights: Weights {
+                    temperature,
+                    hard_weight: 1.0 - soft_weight,
+                    soft_weight,
+                },
+                gain,
+                markdown: swept.markdown,
+            };
+            tuned::save(out, settings, &identity, &choice)?;
+            println!(
+                "\n{}\nChosen on the validation split: T = {temperature}, soft weight \
+                 {soft_weight}, hard weight {} (mean gain {gain:+.2} points over the students \
+                 alone). Saved in {}; the runs after this one use it.",
+                choice.markdown,
+                choice.weights.hard_weight,
+                out.join(tuned::FILE).display()
             );
             return Ok(());
         }
         _ => {}
     }
+    // Settings tuned on this data for this teacher and these students, unless the command line
+    // gave its own.
+    let mut settings = settings.clone();
+    let mut tuning = None;
+    if settings.weights_source == WeightsSource::Preset {
+        if let Some(choice) = tuned::load(out, &settings, &identity)? {
+            settings.weights = choice.weights;
+            settings.weights_source =
+                WeightsSource::Tuned(out.join(tuned::FILE).display().to_string());
+            tuning = Some(choice);
+        }
+    }
+    let settings = &settings;
 
     let students = StudentPlan {
         recipe: &settings.student_recipe,
@@ -166,6 +230,7 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
     }
     let outcome = Outcome {
         teacher: &teacher,
+        tuning: tuning.as_ref(),
         students: &runs,
         wall_seconds: started.elapsed().as_secs_f64(),
     };

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
 
+use crate::explain::WeightsSource;
+
 /// An app's command line: a subcommand (the whole study when none is given), the preset (`P`,
 /// the app's list, which has a `default`), the flags every study has, then the app's own (`O`).
 #[derive(Parser, Debug)]
@@ -54,6 +56,22 @@ pub enum Command {
         /// Soft weights to try, comma-separated, each in [0, 1].
         #[arg(long, value_delimiter = ',', default_value = "0.5,0.9")]
         soft_weights: Vec<f32>,
+    },
+    /// Choose the temperature and the weights for this data: the sweep above on the validation
+    /// split, then the setting with the largest mean gain over the students is saved in
+    /// tuned.json beside the teacher, and later runs with the same teacher and students use it
+    /// (unless T or a weight is given on the command line). Budget: each student alone and at
+    /// every temperature × soft weight, once per tuning seed, each for the students' epochs.
+    Tune {
+        /// Temperatures to try, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+        temperatures: Vec<f32>,
+        /// Soft weights to try, comma-separated, each in [0, 1].
+        #[arg(long, value_delimiter = ',', default_value = "0.5,0.9")]
+        soft_weights: Vec<f32>,
+        /// Seeds per setting (the study's --seeds is for the final runs).
+        #[arg(long, default_value_t = 1)]
+        tune_seeds: usize,
     },
     /// Evaluate a saved checkpoint on the test set (the architecture is read from the file).
     Evaluate {
@@ -107,6 +125,11 @@ pub struct Recipe {
     pub shift: usize,
     /// Mixup's α (`None`: no mixup).
     pub mixup: Option<f32>,
+    /// Keep the epoch that scored best on the validation split rather than the last, and stop
+    /// after this many epochs without a better one (`None`: the last epoch; every epoch runs).
+    /// On data where the rate and the epochs were not tuned, the best epoch guards against both
+    /// too few epochs (train long, keep the best) and too many (stop, keep the best).
+    pub patience: Option<usize>,
 }
 
 impl Recipe {
@@ -119,6 +142,7 @@ impl Recipe {
             cosine: false,
             shift: 0,
             mixup: None,
+            patience: None,
         }
     }
 
@@ -133,6 +157,15 @@ impl Recipe {
     /// With random shifts of up to `shift` pixels or signal steps.
     pub fn shift(self, shift: usize) -> Recipe {
         Recipe { shift, ..self }
+    }
+
+    /// Keeping the best epoch on the validation split, stopping after `patience` epochs without a
+    /// better one.
+    pub fn patience(self, patience: usize) -> Recipe {
+        Recipe {
+            patience: Some(patience),
+            ..self
+        }
     }
 
     /// With mixup at `alpha`.
@@ -166,6 +199,8 @@ pub struct Settings {
     /// The teacher's and the students' (one check covers both: `Splits::check_batch_size`).
     pub batch_size: usize,
     pub weights: Weights,
+    /// Where `weights` came from (the explanations say whether they were chosen on this data).
+    pub weights_source: WeightsSource,
     pub seeds: usize,
     /// Training samples held out for validation: never trained on, what the sweep chooses by.
     /// The test set chooses nothing.
@@ -210,6 +245,10 @@ pub struct StudyFlags {
     /// none).
     #[arg(global = true, long)]
     pub teacher_shift: Option<usize>,
+    /// Keep the teacher's best epoch on the validation split (accuracy, ties to the lower loss)
+    /// and stop after this many epochs without a better one (0: keep the last epoch, run all).
+    #[arg(global = true, long)]
+    pub teacher_patience: Option<usize>,
     /// Mixup's α for the teacher (0: no mixup).
     #[arg(global = true, long)]
     pub teacher_mixup: Option<f32>,
@@ -268,6 +307,9 @@ impl StudyFlags {
         teacher.epochs = self.teacher_epochs.unwrap_or(teacher.epochs);
         teacher.lr = self.teacher_lr.unwrap_or(teacher.lr);
         teacher.shift = self.teacher_shift.unwrap_or(teacher.shift);
+        if let Some(p) = self.teacher_patience {
+            teacher.patience = (p > 0).then_some(p);
+        }
         if let Some(alpha) = self.teacher_mixup {
             teacher.mixup = mixup_alpha("--teacher-mixup", alpha)?;
         }
@@ -275,6 +317,10 @@ impl StudyFlags {
             student.mixup = mixup_alpha("--mixup", alpha)?;
         }
         let w = &mut s.weights;
+        let given = [self.temperature, self.alpha, self.hard_weight, self.soft_weight];
+        if given.iter().any(Option::is_some) {
+            s.weights_source = WeightsSource::CommandLine;
+        }
         w.temperature = self.temperature.unwrap_or(w.temperature);
         if let Some(alpha) = self.alpha {
             check_unit("--alpha", alpha)?;

@@ -41,14 +41,22 @@ impl Cell {
     }
 }
 
-/// Runs the sweep and writes its files; returns the Markdown.
+/// What a sweep found: its Markdown (sweep.md) and the setting with the largest mean gain.
+pub struct Swept {
+    pub markdown: String,
+    /// `(temperature, soft weight)` and its gain in points of validation accuracy over the
+    /// students alone, averaged over the students; `None` when no setting finished everywhere.
+    pub best: Option<((f32, f32), f64)>,
+}
+
+/// Runs the sweep and writes its files.
 pub fn sweep(
     study: &dyn Study,
     settings: &Settings,
     splits: &Splits,
     teacher: &mut Teacher,
     grid: &Grid,
-) -> Result<String, String> {
+) -> Result<Swept, String> {
     let recipe = &settings.student_recipe;
     let mut cells: Vec<Cell> = Vec::new();
     for spec in &settings.students {
@@ -142,7 +150,40 @@ pub fn sweep(
         })).collect::<Vec<_>>(),
     });
     write_json(&settings.out.join("sweep.json"), &json)?;
-    Ok(md)
+    Ok(Swept {
+        markdown: md,
+        best: best_setting(&settings.students, &cells),
+    })
+}
+
+/// The setting with the largest gain over each student alone (validation accuracy, mean over the
+/// seeds), averaged over the students; a setting with a diverged run, or one a student could not
+/// be compared on, is never chosen. Ties go to the first in the grid's order.
+fn best_setting(students: &[ModelSpec], cells: &[Cell]) -> Option<((f32, f32), f64)> {
+    let mut best: Option<((f32, f32), f64)> = None;
+    let settings: Vec<(f32, f32)> = cells.iter().filter_map(|c| c.setting).collect();
+    for setting in settings {
+        let mut gains = Vec::new();
+        for spec in students {
+            let mine = |s: Option<(f32, f32)>| {
+                cells
+                    .iter()
+                    .find(|c| c.spec == *spec && c.setting == s)
+                    .filter(|c| c.diverged == 0 && !c.accuracies.is_empty())
+            };
+            if let (Some(alone), Some(cell)) = (mine(None), mine(Some(setting))) {
+                gains.push(cell.summary().mean - alone.summary().mean);
+            }
+        }
+        if gains.len() < students.len() {
+            continue;
+        }
+        let gain = gains.iter().sum::<f64>() / gains.len() as f64;
+        if best.is_none_or(|(_, g)| gain > g) {
+            best = Some((setting, gain));
+        }
+    }
+    best
 }
 
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
@@ -213,6 +254,34 @@ fn markdown(header: &str, students: &[ModelSpec], cells: &[Cell]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The best setting has the largest gain averaged over the students, skips settings with a
+    /// diverged run, and ties go to the first in the grid.
+    #[test]
+    fn the_best_setting_has_the_largest_mean_gain() {
+        let (a, b): (ModelSpec, ModelSpec) = ("mlp:8".parse().unwrap(), "mlp:4".parse().unwrap());
+        let cell = |spec: &ModelSpec, setting, accuracy: f64, diverged| Cell {
+            spec: spec.clone(),
+            setting,
+            accuracies: vec![accuracy],
+            diverged,
+        };
+        let cells = vec![
+            cell(&a, None, 90.0, 0),
+            cell(&a, Some((2.0, 0.5)), 91.0, 0), // +1
+            cell(&a, Some((4.0, 0.9)), 93.0, 0), // +3
+            cell(&a, Some((8.0, 0.9)), 99.0, 1), // diverged once: never chosen
+            cell(&b, None, 80.0, 0),
+            cell(&b, Some((2.0, 0.5)), 82.0, 0), // +2 → mean +1.5
+            cell(&b, Some((4.0, 0.9)), 79.0, 0), // −1 → mean +1.0
+            cell(&b, Some((8.0, 0.9)), 99.0, 0),
+        ];
+        let best = best_setting(&[a.clone(), b.clone()], &cells).unwrap();
+        assert_eq!(best.0, (2.0, 0.5));
+        assert!((best.1 - 1.5).abs() < 1e-12);
+        // One student: +3 at T = 4 wins.
+        assert_eq!(best_setting(&[a], &cells).unwrap().0, (4.0, 0.9));
+    }
 
     /// A setting where 2 of 3 seeds diverged must not be ranked on its one surviving seed above
     /// settings that survived every seed, and its row must say how many runs it stands on.

@@ -34,7 +34,68 @@ pub struct TeacherOutcome {
     pub reused: bool,
     /// Expected calibration error of its softmax on the test set (15 bins); NaN for one logit.
     pub calibration_error: f64,
+    /// Which epoch's model the teacher is, when its recipe keeps the best on validation.
+    pub kept: Option<KeptEpoch>,
+    /// Its logits on the validation split (what the explanations measure its soft targets on).
+    pub validation_logits: tensor::Tensor,
 }
+
+/// The epoch a teacher was kept from (its recipe's `patience`), beside the last one it trained:
+/// the best on the validation split, which the test set had no say in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeptEpoch {
+    /// 1-based, as reports count epochs.
+    pub kept: usize,
+    /// Epochs trained (fewer than planned when the patience ran out).
+    pub run: usize,
+    /// Validation accuracy (%) of the kept epoch and of the last.
+    pub validation_kept: f64,
+    pub validation_last: f64,
+    /// Test accuracy (%) after the last epoch, for the record (the kept epoch's is the teacher's).
+    pub test_last: f64,
+}
+
+impl KeptEpoch {
+    /// From a training run that kept its best epoch; `None` otherwise.
+    fn of(outcome: &kd::FitOutcome) -> Option<KeptEpoch> {
+        let best = outcome.best_epoch?;
+        let last = outcome.epochs.last()?;
+        let accuracy = |e: Option<kd::Evaluation>| e.map_or(f64::NAN, |e| 100.0 * e.accuracy);
+        Some(KeptEpoch {
+            kept: best + 1,
+            run: outcome.epochs.len(),
+            validation_kept: accuracy(outcome.epochs[best].validation),
+            validation_last: accuracy(last.validation),
+            test_last: accuracy(last.eval),
+        })
+    }
+
+    /// As the checkpoint's metadata keeps it ("kept run validation_kept validation_last test_last"),
+    /// so that a reused teacher is reported as fully as a trained one.
+    fn to_metadata(self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.kept, self.run, self.validation_kept, self.validation_last, self.test_last
+        )
+    }
+
+    fn from_metadata(text: &str) -> Option<KeptEpoch> {
+        let parts: Vec<&str> = text.split(' ').collect();
+        let [kept, run, vk, vl, tl] = parts[..] else {
+            return None;
+        };
+        Some(KeptEpoch {
+            kept: kept.parse().ok()?,
+            run: run.parse().ok()?,
+            validation_kept: vk.parse().ok()?,
+            validation_last: vl.parse().ok()?,
+            test_last: tl.parse().ok()?,
+        })
+    }
+}
+
+/// The metadata key of [`KeptEpoch`] (not part of the identity: it is what training found).
+const KEPT_EPOCH: &str = "kept_epoch";
 
 /// What the metadata of a study's checkpoints says of the data they were trained on: the app's
 /// entries (`app`), the output width, and the normalisation their inputs need.
@@ -65,6 +126,7 @@ impl TeacherPlan<'_> {
         m.insert("batch_size".into(), self.batch_size.to_string());
         m.insert("shift".into(), r.shift.to_string());
         m.insert("mixup".into(), format!("{:?}", r.mixup));
+        m.insert("patience".into(), format!("{:?}", r.patience));
         m.insert("train_samples".into(), splits.train.len().to_string());
         m
     }
@@ -82,8 +144,12 @@ impl TeacherPlan<'_> {
     ) -> Result<(Sequential, TeacherOutcome), String> {
         let mut model = build(self.spec, splits, 1)?;
         let reused = reuse(&self.path, identity, &model, required_by)?;
-        let outcome = if reused {
-            kd::FitOutcome::default()
+        let (outcome, kept) = if reused {
+            let saved = checkpoint::read_metadata(&self.path).map_err(|e| e.to_string())?;
+            let kept = saved
+                .get(KEPT_EPOCH)
+                .and_then(|t| KeptEpoch::from_metadata(t));
+            (kd::FitOutcome::default(), kept)
         } else {
             let config = train_config(self.recipe, self.batch_size, 1);
             let label = format!("teacher {}", self.spec);
@@ -102,8 +168,13 @@ impl TeacherPlan<'_> {
                     epoch + 1
                 ));
             }
-            checkpoint::save(&self.path, &model, identity).map_err(|e| e.to_string())?;
-            outcome
+            let kept = KeptEpoch::of(&outcome);
+            let mut metadata = identity.clone();
+            if let Some(k) = kept {
+                metadata.insert(KEPT_EPOCH.into(), k.to_metadata());
+            }
+            checkpoint::save(&self.path, &model, &metadata).map_err(|e| e.to_string())?;
+            (outcome, kept)
         };
         let logits = predict_logits(&mut model, &splits.test, 1000);
         let calibration_error = if splits.one_logit {
@@ -112,6 +183,7 @@ impl TeacherPlan<'_> {
             expected_calibration_error(&logits.softmax(1.0), &splits.test.labels, 15)
         };
         let predictions = splits.predictions(&logits);
+        let validation_logits = predict_logits(&mut model, &splits.validation, 1000);
         let run = Trained {
             role: Role::Teacher,
             spec: self.spec,
@@ -125,6 +197,8 @@ impl TeacherPlan<'_> {
             result,
             reused,
             calibration_error,
+            kept,
+            validation_logits,
         };
         Ok((model, outcome))
     }
@@ -165,4 +239,22 @@ fn reuse(
         );
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_epoch_reads_back_from_its_metadata() {
+        let k = KeptEpoch {
+            kept: 9,
+            run: 12,
+            validation_kept: 93.12,
+            validation_last: 92.875,
+            test_last: 92.61,
+        };
+        assert_eq!(KeptEpoch::from_metadata(&k.to_metadata()), Some(k));
+        assert_eq!(KeptEpoch::from_metadata("9 12 93.1"), None);
+    }
 }
