@@ -265,3 +265,73 @@ fn hints_and_the_binary_task_run_end_to_end() {
     assert!(report.contains("task: 4 against 9"), "{report}");
     assert!(!report.contains("NaN"), "{report}");
 }
+
+/// `tune` chooses T and the weights on the validation split and saves them beside the teacher; the
+/// run after it uses them and says where they came from; other students, or a weight given on the
+/// command line, do not use them. Also: the teacher keeps its best validation epoch (the quick
+/// preset's patience) and the report labels it beside the last.
+#[test]
+fn tune_then_run_uses_the_tuned_settings() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let data = data_dir();
+    let data = data.to_str().unwrap();
+    let args = ["--data-dir", data, "--out", out_dir, "--epochs", "2"];
+    let grid = ["--temperatures", "2,4", "--soft-weights", "0.5"];
+    let tune = quick(&[&args[..], &["tune"], &grid[..]].concat());
+    assert!(tune.status.success(), "{}", stderr(&tune));
+    let tuned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("tuned.json")).unwrap())
+            .unwrap();
+    let t = tuned["temperature"].as_f64().unwrap();
+    assert!(t == 2.0 || t == 4.0, "T from the grid: {tuned}");
+    assert_eq!(tuned["soft_weight"].as_f64(), Some(0.5));
+
+    let run = quick(&args);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("chosen on the validation split by `mnist_kd tune`"),
+        "{report}"
+    );
+    assert!(report.contains("## Tuning (validation split)"), "{report}");
+    assert!(report.contains(&format!(
+        "Distilled: T = {t}, hard weight 0.5, soft weight 0.5"
+    )));
+    assert!(
+        report.contains("best epoch on validation kept: epoch"),
+        "{report}"
+    );
+    assert!(report.contains("the last epoch, 2: validation"), "{report}");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json")).unwrap())
+            .unwrap();
+    let from = results["config"]["weights_from"].as_str().unwrap();
+    assert!(from.starts_with("tuned: "), "{from}");
+    assert_eq!(results["config"]["temperature"].as_f64(), Some(t));
+    let kept = &results["teacher"]["best_on_validation"];
+    assert!(kept["kept_epoch"].as_u64().is_some(), "{kept}");
+
+    // A weight on the command line wins over the tuning, and says so.
+    let flag = quick(&[&args[..], &["--temperature", "3"]].concat());
+    assert!(flag.status.success(), "{}", stderr(&flag));
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("T = 3, hard weight 0.1, soft weight 0.9 (given on the command line)"),
+        "{report}"
+    );
+
+    // Other students: the tuning was not measured on them, so it is not used.
+    let other = quick(&[&args[..], &["--student", "mlp:16"]].concat());
+    assert!(other.status.success(), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("was tuned for another teacher or other students"),
+        "{}",
+        stderr(&other)
+    );
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("(the preset's, not tuned on this data)"),
+        "{report}"
+    );
+}

@@ -207,20 +207,26 @@ mod tests {
                 f.train_alone = if past { 94.9 } else { 95.1 };
                 f.train_distilled = f.train_alone;
             }),
-            ("fits its training batches worse (95.90 % against 97.00 % alone)", |f, past| {
-                f.train_distilled = if past { 95.9 } else { 96.1 };
-            }),
+            (
+                "fits its training batches worse (95.90 % against 97.00 % alone)",
+                |f, past| {
+                    f.train_distilled = if past { 95.9 } else { 96.1 };
+                },
+            ),
             ("nearly one-hot (mean entropy 9 %", |f, past| {
                 f.soft_entropy = if past { 0.09 } else { 0.11 };
             }),
             ("nearly uniform (mean entropy 91 %", |f, past| {
                 f.soft_entropy = if past { 0.91 } else { 0.89 };
             }),
-            ("were the preset's and not chosen on this data", |f, past| {
-                if past {
-                    f.source = WeightsSource::Preset;
-                }
-            }),
+            (
+                "were the preset's and not chosen on this data",
+                |f, past| {
+                    if past {
+                        f.source = WeightsSource::Preset;
+                    }
+                },
+            ),
         ];
         for (needle, edit) in cases {
             let mut f = quiet();
@@ -231,7 +237,10 @@ mod tests {
             let mut f = quiet();
             edit(&mut f, false);
             let text = explain(&f);
-            assert!(text.starts_with("None of the usual reasons"), "{needle:?} fired early: {text}");
+            assert!(
+                text.starts_with("None of the usual reasons"),
+                "{needle:?} fired early: {text}"
+            );
         }
         let mut f = quiet();
         f.source = WeightsSource::CommandLine;
@@ -245,7 +254,10 @@ mod tests {
         f.alone_validation = 92.5;
         f.source = WeightsSource::Preset;
         let text = explain(&f);
-        let (a, b) = (text.find("points above").unwrap(), text.find("preset's").unwrap());
+        let (a, b) = (
+            text.find("points above").unwrap(),
+            text.find("preset's").unwrap(),
+        );
         assert!(a < b, "{text}");
     }
 

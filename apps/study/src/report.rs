@@ -10,13 +10,13 @@ use serde_json::{json, Value};
 use crate::app::Study;
 use crate::curves::{curves_svg, Band, Chart, Panel};
 use crate::data::Splits;
+use crate::explain::{explain, soft_target_entropy, Facts, WeightsSource};
 use crate::output::{epochs_json, machine, typed, write_atomic};
 use crate::runs::{scores_text, Metric, Role, RunResult};
 use crate::settings::{OptimizerKind, Recipe, Settings};
 use crate::summary::{summarise, table, verdict_line};
-use crate::explain::{explain, soft_target_entropy, Facts, WeightsSource};
-use crate::tuned::Choice;
 use crate::teacher::{KeptEpoch, TeacherOutcome};
+use crate::tuned::Choice;
 
 /// What a study measured: the teacher, every student run, and how long it all took.
 pub struct Outcome<'a> {

@@ -18,9 +18,9 @@ use nn::Module;
 
 use crate::app::{DataSource, Study};
 use crate::data::Splits;
+use crate::explain::WeightsSource;
 use crate::report::{write_reports, Outcome};
 use crate::runs::scores_text;
-use crate::explain::WeightsSource;
 use crate::settings::{
     at_least_one, check_positive, check_unit, parse, About, Cli, Command, Settings, Weights,
 };

@@ -317,7 +317,12 @@ impl StudyFlags {
             student.mixup = mixup_alpha("--mixup", alpha)?;
         }
         let w = &mut s.weights;
-        let given = [self.temperature, self.alpha, self.hard_weight, self.soft_weight];
+        let given = [
+            self.temperature,
+            self.alpha,
+            self.hard_weight,
+            self.soft_weight,
+        ];
         if given.iter().any(Option::is_some) {
             s.weights_source = WeightsSource::CommandLine;
         }

@@ -37,11 +37,9 @@ pub fn train_config(recipe: &Recipe, batch_size: usize, seed: u64) -> TrainConfi
     let mut config = TrainConfig::new(recipe.epochs, batch_size, seed);
     config.batch.shift = recipe.shift;
     config.mixup_alpha = recipe.mixup;
-    config.keep_best = recipe
-        .patience
-        .map(|patience| kd::KeepBest {
-            patience: Some(patience),
-        });
+    config.keep_best = recipe.patience.map(|patience| kd::KeepBest {
+        patience: Some(patience),
+    });
     config
 }
 

@@ -67,7 +67,12 @@ pub fn load(
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    let bad = |why: &str| format!("{} is not a tuning this app wrote ({why}); delete it or run tune again", path.display());
+    let bad = |why: &str| {
+        format!(
+            "{} is not a tuning this app wrote ({why}); delete it or run tune again",
+            path.display()
+        )
+    };
     let value: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
     if value.get("measured_with") != Some(&measured_with(settings, teacher)) {
         eprintln!(
