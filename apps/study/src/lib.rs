@@ -21,7 +21,8 @@
 //! `students.rs` (seeds × alone/distilled, checkpoints) → `train.rs` (one `kd::Distiller` call
 //! for every model) → `runs.rs` (scores, agreement, speed) → `summary.rs` and `verdict.rs` (the
 //! table, mean ± std over the runs that finished, "helped" only beyond the noise) → `report.rs`
-//! (the four files) with `curves.rs` (the SVG). Beside them: `sweep.rs` (choosing T and the
+//! (the four files) with `curves.rs` (the SVG) and `per_class.rs` (the classes distillation
+//! helped and hurt). Beside them: `sweep.rs` (choosing T and the
 //! weights on the validation split), `settings.rs` (the shared flags), `data.rs` (the split),
 //! `diverged.rs`, `progress.rs`, `measure.rs`, `output.rs` (atomic writes, JSON as typed).
 //!
@@ -116,6 +117,7 @@ pub mod data;
 pub mod diverged;
 pub mod measure;
 pub mod output;
+pub mod per_class;
 pub mod progress;
 pub mod report;
 pub mod run;
