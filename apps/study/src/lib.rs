@@ -53,8 +53,8 @@
 //! /// The app's own flags; the driver's come before them.
 //! #[derive(clap::Args, Debug)]
 //! struct Options {
-//!     /// Folder holding the Fashion-MNIST IDX files.
-//!     #[arg(global = true, long, default_value = "data/fashion")]
+//!     /// Folder holding the Fashion-MNIST IDX files (and classes.txt).
+//!     #[arg(global = true, long, default_value = "data/fashion-mnist")]
 //!     data_dir: PathBuf,
 //! }
 //!
@@ -67,9 +67,13 @@
 //!
 //!     // The data: read it, cut it to the task, split it.
 //!     fn load(&self, source: &DataSource) -> Result<Splits, String> {
-//!         let data = nn::data::load_mnist(source.dir).map_err(|e| e.to_string())?;
-//!         let name = format!("Fashion-MNIST in {}", source.dir.display());
-//!         source.split(name, "images", data.train, data.test)
+//!         let data = nn::data::load_idx_set(source.dir).map_err(|e| e.to_string())?;
+//!         let name = study::data::folder_name(source.dir);
+//!         let splits = source.split(name, "images", data.train, data.test)?;
+//!         match data.class_names {
+//!             Some(names) => splits.with_class_names(names),
+//!             None => Ok(splits),
+//!         }
 //!     }
 //!
 //!     // The scorer: macro-F1 judges (accuracy, the default, would do too).
