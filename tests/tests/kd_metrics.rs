@@ -109,6 +109,21 @@ true\\pred  0  1  2
 | 2 | 0 | 1 | 2 |
 ";
     assert_eq!(m.to_markdown(), markdown);
+    // The same counts under names; a `|` inside a name is escaped so the row keeps its cells.
+    let named = "\
+| true \\ pred | cat | dog | a\\|b |
+|---:|---:|---:|---:|
+| cat | 2 | 0 | 0 |
+| dog | 1 | 2 | 1 |
+| a\\|b | 0 | 1 | 2 |
+";
+    assert_eq!(m.to_markdown_with(&["cat", "dog", "a|b"]), named);
+}
+
+#[test]
+#[should_panic(expected = "to_markdown_with: 2 names for 3 classes")]
+fn a_name_for_every_class() {
+    hand_matrix().to_markdown_with(&["cat", "dog"]);
 }
 
 #[test]

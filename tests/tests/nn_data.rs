@@ -12,8 +12,8 @@ use std::path::Path;
 
 use nn::data::augment::{background, shift_1d, shift_2d};
 use nn::data::{
-    batches, load_mnist, one_hot, read_idx, read_idx_bytes, write_idx_u8, Batch, BatchConfig,
-    DataError, Dataset,
+    batches, load_idx_set, load_mnist, one_hot, read_idx, read_idx_bytes, write_idx_u8, Batch,
+    BatchConfig, DataError, Dataset,
 };
 use proptest::prelude::*;
 use rand::rngs::StdRng;
@@ -358,35 +358,43 @@ fn count_mismatch_names_both_files_and_counts() {
     assert_eq!(
         msg,
         format!(
-            "{} has 5 samples but {} has 4",
-            images.display(),
-            labels.display()
+            "{}: expected 5 labels, one for each image in {}, found 4",
+            labels.display(),
+            images.display()
         )
     );
 }
 
 #[test]
-fn label_of_ten_is_out_of_range() {
+fn a_test_class_the_training_set_never_shows_is_refused() {
     let dir = tempfile::tempdir().unwrap();
+    // Training labels 0, 1, 2; the test set has a 10 at sample 1.
     write_mnist_set(dir.path(), "train", 3, false);
     write_mnist_set(dir.path(), "t10k", 3, false);
     let labels = dir.path().join("t10k-labels-idx1-ubyte");
-    fs::write(&labels, idx_bytes(8, &[3], &[9, 10, 0])).unwrap();
+    fs::write(&labels, idx_bytes(8, &[3], &[2, 10, 0])).unwrap();
     let (err, msg) = error_of(load_mnist(dir.path()));
     assert!(
         matches!(
             err,
-            DataError::LabelOutOfRange {
+            DataError::UnseenClass {
                 index: 1,
                 label: 10,
-                classes: 10,
                 ..
             }
         ),
         "{err:?}"
     );
-    assert!(msg.contains(&labels.display().to_string()), "{msg}");
-    assert!(msg.contains("label 10 of sample 1"), "{msg}");
+    let train_labels = dir.path().join("train-labels-idx1-ubyte");
+    assert_eq!(
+        msg,
+        format!(
+            "{}: label 10 of sample 1 is a class the training set never shows: expected one of \
+             the training labels in {} (0 to 2), found 10",
+            labels.display(),
+            train_labels.display()
+        )
+    );
 }
 
 #[test]
@@ -402,7 +410,15 @@ fn images_of_the_wrong_size_are_refused() {
     .unwrap();
     let (err, msg) = error_of(load_mnist(dir.path()));
     assert!(matches!(err, DataError::BadShape { .. }), "{err:?}");
-    assert!(msg.contains("N×28×28") && msg.contains("2×27×28"), "{msg}");
+    let train_images = dir.path().join("train-images-idx3-ubyte");
+    assert_eq!(
+        msg,
+        format!(
+            "{}: expected dimensions N×28×28, the size of the training images in {}, found 2×27×28",
+            images.display(),
+            train_images.display()
+        )
+    );
 }
 
 #[test]
@@ -510,6 +526,66 @@ fn raw_file_wins_over_gzip_when_both_exist() {
     )
     .unwrap();
     assert_eq!(load_mnist(dir.path()).unwrap().test.len(), 2);
+}
+
+// ----- any IDX set ------------------------------------------------------------------------------
+
+/// An image set of `n` images of `h`×`w` with the given labels, as the four raw files' `prefix`.
+fn write_set(dir: &Path, prefix: &str, h: u32, w: u32, labels: &[u8]) {
+    let n = labels.len() as u32;
+    let images = idx_bytes(8, &[n, h, w], &pattern((n * h * w) as usize, 1));
+    fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+    let labels = idx_bytes(8, &[n], labels);
+    fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+}
+
+#[test]
+fn the_files_decide_the_image_size_the_classes_and_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), "train", 10, 12, &[0, 1, 2, 1, 0]);
+    write_set(dir.path(), "t10k", 10, 12, &[2, 2]);
+    let set = load_idx_set(dir.path()).unwrap();
+    assert_eq!(set.train.sample_shape, vec![1, 10, 12]);
+    assert_eq!((set.train.classes, set.test.classes), (3, 3));
+    assert_eq!(set.test.labels, vec![2, 2]);
+    assert_eq!(set.class_names, None);
+
+    // Names one a line; spaces around a name and the final newline are not part of it.
+    fs::write(
+        dir.path().join("classes.txt"),
+        "bar top\n middle \nbottom\n\n",
+    )
+    .unwrap();
+    let set = load_idx_set(dir.path()).unwrap();
+    assert_eq!(
+        set.class_names.as_deref(),
+        Some(&["bar top".to_string(), "middle".into(), "bottom".into()][..])
+    );
+}
+
+#[test]
+fn class_names_must_name_every_class_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), "train", 4, 4, &[0, 1, 2]);
+    write_set(dir.path(), "t10k", 4, 4, &[1]);
+    let names = dir.path().join("classes.txt");
+    fs::write(&names, "a\nb\nc\nd\n").unwrap();
+    let (err, msg) = error_of(load_idx_set(dir.path()));
+    assert!(matches!(err, DataError::BadClassNames { .. }), "{err:?}");
+    assert_eq!(
+        msg,
+        format!(
+            "{}: expected 3 class names, one per line, as the training labels name 3 classes, \
+             found 4 lines",
+            names.display()
+        )
+    );
+    fs::write(&names, "a\n\nc\n").unwrap();
+    let (_, msg) = error_of(load_idx_set(dir.path()));
+    assert!(
+        msg.ends_with("expected a class name on every line, found line 2 blank"),
+        "{msg}"
+    );
 }
 
 // ----- Dataset ----------------------------------------------------------------------------------

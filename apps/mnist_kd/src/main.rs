@@ -1,20 +1,22 @@
 //! `mnist_kd`: the main job. A teacher CNN, then each student trained alone and the same student
-//! (same initialisation) distilled from the teacher, over several seeds, on real MNIST; a table of
-//! what distillation did, and the files to check it.
+//! (same initialisation) distilled from the teacher, over several seeds, on MNIST or any image set
+//! in its IDX format (Fashion-MNIST, or one's own); a table of what distillation did, and the files
+//! to check it.
 //!
 //! The study itself — teacher, seeds, pairs, reports, sweep — is the driver's (`apps/study`).
-//! What is MNIST's is here: the files and the two-digit task, the presets, the choice between
-//! distilling the outputs (Hinton et al.) and a hidden layer (FitNets), and the comparison with
-//! Hinton et al.'s figures.
+//! What is this app's is here: the IDX files (image size, classes and their names, the data's
+//! name) and the two-class task, the presets (chosen on MNIST), the choice between distilling the
+//! outputs (Hinton et al.) and a hidden layer (FitNets), and the comparison with Hinton et al.'s
+//! MNIST figures.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
 use kd::{BinaryLoss, ModelSpec, Objective, ResponseLoss};
-use nn::data::load_mnist;
+use nn::data::load_idx_set;
 use serde_json::{json, Map, Value};
 use study::diverged::cell;
 use study::explain::WeightsSource;
@@ -25,10 +27,15 @@ use study::{
 
 const ABOUT: About = About {
     name: "mnist_kd",
-    about: "Knowledge distillation on MNIST: train a teacher CNN, then the same student alone and \
-            distilled from the teacher, over several seeds, and report what distillation did.",
-    after_help: "With no subcommand, runs the whole study with the default preset. Fetch the \
-                 data first with scripts/fetch-mnist.",
+    about: "Knowledge distillation on MNIST or any image set in its IDX format: train a teacher \
+            CNN, then the same student alone and distilled from the teacher, over several seeds, \
+            and report what distillation did.",
+    after_help: "With no subcommand, runs the whole study with the default preset on data/mnist. \
+                 Fetch MNIST first with scripts/fetch-mnist (Fashion-MNIST with \
+                 scripts/fetch-fashion-mnist), or point --data-dir at a folder of one's own: the \
+                 four IDX files under MNIST's names (train-images-idx3-ubyte, \
+                 train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or \
+                 .gz) and optionally classes.txt, one class name per line.",
 };
 
 /// MNIST as `scripts/fetch-mnist` leaves it.
@@ -61,7 +68,7 @@ enum KdMethod {
     Both,
 }
 
-/// The flags that are MNIST's (the driver's come before them).
+/// The flags that are this app's (the driver's come before them).
 #[derive(clap::Args, Debug)]
 struct Options {
     /// What the distilled student learns from the teacher.
@@ -70,20 +77,33 @@ struct Options {
     /// Keep only the first this many test images.
     #[arg(global = true, long)]
     test_limit: Option<usize>,
-    /// Folder holding the MNIST files, raw or .gz.
+    /// Folder holding the four IDX files under MNIST's names, raw or .gz, and optionally
+    /// classes.txt (one class name per line). Image size and classes come from the files.
     #[arg(global = true, long, default_value = "data/mnist")]
     data_dir: PathBuf,
-    /// `binary:A,B`: only digits A and B, one sigmoid output, binary cross-entropy and binary
+    /// What reports call the data (default: the data folder's name; "MNIST" for the full MNIST in
+    /// data/mnist).
+    #[arg(global = true, long)]
+    name: Option<String>,
+    /// The classes' names in label order, comma-separated (default: the data folder's
+    /// classes.txt, else the class numbers).
+    #[arg(global = true, long, value_delimiter = ',')]
+    class_names: Option<Vec<String>>,
+    /// `binary:A,B`: only classes A and B, one sigmoid output, binary cross-entropy and binary
     /// distillation.
     #[arg(global = true, long)]
     task: Option<String>,
 }
 
-/// What is MNIST's in a run, besides the driver's settings.
+/// What is this app's in a run, besides the driver's settings.
 struct Mnist {
     kd_method: KdMethod,
     test_limit: Option<usize>,
-    /// `Some((a, b))` for a two-digit binary task.
+    /// What reports call the data, if given (`--name`).
+    name: Option<String>,
+    /// The classes' names, if given (`--class-names`): they win over the folder's classes.txt.
+    class_names: Option<Vec<String>>,
+    /// `Some((a, b))` for a two-class binary task.
     binary: Option<(usize, usize)>,
     /// Whether to set the results beside Hinton et al.'s.
     beside_hinton: bool,
@@ -145,8 +165,15 @@ fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Sett
     let mnist = Mnist {
         kd_method: o.kd_method.unwrap_or(KdMethod::Response),
         test_limit: o.test_limit.or(quick.then_some(2000)),
+        name: o.name.clone(),
+        class_names: o
+            .class_names
+            .as_deref()
+            .map(parse_class_names)
+            .transpose()?,
         binary: o.task.as_deref().map(parse_binary_task).transpose()?,
-        beside_hinton: cli.preset == Preset::Hinton,
+        // The paper's figures are MNIST's: another data set is not set beside them.
+        beside_hinton: cli.preset == Preset::Hinton && o.data_dir == Path::new(MNIST.default_dir),
     };
     let settings = cli.study.apply(preset)?;
     at_least_one("--test-limit", mnist.test_limit.unwrap_or(1))?;
@@ -160,16 +187,29 @@ fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Sett
     Ok((mnist, settings))
 }
 
-/// `binary:4,9` → `(4, 9)`.
+/// `binary:4,9` → `(4, 9)`. Whether the data has such classes is checked when it is loaded.
 fn parse_binary_task(task: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("--task must be binary:A,B with two different digits 0–9, found {task:?}");
-    let digits = task.strip_prefix("binary:").ok_or_else(bad)?;
-    let (a, b) = digits.split_once(',').ok_or_else(bad)?;
+    let bad =
+        || format!("--task must be binary:A,B with two different class numbers, found {task:?}");
+    let classes = task.strip_prefix("binary:").ok_or_else(bad)?;
+    let (a, b) = classes.split_once(',').ok_or_else(bad)?;
     let (a, b): (usize, usize) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-    if a > 9 || b > 9 || a == b {
+    if a == b {
         return Err(bad());
     }
     Ok((a, b))
+}
+
+/// The names given to `--class-names`, trimmed; none may be empty.
+fn parse_class_names(names: &[String]) -> Result<Vec<String>, String> {
+    let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+    match names.iter().position(|n| n.is_empty()) {
+        Some(i) => Err(format!(
+            "--class-names: expected a name between every two commas, found name {} empty",
+            i + 1
+        )),
+        None => Ok(names),
+    }
 }
 
 impl Study for Mnist {
@@ -177,19 +217,44 @@ impl Study for Mnist {
         ABOUT.name
     }
 
-    /// MNIST from its IDX files, cut to the task. A missing or corrupt file comes back as the
-    /// reader's message (which says what to run, or what was wrong).
+    /// The IDX files, named, cut to the task. A missing or inconsistent file comes back as the
+    /// reader's message (which says what to run, or what was expected and found).
     fn load(&self, source: &DataSource) -> Result<Splits, String> {
-        let mnist = load_mnist(source.dir).map_err(|e| e.to_string())?;
-        let name = MNIST.name_of(source.dir, mnist.train.len(), mnist.test.len());
-        let (mut train, mut test) = (mnist.train, mnist.test);
+        let set = load_idx_set(source.dir).map_err(|e| e.to_string())?;
+        let classes = set.train.classes;
+        let dir = source.dir.display();
+        let mut class_names = match (&self.class_names, set.class_names) {
+            (Some(given), _) if given.len() != classes => {
+                return Err(format!(
+                    "--class-names: expected {classes} names, as the training labels in {dir} \
+                     name {classes} classes, found {}",
+                    given.len()
+                ))
+            }
+            (Some(given), _) => given.clone(),
+            (None, Some(from_file)) => from_file,
+            (None, None) => (0..classes).map(|c| c.to_string()).collect(),
+        };
+        let name = match &self.name {
+            Some(name) => name.clone(),
+            None => MNIST.name_of(source.dir, set.train.len(), set.test.len()),
+        };
+        let (mut train, mut test) = (set.train, set.test);
         let mut validation = source.validation;
         if let Some((a, b)) = self.binary {
+            if a.max(b) >= classes {
+                return Err(format!(
+                    "--task binary:{a},{b}: expected two classes below {classes}, as the \
+                     training labels in {dir} name {classes} classes, found {}",
+                    a.max(b)
+                ));
+            }
             let all = train.len();
             train = train.filter_classes(&[a, b]);
             test = test.filter_classes(&[a, b]);
-            // The same share held out as for ten digits (5 000 of 60 000), not 5 000 of the
-            // ~12 000 images of two digits.
+            class_names = vec![class_names[a].clone(), class_names[b].clone()];
+            // The same share held out as for all the classes (5 000 of MNIST's 60 000), not
+            // 5 000 of the ~12 000 images of two digits.
             validation = (validation * train.len()).div_ceil(all);
         }
         if let Some(n) = self.test_limit {
@@ -199,7 +264,9 @@ impl Study for Mnist {
             validation,
             ..*source
         };
-        let mut splits = source.split(name, MNIST.samples, train, test)?;
+        let mut splits = source
+            .split(name, MNIST.samples, train, test)?
+            .with_class_names(class_names)?;
         splits.one_logit = self.binary.is_some();
         Ok(splits)
     }
@@ -291,5 +358,39 @@ impl Study for Mnist {
             let _ = writeln!(s, "| {name}: {} | {ours} | {errors:.0} |", row.spec);
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Any two different class numbers parse; whether the data has them is checked on loading.
+    #[test]
+    fn a_binary_task_names_two_different_classes() {
+        assert_eq!(parse_binary_task("binary:4,9"), Ok((4, 9)));
+        assert_eq!(parse_binary_task("binary:12,0"), Ok((12, 0)));
+        for bad in ["binary:3,3", "binary:3", "4,9", "binary:a,b"] {
+            let err = parse_binary_task(bad).unwrap_err();
+            assert!(err.contains("two different class numbers"), "{err}");
+        }
+    }
+
+    #[test]
+    fn class_names_are_trimmed_and_none_is_empty() {
+        let given = |names: &[&str]| {
+            parse_class_names(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            given(&["cat", " dog "]),
+            Ok(vec!["cat".into(), "dog".into()])
+        );
+        assert_eq!(
+            given(&["cat", " ", "dog"]),
+            Err(
+                "--class-names: expected a name between every two commas, found name 2 empty"
+                    .into()
+            )
+        );
     }
 }

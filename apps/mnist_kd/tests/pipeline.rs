@@ -105,9 +105,8 @@ fn quick_preset_end_to_end_then_bad_input() {
     assert_eq!(config["hard_weight"], 0.1, "{config}");
     assert_eq!(config["soft_weight"], 0.9, "{config}");
     assert_eq!(students[0]["epochs"][0]["lr"], 0.001);
-    // A slice of MNIST in another folder is named by its folder and sizes, never announced as
-    // MNIST.
-    let fixture = format!("{data} (5000 training, 1000 test images)");
+    // A slice of MNIST is named by its folder and sizes, never announced as MNIST.
+    let fixture = "mnist (5000 training, 1000 test images)";
     assert!(
         stderr(&first).contains(&format!("{fixture}: 4000 training, 1000 validation")),
         "{}",
@@ -115,6 +114,12 @@ fn quick_preset_end_to_end_then_bad_input() {
     );
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(report.contains(&format!("Data: {fixture}")), "{report}");
+    // The per-class effect is computed for the student, and confusion.md names the digits.
+    assert!(
+        report.contains("## Per class: what distillation changed"),
+        "{report}"
+    );
+    assert!(report.contains("### mlp:32,32"), "{report}");
     assert!(!report.contains("MNIST"), "{report}");
     assert_eq!(config["data"], fixture);
 

@@ -120,7 +120,7 @@ fn small_run_end_to_end_then_bad_input() {
     assert_eq!(students[0]["epochs"][0]["lr"], 0.003);
     // A slice of MNIST-1D in another folder is named by its folder and sizes, never announced as
     // MNIST-1D.
-    let fixture = format!("{data} (2000 training, 500 test signals)");
+    let fixture = "mnist1d (2000 training, 500 test signals)";
     assert!(
         stderr(&first).contains(&format!("{fixture}: 1700 training, 300 validation")),
         "{}",

@@ -23,20 +23,33 @@ pub struct KnownData {
 impl KnownData {
     /// What a run calls the data it loaded from `dir` (`train` and `test` samples in the files):
     /// the data set's name only for its default folder holding its full sizes; otherwise the
-    /// folder as given and the sizes found, e.g. "tests/fixtures/mnist (5000 training, 1000 test
-    /// images)". A slice, or another data set in the same format, is never announced as the
-    /// published one.
+    /// folder's name ("data/fashion-mnist" → "fashion-mnist"). A folder named as the data set's
+    /// own but holding something else (a slice, say) also gets the sizes found, e.g. "mnist (5000
+    /// training, 1000 test images)": a slice is never announced as the published set.
     pub fn name_of(&self, dir: &Path, train: usize, test: usize) -> String {
-        if dir == Path::new(self.default_dir) && (train, test) == (self.train, self.test) {
-            self.name.to_string()
+        let full = (train, test) == (self.train, self.test);
+        if dir == Path::new(self.default_dir) && full {
+            return self.name.to_string();
+        }
+        let folder = folder_name(dir);
+        let own_folder = Path::new(self.default_dir)
+            .file_name()
+            .is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case(&folder));
+        if own_folder || folder.eq_ignore_ascii_case(self.name) {
+            format!("{folder} ({train} training, {test} test {})", self.samples)
         } else {
-            format!(
-                "{} ({train} training, {test} test {})",
-                dir.display(),
-                self.samples
-            )
+            folder
         }
     }
+}
+
+/// The last component of `dir`, the name a user gave the data by putting it there; for "." or
+/// "..", the name of the folder they stand for; failing that, `dir` as given.
+pub fn folder_name(dir: &Path) -> String {
+    let named = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned());
+    named(dir)
+        .or_else(|| std::fs::canonicalize(dir).ok().as_deref().and_then(named))
+        .unwrap_or_else(|| dir.display().to_string())
 }
 
 /// Training, validation and test sets, normalised with the training set's statistics.
@@ -53,6 +66,9 @@ pub struct Splits {
     pub std: f32,
     /// Two classes read from one sigmoid output (a binary task), rather than one output a class.
     pub one_logit: bool,
+    /// One name per class, in label order: the data's own ([`Splits::with_class_names`]), else
+    /// the class numbers "0", "1", ….
+    pub class_names: Vec<String>,
 }
 
 impl Splits {
@@ -77,6 +93,7 @@ impl Splits {
         for set in [&mut train, &mut validation, &mut test] {
             set.normalise(mean, std);
         }
+        let class_names = (0..train.classes).map(|c| c.to_string()).collect();
         Ok(Splits {
             name,
             samples,
@@ -86,6 +103,23 @@ impl Splits {
             mean,
             std,
             one_logit: false,
+            class_names,
+        })
+    }
+
+    /// The same splits with the classes called `names` (one per class, in label order).
+    pub fn with_class_names(self, names: Vec<String>) -> Result<Splits, String> {
+        if names.len() != self.classes() {
+            return Err(format!(
+                "expected {} class names, one for each class of {}, found {}",
+                self.classes(),
+                self.name,
+                names.len()
+            ));
+        }
+        Ok(Splits {
+            class_names: names,
+            ..self
         })
     }
 
@@ -161,14 +195,31 @@ mod tests {
         let name = |dir: &str, train, test| known.name_of(Path::new(dir), train, test);
         assert_eq!(name("data/mnist", 60_000, 10_000), "MNIST");
         assert_eq!(name("data/mnist/", 60_000, 10_000), "MNIST");
+        // A slice in the default folder, or in a folder of the same name, says its sizes.
         assert_eq!(
             name("data/mnist", 5000, 1000),
-            "data/mnist (5000 training, 1000 test images)"
+            "mnist (5000 training, 1000 test images)"
         );
         assert_eq!(
-            name("/data/fashion", 60_000, 10_000),
-            "/data/fashion (60000 training, 10000 test images)"
+            name("tests/fixtures/mnist", 5000, 1000),
+            "mnist (5000 training, 1000 test images)"
         );
+        assert_eq!(
+            name("/x/MNIST", 5000, 1000),
+            "MNIST (5000 training, 1000 test images)"
+        );
+        // Another data set is its folder's name, whatever its sizes.
+        assert_eq!(name("data/fashion-mnist", 60_000, 10_000), "fashion-mnist");
+        assert_eq!(name("/data/fashion/", 600, 100), "fashion");
+    }
+
+    #[test]
+    fn a_folder_given_as_dots_is_named_by_the_folder_it_stands_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let bars = dir.path().join("bars");
+        std::fs::create_dir_all(bars.join("sub")).unwrap();
+        assert_eq!(folder_name(&bars.join(".")), "bars");
+        assert_eq!(folder_name(&bars.join("sub").join("..")), "bars");
     }
 
     /// Ten samples of one value each, `i` for sample `i`, in two classes.

@@ -22,9 +22,10 @@
 //! for every model) → `runs.rs` (scores, agreement, speed) → `summary.rs` and `verdict.rs` (the
 //! table, mean ± std over the runs that finished, "helped" only beyond the noise) and
 //! `explain.rs` (why it did not help, by rules over measured facts) → `report.rs` (the four
-//! files) with `curves.rs` (the SVG). Beside them: `sweep.rs` (T and the weights on the
-//! validation split) and `tuned.rs` (the choice `tune` keeps beside the teacher, which later runs
-//! use), `settings.rs` (the shared flags), `data.rs` (the split),
+//! files) with `curves.rs` (the SVG) and `per_class.rs` (the classes distillation helped and
+//! hurt). Beside them: `sweep.rs` (T and the weights on the validation split) and `tuned.rs` (the
+//! choice `tune` keeps beside the teacher, which later runs use), `settings.rs` (the shared
+//! flags), `data.rs` (the split),
 //! `diverged.rs`, `progress.rs`, `measure.rs`, `output.rs` (atomic writes, JSON as typed).
 //!
 //! Every app also gets the block cache as its allocator (below), and the subcommands `run`,
@@ -54,8 +55,8 @@
 //! /// The app's own flags; the driver's come before them.
 //! #[derive(clap::Args, Debug)]
 //! struct Options {
-//!     /// Folder holding the Fashion-MNIST IDX files.
-//!     #[arg(global = true, long, default_value = "data/fashion")]
+//!     /// Folder holding the Fashion-MNIST IDX files (and classes.txt).
+//!     #[arg(global = true, long, default_value = "data/fashion-mnist")]
 //!     data_dir: PathBuf,
 //! }
 //!
@@ -68,9 +69,13 @@
 //!
 //!     // The data: read it, cut it to the task, split it.
 //!     fn load(&self, source: &DataSource) -> Result<Splits, String> {
-//!         let data = nn::data::load_mnist(source.dir).map_err(|e| e.to_string())?;
-//!         let name = format!("Fashion-MNIST in {}", source.dir.display());
-//!         source.split(name, "images", data.train, data.test)
+//!         let data = nn::data::load_idx_set(source.dir).map_err(|e| e.to_string())?;
+//!         let name = study::data::folder_name(source.dir);
+//!         let splits = source.split(name, "images", data.train, data.test)?;
+//!         match data.class_names {
+//!             Some(names) => splits.with_class_names(names),
+//!             None => Ok(splits),
+//!         }
 //!     }
 //!
 //!     // The scorer: macro-F1 judges (accuracy, the default, would do too).
@@ -121,6 +126,7 @@ pub mod diverged;
 pub mod explain;
 pub mod measure;
 pub mod output;
+pub mod per_class;
 pub mod progress;
 pub mod report;
 pub mod run;

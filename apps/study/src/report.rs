@@ -12,6 +12,7 @@ use crate::curves::{curves_svg, Band, Chart, Panel};
 use crate::data::Splits;
 use crate::explain::{explain, soft_target_entropy, Facts, WeightsSource};
 use crate::output::{epochs_json, machine, typed, write_atomic};
+use crate::per_class;
 use crate::runs::{scores_text, Metric, Role, RunResult};
 use crate::settings::{OptimizerKind, Recipe, Settings};
 use crate::summary::{summarise, table, verdict_line};
@@ -92,6 +93,11 @@ pub fn write_reports(
     };
     let mut md = record.header();
     md.push_str(&format!("\n{table}\n{}\n{extra}", verdicts.join("\n")));
+    md.push_str(&per_class::section(
+        &settings.students,
+        outcome.students,
+        &splits.class_names,
+    ));
     let out = &settings.out;
     write_atomic(&out.join("report.md"), &md)?;
     write_atomic(&out.join("results.json"), &record.results_json())?;
@@ -106,7 +112,12 @@ pub fn write_reports(
     write_atomic(&out.join("curves.svg"), &curves_svg(&chart))?;
     write_atomic(
         &out.join("confusion.md"),
-        &confusion_md(&splits.name, &teacher.result, outcome.students),
+        &confusion_md(
+            &splits.name,
+            &splits.class_names,
+            &teacher.result,
+            outcome.students,
+        ),
     )?;
     println!(
         "\n{table}\n{}\n{extra}\nWritten to {}: report.md, results.json, curves.svg, confusion.md, \
@@ -307,13 +318,19 @@ fn run_json(r: &RunResult, metrics: &[Metric]) -> Value {
     value
 }
 
-/// The confusion matrices on the test set: the teacher's, and each student's of seed 0.
-fn confusion_md(data: &str, teacher: &RunResult, students: &[RunResult]) -> String {
+/// The confusion matrices on the test set: the teacher's, and each student's of seed 0, the
+/// classes called by their names.
+fn confusion_md(
+    data: &str,
+    names: &[String],
+    teacher: &RunResult,
+    students: &[RunResult],
+) -> String {
     let mut md = format!(
         "# Confusion matrices (rows: true class, columns: predicted), {data}: test set\n\n\
          ## teacher {}\n\n{}\n",
         teacher.spec,
-        teacher.confusion.to_markdown()
+        teacher.confusion.to_markdown_with(names)
     );
     for r in students.iter().filter(|r| r.seed == 0) {
         md.push_str(&format!(
@@ -325,7 +342,7 @@ fn confusion_md(data: &str, teacher: &RunResult, students: &[RunResult]) -> Stri
             } else {
                 ""
             },
-            r.confusion.to_markdown()
+            r.confusion.to_markdown_with(names)
         ));
     }
     md

@@ -212,15 +212,36 @@ impl ConfusionMatrix {
     /// | 1 | 0 | 4 |
     /// ```
     pub fn to_markdown(&self) -> String {
+        let numbers: Vec<String> = (0..self.classes).map(|c| c.to_string()).collect();
+        self.to_markdown_with(&numbers)
+    }
+
+    /// The same table with each class called by its name in `names` (one per class, in label
+    /// order) rather than its number. A `|` in a name is escaped, so that it does not end a cell.
+    ///
+    /// Panics if there is not one name per class.
+    #[track_caller]
+    pub fn to_markdown_with<S: AsRef<str>>(&self, names: &[S]) -> String {
+        if names.len() != self.classes {
+            panic!(
+                "ConfusionMatrix::to_markdown_with: {} names for {} classes",
+                names.len(),
+                self.classes
+            );
+        }
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| n.as_ref().replace('|', "\\|"))
+            .collect();
         let mut out = String::from("| true \\ pred |");
-        for p in 0..self.classes {
-            out += &format!(" {p} |");
+        for name in &names {
+            out += &format!(" {name} |");
         }
         out += "\n|---:|";
         out += &"---:|".repeat(self.classes);
         out += "\n";
-        for t in 0..self.classes {
-            out += &format!("| {t} |");
+        for (t, name) in names.iter().enumerate() {
+            out += &format!("| {name} |");
             for &n in self.row(t) {
                 out += &format!(" {n} |");
             }

@@ -48,7 +48,8 @@ pub enum DataError {
         expected: u64,
         found: u64,
     },
-    /// The dimensions are not the ones the caller needs (e.g. MNIST images that are not 28×28).
+    /// The dimensions are not the ones the caller needs (e.g. test images of another size than the
+    /// training images).
     BadShape {
         file: String,
         expected: String,
@@ -68,6 +69,21 @@ pub enum DataError {
         label: usize,
         classes: usize,
     },
+    /// A test label that no training label equals: a class no model could learn.
+    UnseenClass {
+        file: String,
+        index: usize,
+        label: usize,
+        train_file: String,
+        /// The classes the training labels hold, ascending.
+        train_classes: Vec<usize>,
+    },
+    /// A file of class names that does not name the classes one a line.
+    BadClassNames {
+        file: String,
+        expected: String,
+        found: String,
+    },
     /// The file starts with the gzip magic (1f 8b) but does not decompress.
     Gzip { file: String, source: io::Error },
     /// A data folder lacks files it needs, in every accepted spelling.
@@ -83,6 +99,29 @@ pub(crate) fn dims_to_string(dims: &[usize]) -> String {
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join("×")
+}
+
+/// `0 to 4, 6, 8 to 9`: a set of classes (ascending) in messages, runs of consecutive classes
+/// written as their ends, so that 255 classes still fit on a line.
+pub(crate) fn classes_to_string(classes: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &c in classes {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == c => *end = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    if runs.is_empty() {
+        return "none".to_string();
+    }
+    runs.iter()
+        .map(|&(a, b)| match b - a {
+            0 => a.to_string(),
+            1 => format!("{a}, {b}"),
+            _ => format!("{a} to {b}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl fmt::Display for DataError {
@@ -150,7 +189,8 @@ impl fmt::Display for DataError {
                 label_count,
             } => write!(
                 f,
-                "{images} has {image_count} samples but {labels} has {label_count}"
+                "{labels}: expected {image_count} labels, one for each image in {images}, \
+                 found {label_count}"
             ),
             DataError::LabelOutOfRange {
                 file,
@@ -162,14 +202,32 @@ impl fmt::Display for DataError {
                 "{file}: label {label} of sample {index} is out of range: expected a class \
                  below {classes}"
             ),
+            DataError::UnseenClass {
+                file,
+                index,
+                label,
+                train_file,
+                train_classes,
+            } => write!(
+                f,
+                "{file}: label {label} of sample {index} is a class the training set never \
+                 shows: expected one of the training labels in {train_file} ({}), found {label}",
+                classes_to_string(train_classes)
+            ),
+            DataError::BadClassNames {
+                file,
+                expected,
+                found,
+            } => write!(f, "{file}: expected {expected}, found {found}"),
             DataError::Gzip { file, source } => write!(
                 f,
                 "{file}: starts like a gzip file (1f 8b) but does not decompress: {source}"
             ),
             DataError::MissingFiles { dir, missing } => write!(
                 f,
-                "{}: missing data files; looked for {}. Run scripts/fetch-mnist to download \
-                 them, or point at a folder that holds them (raw or .gz)",
+                "{}: missing data files; looked for {}. Run scripts/fetch-mnist (or \
+                 scripts/fetch-fashion-mnist) to download them, or point at a folder that holds \
+                 them (raw or .gz)",
                 dir.display(),
                 missing.join(", ")
             ),
@@ -196,5 +254,21 @@ fn idx_type_name(type_byte: u8) -> &'static str {
         0x0D => "f32",
         0x0E => "f64",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_are_written_as_runs() {
+        assert_eq!(classes_to_string(&[0, 1, 2]), "0 to 2");
+        assert_eq!(
+            classes_to_string(&[0, 1, 2, 3, 4, 6, 8, 9]),
+            "0 to 4, 6, 8, 9"
+        );
+        assert_eq!(classes_to_string(&[3]), "3");
+        assert_eq!(classes_to_string(&[]), "none");
     }
 }

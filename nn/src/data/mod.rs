@@ -1,6 +1,7 @@
 //! Data: IDX files (the MNIST format), in-memory data sets and batch iteration.
 //!
-//! Reading order: [`idx`] (the file format) → [`mnist`] (four files into two data sets) →
+//! Reading order: [`idx`] (the file format) → [`idx_set`] (four files into two data sets, of any
+//! image size and number of classes; [`mnist`] is one of them) →
 //! [`dataset`] (the in-memory type: subsets, splits, normalisation, class filters) → [`batches`]
 //! (seeded shuffling, one batch tensor at a time) → [`augment`] (shifts).
 //!
@@ -16,6 +17,7 @@ pub mod batches;
 pub mod dataset;
 pub mod error;
 pub mod idx;
+pub mod idx_set;
 pub mod mnist;
 pub mod npy;
 pub mod one_hot;
@@ -24,6 +26,7 @@ pub use batches::{batches, Batch, BatchConfig, Batches};
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use idx::{read_idx, read_idx_bytes, write_idx_u8, IdxArray};
+pub use idx_set::{load_idx_set, read_class_names, IdxSet};
 pub use mnist::{load_mnist, Mnist};
 pub use npy::{parse_npy, read_npy, NpyArray, NpyError};
 pub use one_hot::one_hot;
