@@ -43,9 +43,10 @@ impl DataSource<'_> {
     }
 }
 
-/// What an app says about its study. Three methods are needed — its name, its data, how a student
+/// What an app says about its study. (`Sync`: the driver runs the study on a thread of its own
+/// pool, see `run`.) Three methods are needed — its name, its data, how a student
 /// is distilled — and the rest have defaults; the crate's documentation shows a whole app.
-pub trait Study {
+pub trait Study: Sync {
     /// The app's binary ("mnist_kd"): report titles, and messages that name a command to run.
     fn name(&self) -> &'static str;
 

@@ -79,12 +79,28 @@ pub fn run(study: &dyn Study, settings: &Settings, command: &Command) -> Result<
     if let Command::Tune { tune_seeds, .. } = command {
         at_least_one("--tune-seeds", *tune_seeds)?;
     }
+    // The whole study runs on one of the pool's threads, not on the main thread: a parallel kernel
+    // started from outside the pool hands its work over and sleeps until a worker has done it, a
+    // cost paid by every one of the thousands of kernels of a training run, while one started
+    // from a worker runs part of the work itself and lets the other threads steal the rest (see
+    // docs/performance.md). The results are the same bits either way.
+    let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = settings.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+        pool = pool.num_threads(threads);
     }
+    let pool = pool
+        .build()
+        .map_err(|e| format!("cannot start the threads: {e}"))?;
+    pool.install(|| run_on_pool(study, settings, command, started))
+}
+
+/// [`run`], on a thread of the study's pool.
+fn run_on_pool(
+    study: &dyn Study,
+    settings: &Settings,
+    command: &Command,
+    started: Instant,
+) -> Result<(), String> {
     let splits = study.load(&DataSource {
         dir: &settings.data_dir,
         train_limit: settings.train_limit,
