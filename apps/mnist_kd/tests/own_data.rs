@@ -112,8 +112,17 @@ fn a_synthetic_set_of_another_size_runs_end_to_end() {
     let data = write_bars(root.path());
     let out = root.path().join("out");
     let (data, out_dir) = (data.to_str().unwrap(), out.to_str().unwrap());
+    // Teacher, then tuning on the validation split, then the students with what tuning chose.
+    let tune = mnist_kd(&["tune", "--data-dir", data, "--out", out_dir]);
+    assert!(tune.status.success(), "{}", stderr(&tune));
+    assert!(out.join("tuned.json").exists());
     let run = mnist_kd(&["--data-dir", data, "--out", out_dir]);
     assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("Reusing the teacher"),
+        "the run reuses the teacher tune trained: {}",
+        stderr(&run)
+    );
     // 300 training images less 60 held out.
     assert!(
         stderr(&run).contains("bars: 240 training, 60 validation, 90 test images"),
@@ -123,6 +132,10 @@ fn a_synthetic_set_of_another_size_runs_end_to_end() {
 
     let report = read(&out.join("report.md"));
     assert!(report.contains("Data: bars: 240 training"), "{report}");
+    assert!(
+        report.contains("chosen on the validation split by `mnist_kd tune`"),
+        "{report}"
+    );
     assert!(!report.contains("MNIST"), "{report}");
     let results: serde_json::Value =
         serde_json::from_str(&read(&out.join("results.json"))).unwrap();

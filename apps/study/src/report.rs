@@ -353,6 +353,11 @@ fn confusion_md(
 fn epochs_text(planned: usize, kept: Option<KeptEpoch>) -> String {
     match kept {
         None => format!("{planned} epochs (the last kept)"),
+        Some(k) if k.kept == k.run => format!(
+            "{} epochs of at most {planned}; the last was also the best on validation ({:.2} %) \
+             and is the one kept",
+            k.run, k.validation_kept
+        ),
         Some(k) => format!(
             "best epoch on validation kept: epoch {} of {} run (at most {planned}; validation \
              accuracy {:.2} %); the last epoch, {}: validation {:.2} %, test {:.2} %",

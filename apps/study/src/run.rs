@@ -22,7 +22,8 @@ use crate::explain::WeightsSource;
 use crate::report::{write_reports, Outcome};
 use crate::runs::scores_text;
 use crate::settings::{
-    at_least_one, check_positive, check_unit, parse, About, Cli, Command, Settings, Weights,
+    at_least_one, check_positive, check_unit, complement, parse, About, Cli, Command, Settings,
+    Weights,
 };
 use crate::students::StudentPlan;
 use crate::sweep::{sweep, Grid};
@@ -190,7 +191,7 @@ fn run_on_pool(
             let choice = tuned::Choice {
                 weights: Weights {
                     temperature,
-                    hard_weight: 1.0 - soft_weight,
+                    hard_weight: complement(soft_weight),
                     soft_weight,
                 },
                 gain,

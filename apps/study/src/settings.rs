@@ -330,7 +330,7 @@ impl StudyFlags {
         if let Some(alpha) = self.alpha {
             check_unit("--alpha", alpha)?;
             w.soft_weight = alpha;
-            w.hard_weight = 1.0 - alpha;
+            w.hard_weight = complement(alpha);
         }
         w.hard_weight = self.hard_weight.unwrap_or(w.hard_weight);
         w.soft_weight = self.soft_weight.unwrap_or(w.soft_weight);
@@ -381,6 +381,13 @@ fn require(
     }
 }
 
+/// `1 − w` as a person writes it: `complement(0.9)` is `0.1`, where `1.0 - 0.9` in `f32` is
+/// 0.100000024 (the nearest `f32` to the decimal result, not the difference of the two `f32`s).
+pub fn complement(w: f32) -> f32 {
+    let typed: f64 = w.to_string().parse().expect("a float prints as a number");
+    (1.0 - typed) as f32
+}
+
 /// Checks that a count given on the command line (`flag`) is at least 1.
 pub fn at_least_one(flag: &str, value: usize) -> Result<(), String> {
     require(value > 0, flag, "at least 1", value)
@@ -406,4 +413,19 @@ fn mixup_alpha(flag: &str, alpha: f32) -> Result<Option<f32>, String> {
     let valid = alpha >= 0.0 && alpha.is_finite();
     require(valid, flag, "a number ≥ 0 (0 turns mixup off)", alpha)?;
     Ok((alpha > 0.0).then_some(alpha))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::complement;
+
+    #[test]
+    fn the_complement_of_a_weight_is_the_decimal_one() {
+        assert_eq!(complement(0.9), 0.1);
+        assert_eq!(complement(0.5), 0.5);
+        assert_eq!(complement(0.0), 1.0);
+        assert_eq!(complement(1.0), 0.0);
+        assert_eq!(complement(0.7), 0.3);
+        assert_ne!(1.0f32 - 0.9, 0.1, "the plain difference is not 0.1");
+    }
 }

@@ -18,7 +18,7 @@ use crate::app::Study;
 use crate::data::Splits;
 use crate::output::{typed, write_atomic};
 use crate::report::recipe_text;
-use crate::settings::{Settings, Weights};
+use crate::settings::{complement, Settings, Weights};
 use crate::train::{build, train, train_config, EvalOn};
 
 /// The grid of distillation settings.
@@ -80,7 +80,7 @@ pub fn sweep(
                     Some((t, w)) => {
                         let weights = Weights {
                             temperature: t,
-                            hard_weight: 1.0 - w,
+                            hard_weight: complement(w),
                             soft_weight: w,
                         };
                         let loss = study.distilled(spec, &settings.teacher, seed, weights)?;
