@@ -7,11 +7,12 @@ can be compared with an independent implementation:
   data      data/mnist (the IDX files scripts/fetch-mnist fetches), pixels / 255; 5 000 training
             images held out for validation (a seeded random split, not the app's exact one);
             normalised with the mean and standard deviation of the remaining 55 000
-  teacher   cnn:32,64,fc=128,dropout=0.3 (kd/src/spec.rs): conv 3×3 pad 1 (32) → ReLU → maxpool 2
-            → conv 3×3 pad 1 (64) → ReLU → maxpool 2 → flatten (3136) → dropout → dense 128 →
-            ReLU → dropout → dense 10; 4 epochs, Adam 1e-3 with the app's cosine decay to a
-            twentieth (per epoch), batch 128, each image shifted by up to ±2 pixels on each axis
-            (vacated pixels take the image's smallest value)
+  teacher   cnn:32,64,fc=128,bn,dropout=0.3 (kd/src/spec.rs): conv 3×3 pad 1 (32) → batch norm →
+            ReLU → maxpool 2 → conv 3×3 pad 1 (64) → batch norm → ReLU → maxpool 2 → flatten
+            (3136) → dropout → dense 128 → batch norm → ReLU → dropout → dense 10; up to 15
+            epochs keeping the best on validation (patience 3), Adam 1e-3 with the app's cosine
+            decay to a twentieth (per epoch), batch 128, each image shifted by up to ±2 pixels on
+            each axis (vacated pixels take the image's smallest value)
   students  mlp:100,100 and mlp:10,10 (784 → widths → 10, ReLU); 10 epochs, Adam 1e-3, batch 128,
             no augmentation; for each seed the same initial weights alone and distilled
   distilled hard_weight·CE(z, labels) + soft_weight·T²·KL(softmax(t/T) ‖ softmax(z/T)), KL averaged
@@ -109,19 +110,19 @@ def parse_args():
                "--temperature 4 (which reuses the teacher the first saved).")
     ap.add_argument("--data-dir", type=Path, default=torch_env.ROOT / "data" / "mnist",
                     help="folder with the four MNIST IDX files (raw or .gz)")
-    ap.add_argument("--teacher", default="cnn:32,64,fc=128,dropout=0.3",
+    ap.add_argument("--teacher", default="cnn:32,64,fc=128,bn,dropout=0.3",
                     help=f"the teacher ({SPEC_GRAMMAR})")
     ap.add_argument("--student", action="append",
                     help="a student; repeat for several (default: mlp:100,100 and mlp:10,10)")
-    ap.add_argument("--teacher-epochs", type=int, default=4, help="epochs for the teacher")
+    ap.add_argument("--teacher-epochs", type=int, default=15, help="epochs for the teacher")
     ap.add_argument("--teacher-lr", type=float, default=1e-3,
                     help="the teacher's Adam learning rate, decayed to a twentieth (cosine)")
     ap.add_argument("--teacher-shift", type=int, default=2,
                     help="largest shift of the teacher's training images, in pixels (0: none)")
-    ap.add_argument("--teacher-patience", type=int, default=None,
+    ap.add_argument("--teacher-patience", type=int, default=3,
                     help="keep the teacher's best epoch on the validation split (accuracy, ties to "
                          "the lower loss) and stop after this many epochs without a better one "
-                         "(kd::KeepBest); default: the last epoch, every epoch run")
+                         "(kd::KeepBest); 0: the last epoch, every epoch run")
     ap.add_argument("--epochs", type=int, default=10, help="epochs for each student")
     ap.add_argument("--lr", type=float, default=1e-3, help="the students' Adam learning rate")
     ap.add_argument("--batch-size", type=int, default=128, help="for the teacher and students")
@@ -149,8 +150,9 @@ def parse_args():
                         ("--threads", args.threads), ("--validation", args.validation)]:
         if value < 1:
             torch_env.fail(PROG, f"{flag} must be at least 1, found {value}")
-    if args.teacher_patience is not None and args.teacher_patience < 1:
-        torch_env.fail(PROG, f"--teacher-patience must be at least 1, found {args.teacher_patience}")
+    if args.teacher_patience < 0:
+        torch_env.fail(PROG, f"--teacher-patience must be ≥ 0, found {args.teacher_patience}")
+    args.teacher_patience = args.teacher_patience or None
     if args.teacher_shift < 0:
         torch_env.fail(PROG, f"--teacher-shift must be ≥ 0, found {args.teacher_shift}")
     for flag, value in [("--lr", args.lr), ("--teacher-lr", args.teacher_lr),
