@@ -388,3 +388,34 @@ fn tuning_section(tuning: &Choice) -> String {
         tuning.gain
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kept epoch and the last are each labelled; one phrase when they are the same epoch.
+    #[test]
+    fn the_teachers_epochs_say_which_was_kept_and_which_was_last() {
+        let kept = |kept, run| KeptEpoch {
+            kept,
+            run,
+            validation_kept: 99.4,
+            validation_last: 99.32,
+            test_last: 99.46,
+        };
+        assert_eq!(epochs_text(4, None), "4 epochs (the last kept)");
+        let earlier = epochs_text(15, Some(kept(9, 12)));
+        assert!(
+            earlier.contains("best epoch on validation kept: epoch 9 of 12 run (at most 15")
+                && earlier.contains("the last epoch, 12: validation 99.32 %, test 99.46 %"),
+            "{earlier}"
+        );
+        let last = epochs_text(15, Some(kept(15, 15)));
+        assert!(
+            last.contains(
+                "15 epochs of at most 15; the last was also the best on validation (99.40 %)"
+            ),
+            "{last}"
+        );
+    }
+}
