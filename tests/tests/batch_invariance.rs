@@ -28,7 +28,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
-    fn linear_and_matmul_t_rows_alone_equal_rows_in_a_batch(
+    fn linear_linear_t_and_matmul_t_rows_alone_equal_rows_in_a_batch(
         batch in 2usize..=64,
         k in 1usize..=600,
         n in 1usize..=40,
@@ -39,42 +39,23 @@ proptest! {
         let b = uniform(&[n], -0.5, 0.5, seed + 2);
         let linear = Tensor::linear(&x, &w, Some(&b));
         let product = x.matmul_t(false, &w, true);
+        // `linear_t` reads the weight stored transposed (for one row: the columns form, not the
+        // rows form) and must give `linear`'s bits too, in a batch and alone.
+        let weight_t = w.transpose(0, 1);
+        prop_assert_eq!(bits(&Tensor::linear_t(&x, &weight_t, Some(&b))), bits(&linear),
+            "linear_t, batch {}, k {}, n {}", batch, k, n);
         for i in 0..batch {
             let alone = row(&x, i);
             prop_assert_eq!(bits(&Tensor::linear(&alone, &w, Some(&b))), bits(&row(&linear, i)),
                 "linear, batch {}, k {}, n {}, row {}", batch, k, n, i);
+            prop_assert_eq!(bits(&Tensor::linear_t(&alone, &weight_t, None)),
+                bits(&alone.matmul_t(false, &w, true)),
+                "linear_t without a bias, k {}, n {}, row {}", k, n, i);
+            prop_assert_eq!(bits(&Tensor::linear_t(&alone, &weight_t, Some(&b))),
+                bits(&row(&linear, i)), "linear_t alone, batch {}, k {}, n {}, row {}", batch, k, n, i);
             prop_assert_eq!(bits(&alone.matmul_t(false, &w, true)), bits(&row(&product, i)),
                 "matmul_t, batch {}, k {}, n {}, row {}", batch, k, n, i);
         }
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
-
-    /// `linear_t` reads the weight stored transposed (at batch 1: the columns form instead of the
-    /// rows form) and must still give `linear`'s bits, at every batch size.
-    #[test]
-    fn linear_from_a_transposed_weight_has_the_bits_of_linear(
-        batch in 1usize..=9,
-        k in 1usize..=600,
-        n in 1usize..=40,
-        seed in 0u64..1_000_000,
-    ) {
-        let x = uniform(&[batch, k], -1.0, 1.0, seed);
-        let w = uniform(&[n, k], -0.5, 0.5, seed + 1);
-        let b = uniform(&[n], -0.5, 0.5, seed + 2);
-        let weight_t = w.transpose(0, 1);
-        prop_assert_eq!(
-            bits(&Tensor::linear_t(&x, &weight_t, Some(&b))),
-            bits(&Tensor::linear(&x, &w, Some(&b))),
-            "batch {}, k {}, n {}", batch, k, n
-        );
-        prop_assert_eq!(
-            bits(&Tensor::linear_t(&x, &weight_t, None)),
-            bits(&Tensor::linear(&x, &w, None)),
-            "no bias: batch {}, k {}, n {}", batch, k, n
-        );
     }
 }
 
