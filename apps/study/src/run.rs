@@ -183,6 +183,14 @@ fn run_on_pool(
                 seeds: *tune_seeds,
                 ..settings.clone()
             };
+            let settings_tried = temperatures.len() * soft_weights.len();
+            let runs = settings.students.len() * (1 + settings_tried) * tune_seeds;
+            eprintln!(
+                "Tuning: {runs} runs of {} epochs ({} student(s) × (alone + {settings_tried} \
+                 settings) × {tune_seeds} seed(s)), scored on the validation split.",
+                settings.student_recipe.epochs,
+                settings.students.len()
+            );
             let swept = sweep(study, &seeds, &splits, &mut teacher_model, &grid)?;
             let ((temperature, soft_weight), gain) = swept.best.ok_or(
                 "no setting of the grid finished for every student without diverging: nothing to \
