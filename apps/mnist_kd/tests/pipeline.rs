@@ -285,6 +285,14 @@ fn tune_then_run_uses_the_tuned_settings() {
     let grid = ["--temperatures", "2,4", "--soft-weights", "0.5"];
     let tune = quick(&[&args[..], &["tune"], &grid[..]].concat());
     assert!(tune.status.success(), "{}", stderr(&tune));
+    // The budget, said before it is spent: mlp:32,32 alone and at 2 × 1 settings, 1 seed.
+    assert!(
+        stderr(&tune).contains(
+            "Tuning: 3 runs of 2 epochs (1 student(s) × (alone + 2 settings) × 1 seed(s))"
+        ),
+        "{}",
+        stderr(&tune)
+    );
     let tuned: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("tuned.json")).unwrap())
             .unwrap();
