@@ -141,8 +141,14 @@ proptest! {
     #[test]
     fn softmax_and_log_softmax(rows in 1usize..4, classes in 1usize..7, depth in 1usize..3, seed in any::<u64>(),
                                temperature in prop::sample::select(vec![0.5f32, 1.0, 2.0, 4.0])) {
-        // 3-D as well as 2-D logits: the op works on the last axis whatever comes before.
-        let z = uniform(&[depth, rows, classes], -3.0, 3.0, seed);
+        // 3-D as well as 2-D logits: the op works on the last axis whatever comes before. Logits
+        // within ±1.5 (differences up to 6 at T = 0.5): where a softmax saturates, its gradient
+        // falls below what its f32 outputs resolve — an output near 1 is an exp, a sum and a
+        // division, a few roundings, which gradcheck's allowance of one rounding per output
+        // (autograd/src/gradcheck.rs) does not cover (logits in ±3 at T = 0.5 once gave a gradient
+        // of 4e-5 whose numeric value was 2 % off, the correct backward failing; the case is kept
+        // in autograd_ops.proptest-regressions).
+        let z = uniform(&[depth, rows, classes], -1.5, 1.5, seed);
         check("softmax", std::slice::from_ref(&z), |v| v[0].softmax(temperature))?;
         check("log_softmax", &[z], |v| v[0].log_softmax(temperature))?;
     }
