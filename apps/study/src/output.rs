@@ -41,11 +41,15 @@ pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// f32 (what `Display` prints), not the f32 widened to f64, which shows its binary rounding
 /// (`0.1f32 as f64` is 0.10000000149011612). Not finite: `null`, as JSON has no NaN.
 pub fn typed(x: f32) -> Value {
-    let shortest: f64 = x
-        .to_string()
+    json!(as_typed(x))
+}
+
+/// The f64 of the shortest decimal that reads back as `x` (see [`typed`]): `as_typed(0.1)` is
+/// 0.1, not 0.10000000149011612.
+pub fn as_typed(x: f32) -> f64 {
+    x.to_string()
         .parse()
-        .expect("an f32's Display text parses as f64");
-    json!(shortest)
+        .expect("an f32's Display text parses as f64")
 }
 
 /// Every epoch's record: learning rate, each loss term on its own, training accuracy, the

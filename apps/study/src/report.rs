@@ -14,7 +14,7 @@ use crate::explain::{explain, soft_target_entropy, Facts, WeightsSource};
 use crate::output::{epochs_json, machine, typed, write_atomic};
 use crate::per_class;
 use crate::runs::{scores_text, Metric, Role, RunResult};
-use crate::settings::{OptimizerKind, Recipe, Settings};
+use crate::settings::{recipe_text, Settings};
 use crate::summary::{summarise, table, verdict_line};
 use crate::teacher::{KeptEpoch, TeacherOutcome};
 use crate::tuned::Choice;
@@ -63,13 +63,13 @@ pub fn write_reports(
             source: settings.weights_source.clone(),
             app: study.name().to_string(),
         };
-        let explain = Some(explain(&facts));
+        let why = explain(&facts);
         verdicts.push(verdict_line(
             &metrics[0],
             &a,
             &d,
             teacher.result.parameters,
-            explain,
+            Some(why),
         ));
         panels.push(Panel {
             title: spec.to_string(),
@@ -136,28 +136,6 @@ fn finished_band(runs: &[&RunResult]) -> Band {
         .map(|r| r.epochs.as_slice())
         .collect();
     Band::test_accuracy(&epochs)
-}
-
-/// How a model trained, in words: "Adam lr 0.001 (cosine decay to a twentieth), shifts up to 2".
-pub fn recipe_text(r: &Recipe) -> String {
-    let mut text = format!(
-        "{} lr {}",
-        match r.optimizer {
-            OptimizerKind::Adam => "Adam",
-            OptimizerKind::Sgd => "SGD (momentum 0.9)",
-        },
-        r.lr
-    );
-    if r.cosine {
-        text.push_str(" (cosine decay to a twentieth)");
-    }
-    if r.shift > 0 {
-        text.push_str(&format!(", random shifts up to {}", r.shift));
-    }
-    if let Some(alpha) = r.mixup {
-        text.push_str(&format!(", mixup α = {alpha}"));
-    }
-    text
 }
 
 /// Everything the files that describe a study are written from.

@@ -179,7 +179,8 @@ fn run_on_pool(
                 temperatures: temperatures.clone(),
                 soft_weights: soft_weights.clone(),
             };
-            let seeds = Settings {
+            // The study's settings with the tuning's seeds (the study's are for the final runs).
+            let tuning_settings = Settings {
                 seeds: *tune_seeds,
                 ..settings.clone()
             };
@@ -191,7 +192,7 @@ fn run_on_pool(
                 settings.student_recipe.epochs,
                 settings.students.len()
             );
-            let swept = sweep(study, &seeds, &splits, &mut teacher_model, &grid)?;
+            let swept = sweep(study, &tuning_settings, &splits, &mut teacher_model, &grid)?;
             let ((temperature, soft_weight), gain) = swept.best.ok_or(
                 "no setting of the grid finished for every student without diverging: nothing to \
                  choose (try smaller temperatures or a lower --lr)",

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
 
 use crate::explain::WeightsSource;
+use crate::output::as_typed;
 
 /// An app's command line: a subcommand (the whole study when none is given), the preset (`P`,
 /// the app's list, which has a `default`), the flags every study has, then the app's own (`O`).
@@ -175,6 +176,28 @@ impl Recipe {
             ..self
         }
     }
+}
+
+/// How a model trained, in words: "Adam lr 0.001 (cosine decay to a twentieth), shifts up to 2".
+pub fn recipe_text(r: &Recipe) -> String {
+    let mut text = format!(
+        "{} lr {}",
+        match r.optimizer {
+            OptimizerKind::Adam => "Adam",
+            OptimizerKind::Sgd => "SGD (momentum 0.9)",
+        },
+        r.lr
+    );
+    if r.cosine {
+        text.push_str(" (cosine decay to a twentieth)");
+    }
+    if r.shift > 0 {
+        text.push_str(&format!(", random shifts up to {}", r.shift));
+    }
+    if let Some(alpha) = r.mixup {
+        text.push_str(&format!(", mixup α = {alpha}"));
+    }
+    text
 }
 
 /// The numbers of the distillation loss: the temperature that divides the teacher's logits before
@@ -384,8 +407,7 @@ fn require(
 /// `1 − w` as a person writes it: `complement(0.9)` is `0.1`, where `1.0 - 0.9` in `f32` is
 /// 0.100000024 (the nearest `f32` to the decimal result, not the difference of the two `f32`s).
 pub fn complement(w: f32) -> f32 {
-    let typed: f64 = w.to_string().parse().expect("a float prints as a number");
-    (1.0 - typed) as f32
+    (1.0 - as_typed(w)) as f32
 }
 
 /// Checks that a count given on the command line (`flag`) is at least 1.

@@ -135,13 +135,13 @@ pub fn table(rows: &[Summary], metrics: &[Metric], samples: &str) -> String {
 /// What distillation did for a student, by the study's first metric on the test set (`metric`
 /// names it), over the runs that finished. Where it did not clearly help, the facts that may say
 /// why: how small the student is beside the teacher (`teacher_parameters`), and how well it fit
-/// its training batches; then the app's own explanation, `explain`, if it has one.
+/// its training batches; then `why`, the sentences `explain.rs` drew from the study's facts.
 pub fn verdict_line(
     metric: &Metric,
     alone: &Summary,
     distilled: &Summary,
     teacher_parameters: usize,
-    explain: Option<String>,
+    why: Option<String>,
 ) -> String {
     let (a, d) = (alone.side(), distilled.side());
     let what = format!("test {}", metric.name);
@@ -163,7 +163,7 @@ pub fn verdict_line(
          {:.2} % alone and {:.2} % distilled.",
         alone.parameters, alone.train_accuracy.mean, distilled.train_accuracy.mean
     ));
-    if let Some(why) = explain {
+    if let Some(why) = why {
         line.push(' ');
         line.push_str(&why);
     }

@@ -17,8 +17,7 @@ use serde_json::json;
 use crate::app::Study;
 use crate::data::Splits;
 use crate::output::{typed, write_atomic};
-use crate::report::recipe_text;
-use crate::settings::{complement, Settings, Weights};
+use crate::settings::{complement, recipe_text, Settings, Weights};
 use crate::train::{build, train, train_config, EvalOn};
 
 /// The grid of distillation settings.

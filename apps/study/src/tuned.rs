@@ -9,8 +9,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::output::{typed, write_atomic};
-use crate::report::recipe_text;
-use crate::settings::{Settings, Weights};
+use crate::settings::{recipe_text, Settings, Weights};
 
 /// The file's name, in the output folder.
 pub const FILE: &str = "tuned.json";
