@@ -1,0 +1,287 @@
+//! The temperature view: what a teacher's outputs hold at T = 1 and what a higher temperature
+//! shows of it.
+//!
+//! At T = 1 the teacher gives a test image nearly all its probability: 0.9997 for "2", and the
+//! rest spread over the other classes in amounts like 10⁻⁴ and 10⁻⁷ — too small for a loss to
+//! feel, yet they rank the other classes by how much the image resembles them. Dividing the
+//! logits by T before the softmax,
+//!
+//! ```text
+//! p_c(T) = exp(t_c / T) / Σ_k exp(t_k / T)
+//! ```
+//!
+//! keeps that ranking and shrinks the ratios between classes to their T-th root, so at T = 4 or 8
+//! the small probabilities rise to where a student learns from them. The entropy
+//! `H = −Σ p_c log₂ p_c` (bits; at most log₂ 10 ≈ 3.32 for ten classes) measures how much of the
+//! distribution is not the top class.
+//!
+//! Beside the teacher, the same student trained alone and distilled (seed 0): the distilled one
+//! has learnt the teacher's ranking of the wrong classes; the one trained alone has its own.
+
+use std::fmt::Write as _;
+
+use kd::ModelSpec;
+use serde_json::{json, Value};
+use study::output::{markdown_table, write_atomic};
+use tensor::Tensor;
+
+use crate::lab::Lab;
+use crate::svg;
+
+/// The student unless `--student` says otherwise: `mnist_kd`'s default.
+const STUDENT: &str = "mlp:100,100";
+const EPOCHS: usize = 10;
+/// Images shown when none are asked for: image 0, and this many of the teacher's least certain
+/// right answers.
+const UNCERTAIN: usize = 3;
+
+/// The entropy of a distribution in bits (0·log 0 taken as 0).
+pub fn entropy_bits(p: &[f32]) -> f64 {
+    p.iter()
+        .filter(|&&x| x > 0.0)
+        .map(|&x| -(x as f64) * (x as f64).log2())
+        .sum()
+}
+
+/// The test images shown by default: image 0, then the `count` images the teacher classifies
+/// right with the largest second-best probability at T = 1 (ties to the lower index): where it
+/// says most plainly that an image resembles another class.
+pub fn default_images(
+    teacher_probabilities: &Tensor,
+    labels: &[usize],
+    count: usize,
+) -> Vec<usize> {
+    let classes = teacher_probabilities.shape()[1];
+    let mut candidates: Vec<(f32, usize)> = teacher_probabilities
+        .data()
+        .chunks(classes)
+        .zip(labels)
+        .enumerate()
+        .filter_map(|(i, (p, &label))| {
+            let top = (0..classes).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))?;
+            let second = (0..classes)
+                .filter(|&c| c != top)
+                .map(|c| p[c])
+                .fold(0.0, f32::max);
+            (top == label && i != 0).then_some((second, i))
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    std::iter::once(0)
+        .chain(candidates.iter().take(count).map(|&(_, i)| i))
+        .collect()
+}
+
+/// One model's probabilities for one image at each temperature.
+struct Softened {
+    model: String,
+    /// `[temperature][class]`.
+    probabilities: Vec<Vec<f32>>,
+}
+
+/// A probability as a table shows it: three decimals, or a power of ten when smaller.
+fn probability_text(p: f32) -> String {
+    if p >= 0.001 {
+        format!("{p:.3}")
+    } else if p == 0.0 {
+        "0".into()
+    } else {
+        format!("{p:.0e}")
+    }
+}
+
+pub fn run(
+    lab: &mut Lab,
+    images: &[usize],
+    temperatures: &[f32],
+    command: &str,
+) -> Result<(), String> {
+    let test_len = lab.splits.test.len();
+    if let Some(&i) = images.iter().find(|&&i| i >= test_len) {
+        return Err(format!(
+            "--images: expected indices below {test_len} (the test images), found {i}"
+        ));
+    }
+    let spec: ModelSpec = lab.flags.students(&[STUDENT])?.remove(0);
+    let epochs = lab.flags.epochs.unwrap_or(EPOCHS);
+    let teacher_logits = lab.teacher.logits_for(&lab.splits.test, 1000, 1.0);
+    let images = if images.is_empty() {
+        default_images(
+            &teacher_logits.softmax(1.0),
+            &lab.splits.test.labels,
+            UNCERTAIN,
+        )
+    } else {
+        images.to_vec()
+    };
+    let splits = lab.with_train(lab.splits.train.clone());
+    let weights = lab.flags.weights();
+    let (mut alone, _) = lab.student(&spec, 0, &splits, epochs, None)?;
+    let (mut distilled, _) = lab.student(&spec, 0, &splits, epochs, Some(weights))?;
+    let chosen = lab.splits.test.subset(&images);
+    let classes = lab.splits.classes();
+    let rows_of = |logits: &Tensor, rows: &[usize]| {
+        let data: Vec<f32> = rows
+            .iter()
+            .flat_map(|&r| logits.data()[r * classes..(r + 1) * classes].to_vec())
+            .collect();
+        Tensor::from_vec(data, &[rows.len(), classes]).expect("whole rows")
+    };
+    let in_order: Vec<usize> = (0..images.len()).collect();
+    let models = [
+        (
+            format!("teacher {}", lab.teacher_spec),
+            rows_of(&teacher_logits, &images),
+        ),
+        (
+            format!("{spec} alone"),
+            rows_of(&kd::predict_logits(&mut alone, &chosen, 1000), &in_order),
+        ),
+        (
+            format!("{spec} distilled"),
+            rows_of(
+                &kd::predict_logits(&mut distilled, &chosen, 1000),
+                &in_order,
+            ),
+        ),
+    ];
+    // views[image][model]
+    let views: Vec<Vec<Softened>> = (0..images.len())
+        .map(|row| {
+            models
+                .iter()
+                .map(|(name, logits)| {
+                    let z = &logits.data()[row * classes..(row + 1) * classes];
+                    let z = Tensor::from_vec(z.to_vec(), &[1, classes]).expect("one row");
+                    Softened {
+                        model: name.clone(),
+                        probabilities: temperatures
+                            .iter()
+                            .map(|&t| z.softmax(t).data().to_vec())
+                            .collect(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+
+    let raw_pixels: Vec<Vec<f32>> = (0..chosen.len())
+        .map(|i| {
+            let (mean, std) = (lab.splits.mean, lab.splits.std);
+            chosen.sample(i).iter().map(|x| x * std + mean).collect()
+        })
+        .collect();
+    let labels = &chosen.labels;
+    let mut s = format!(
+        "# The temperature view\n\n```\n{command}\n```\n\n\
+         Each model's probabilities `softmax(logits / T)` for the test images below, and their \
+         entropy in bits (at most {:.2} for {classes} classes). The students: {spec} trained \
+         alone and distilled (seed 0, {epochs} epochs, distilled at T = {}, soft weight {}). \
+         Image 0 is the first test image; the others, unless chosen with --images, are the \
+         test images the teacher gets right with the largest second-best probability. \
+         soften.svg draws the same numbers.\n",
+        (classes as f64).log2(),
+        weights.temperature,
+        weights.soft_weight,
+    );
+    let mut headers: Vec<String> = vec!["model, T".into()];
+    headers.extend((0..classes).map(|c| lab.splits.class_names[c].clone()));
+    headers.push("entropy (bits)".into());
+    let headers: Vec<&str> = headers.iter().map(|h| h.as_str()).collect();
+    for (row, &image) in images.iter().enumerate() {
+        let _ = writeln!(s, "\n## Test image {image} (a {})\n", labels[row]);
+        let mut table = Vec::new();
+        for view in &views[row] {
+            for (t, p) in temperatures.iter().zip(&view.probabilities) {
+                let mut cells = vec![format!("{} at T = {t}", view.model)];
+                cells.extend(p.iter().map(|&x| probability_text(x)));
+                cells.push(format!("{:.2}", entropy_bits(p)));
+                table.push(cells);
+            }
+        }
+        s.push_str(&markdown_table(&headers, &table));
+    }
+    let out = &lab.flags.out;
+    write_atomic(&out.join("soften.md"), &s)?;
+    let chart = svg::Softening {
+        images: &images,
+        labels,
+        pixels: &raw_pixels,
+        temperatures,
+        models: &models.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        probabilities: &views
+            .iter()
+            .map(|v| v.iter().map(|m| m.probabilities.clone()).collect())
+            .collect::<Vec<_>>(),
+    };
+    write_atomic(&out.join("soften.svg"), &svg::softening(&chart))?;
+    let json = json!({
+        "command": command,
+        "temperatures": temperatures.iter().map(|&t| study::typed(t)).collect::<Vec<Value>>(),
+        "images": images.iter().zip(&views).zip(labels).map(|((i, v), label)| json!({
+            "index": i,
+            "label": label,
+            "models": v.iter().map(|m| json!({
+                "model": m.model,
+                "probabilities": m.probabilities,
+                "entropy_bits": m.probabilities.iter().map(|p| entropy_bits(p)).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    write_atomic(
+        &out.join("soften.json"),
+        &serde_json::to_string_pretty(&json).expect("JSON of plain values"),
+    )?;
+    println!(
+        "{s}\nWritten to {}: soften.md, soften.svg, soften.json.",
+        out.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_is_zero_for_certainty_and_log2_c_for_uniform() {
+        assert_eq!(entropy_bits(&[0.0, 1.0, 0.0]), 0.0);
+        assert!((entropy_bits(&[0.25; 4]) - 2.0).abs() < 1e-12);
+        // By hand: −(0.5 log₂ 0.5 + 2 · 0.25 log₂ 0.25) = 0.5 + 1 = 1.5 bits.
+        assert!((entropy_bits(&[0.5, 0.25, 0.25]) - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_higher_temperature_keeps_the_ranking_and_raises_the_entropy() {
+        let logits = Tensor::from_vec(vec![9.0, 2.0, -1.0, 4.5, 0.0], &[1, 5]).unwrap();
+        let mut last_entropy = -1.0;
+        for t in [1.0, 2.0, 4.0, 8.0, 20.0] {
+            let p = logits.softmax(t).data().to_vec();
+            let mut order: Vec<usize> = (0..5).collect();
+            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+            assert_eq!(order, vec![0, 3, 1, 4, 2], "T = {t}");
+            let h = entropy_bits(&p);
+            assert!(h > last_entropy, "T = {t}: {h} after {last_entropy}");
+            last_entropy = h;
+        }
+    }
+
+    #[test]
+    fn the_default_images_are_right_answers_with_the_largest_runner_up() {
+        // Image 0 always; then right answers by falling second-best probability. Image 2 is
+        // wrong (its top class is 0, its label 1) and image 1 is certain.
+        let p = Tensor::from_vec(
+            vec![
+                0.9, 0.1, 0.0, //
+                1.0, 0.0, 0.0, //
+                0.6, 0.4, 0.0, //
+                0.1, 0.2, 0.7, //
+                0.0, 0.7, 0.3,
+            ],
+            &[5, 3],
+        )
+        .unwrap();
+        let labels = [0, 0, 1, 2, 1];
+        assert_eq!(default_images(&p, &labels, 2), vec![0, 4, 3]);
+    }
+}

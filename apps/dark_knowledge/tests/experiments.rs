@@ -1,0 +1,180 @@
+//! Each experiment end to end on the MNIST fixture (tests/fixtures/mnist: the first 5000 training
+//! and 1000 test images), with a small teacher and small students so that it takes seconds. What
+//! is checked is each experiment's mechanics — the transfer set lacks what it should, the
+//! probabilities are distributions, the share is the share — not the paper's figures, which need
+//! the full runs (docs/dark_knowledge.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
+}
+
+/// Small models, 1000 of the fixture's training images held out for validation.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let data = data_dir();
+    let dir = dir.to_str().unwrap();
+    let small = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--validation",
+        "1000",
+        "--teacher",
+        "cnn:8,16,fc=32",
+        "--teacher-epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--student",
+        "mlp:32,32",
+        "--epochs",
+        "2",
+        "--seeds",
+        "2",
+        "--teacher-dir",
+        dir,
+        "--out",
+        dir,
+    ];
+    Command::new(env!("CARGO_BIN_EXE_dark_knowledge"))
+        .args(args)
+        .args(small)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The fixture's test labels, read the way the app reads them.
+fn test_labels() -> Vec<usize> {
+    nn::data::load_idx_set(&data_dir()).unwrap().test.labels
+}
+
+#[test]
+fn the_omitted_class_is_learnt_only_from_the_teacher() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["omit", "--class", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&dir.path().join("omit-3.json"));
+    // The transfer set is the training split less its threes: the split is 4000 images, and the
+    // alone student, which never saw a three, gets every test three wrong.
+    let transfer = r["transfer_set"].as_u64().unwrap();
+    assert!(transfer < 4000 && transfer > 3000, "{transfer}");
+    let threes = test_labels().iter().filter(|&&l| l == 3).count() as u64;
+    let students = r["students"].as_array().unwrap();
+    assert_eq!(students.len(), 2);
+    for run in students[0]["runs"].as_array().unwrap() {
+        assert_eq!(students[0]["role"], "alone");
+        assert_eq!(run["absent_test_errors"].as_u64(), Some(threes), "{run}");
+    }
+    for s in students {
+        for run in s["runs"].as_array().unwrap() {
+            let shift = run["shift"].as_f64().unwrap();
+            assert!((0.0..=30.0).contains(&shift), "{run}");
+            // Errors on threes are among the errors.
+            assert!(run["absent_test_errors"].as_u64() <= run["test_errors"].as_u64());
+        }
+    }
+    let report = std::fs::read_to_string(dir.path().join("omit-3.md")).unwrap();
+    assert!(report.contains("dark_knowledge omit --class 3"), "{report}");
+
+    // The second experiment reuses the teacher the first trained.
+    let o = run(dir.path(), &["only", "--classes", "7,8"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Reusing the teacher"), "{}", stderr(&o));
+    let r = json(&dir.path().join("only-7-8.json"));
+    assert_eq!(r["absent"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn soften_shows_distributions_that_flatten_as_the_temperature_rises() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["soften", "--images", "0,5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&dir.path().join("soften.json"));
+    let images = r["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[1]["index"], 5);
+    for image in images {
+        let models = image["models"].as_array().unwrap();
+        assert_eq!(models.len(), 3, "teacher, alone, distilled");
+        for m in models {
+            for p in m["probabilities"].as_array().unwrap() {
+                let sum: f64 = p
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .sum();
+                assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+            }
+            // T = 1, 2, 4, 8, 20: the entropy never falls.
+            let h: Vec<f64> = m["entropy_bits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert!(h.windows(2).all(|w| w[1] >= w[0] - 1e-9), "{h:?}");
+        }
+    }
+    let svg = std::fs::read_to_string(dir.path().join("soften.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("T = 20"));
+}
+
+#[test]
+fn the_regulariser_trains_on_its_share_and_stops_on_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["regularise", "--share", "0.1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&dir.path().join("regularise.json"));
+    // A tenth of the 4000 training images left after validation.
+    assert_eq!(r["images"], 400);
+    for targets in ["hard", "soft"] {
+        let runs = r[targets].as_array().unwrap();
+        assert_eq!(runs.len(), 2);
+        for run in runs {
+            assert_eq!(run["epochs"].as_array().unwrap().len(), 2);
+            let stop = run["stop_epoch"].as_u64().unwrap();
+            assert!((1..=2).contains(&stop));
+        }
+    }
+    assert!(dir.path().join("regularise.svg").exists());
+}
+
+#[test]
+fn bad_input_gets_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["regularise", "--share", "1.5"][..],
+            "error: --share must be a fraction in (0, 1], found 1.5",
+        ),
+        (
+            &["soften", "--temperatures", "0"][..],
+            "error: --temperatures must be a positive number, found 0",
+        ),
+        (
+            &["omit", "--class", "10"][..],
+            "error: --class: expected a class below 10, found 10",
+        ),
+    ];
+    for (args, expected) in cases {
+        let o = run(dir.path(), args);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(e.starts_with(expected), "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+    }
+}
