@@ -111,7 +111,7 @@ pub fn run(lab: &mut Lab, share: f64, command: &str) -> Result<(), String> {
     let mut s = format!(
         "# Soft targets as a regulariser\n\n```\n{command}\n```\n\n\
          - {spec} trained on {size} images ({:.1} % of the {} training images of {}, a seeded \
-         draw per seed), {epochs} epochs of Adam 10⁻³ in batches of {}, {} seed(s); the same \
+         draw per seed), {epochs} epochs of Adam 10⁻³ in batches of {}, seeds 0 to {}; the same \
          initialisation for both targets.\n\
          - Soft targets: the teacher's ({}, trained on all {} training images, test accuracy \
          {teacher_test:.2} %) at T = {}, alone (hard weight 0).\n\
@@ -120,7 +120,7 @@ pub fn run(lab: &mut Lab, share: f64, command: &str) -> Result<(), String> {
         lab.splits.train.len(),
         lab.splits.name,
         lab.flags.batch_size,
-        lab.flags.seeds,
+        lab.flags.seeds - 1,
         lab.teacher_spec,
         lab.splits.train.len(),
         soft.temperature,
@@ -154,8 +154,8 @@ pub fn run(lab: &mut Lab, share: f64, command: &str) -> Result<(), String> {
     s.push_str(&markdown_table(&["the paper", "train", "test"], &paper));
     let _ = writeln!(
         s,
-        "\nOurs on all the data: the teacher's {teacher_test:.2} % (a CNN; see mnist_kd's report \
-         for the students alone on all of it)."
+        "\nFor scale here: the teacher, trained on all the data, {teacher_test:.2} % on the test \
+         set."
     );
 
     let mean_curve = |runs: &[Run], f: &dyn Fn(&EpochRecord) -> f64| -> Vec<f64> {

@@ -184,6 +184,11 @@ pub fn run(
         weights.temperature,
         weights.soft_weight,
     );
+    let _ = writeln!(
+        s,
+        "\nThe teacher: {}; the students: {spec}.",
+        lab.teacher_spec
+    );
     let mut headers: Vec<String> = vec!["model, T".into()];
     headers.extend((0..classes).map(|c| lab.splits.class_names[c].clone()));
     headers.push("entropy (bits)".into());
@@ -193,7 +198,13 @@ pub fn run(
         let mut table = Vec::new();
         for view in &views[row] {
             for (t, p) in temperatures.iter().zip(&view.probabilities) {
-                let mut cells = vec![format!("{} at T = {t}", view.model)];
+                // "teacher cnn:…" → "teacher", "mlp:100,100 alone" → "alone": the specs are above.
+                let role = view
+                    .model
+                    .split(' ')
+                    .find(|w| !w.contains(':'))
+                    .unwrap_or("");
+                let mut cells = vec![format!("{role}, T = {t}")];
                 cells.extend(p.iter().map(|&x| probability_text(x)));
                 cells.push(format!("{:.2}", entropy_bits(p)));
                 table.push(cells);

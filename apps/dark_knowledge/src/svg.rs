@@ -62,8 +62,13 @@ fn legend(s: &mut String, x: f64, y: f64, entries: &[Entry]) {
             at + 18.0,
             escape(name)
         );
-        at += 30.0 + 7.0 * name.chars().count() as f64;
+        at += legend_step(name);
     }
+}
+
+/// The width a legend entry takes (about 7 px a character at 12 px, and its mark).
+fn legend_step(name: &str) -> f64 {
+    30.0 + 7.0 * name.chars().count() as f64
 }
 
 /// What the temperature view draws: for each image, its pixels, then one panel per temperature
@@ -193,8 +198,9 @@ pub struct Line {
 
 /// Accuracy (%) per epoch for each line, with `low` to 100 upwards.
 pub fn accuracy_curves(title: &str, lines: &[Line], low: f64) -> String {
-    let (plot_w, plot_h, left, top) = (520.0, 300.0, 70.0, 70.0);
-    let width = left + plot_w + 20.0;
+    let (plot_w, plot_h, left, top): (f64, f64, f64, f64) = (520.0, 300.0, 70.0, 70.0);
+    let legend_w: f64 = lines.iter().map(|l| legend_step(&l.name)).sum();
+    let width = (left + plot_w + 20.0).max(left + legend_w);
     let height = top + plot_h + 60.0;
     let mut s = header(width, height, title);
     let entries: Vec<Entry> = lines

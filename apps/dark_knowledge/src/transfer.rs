@@ -247,6 +247,12 @@ impl Report<'_> {
             .count();
         let absent_names: Vec<String> = plan.absent.iter().map(|c| c.to_string()).collect();
         let absent = absent_names.join(", ");
+        // A long list of classes would make the table's headers unreadable.
+        let absent_short = if plan.absent.len() > 2 {
+            "the absent classes".to_string()
+        } else {
+            absent.clone()
+        };
         let w = lab.flags.weights();
         let title = if plan.omitted {
             format!(
@@ -279,13 +285,16 @@ impl Report<'_> {
             lab.splits.name,
             lab.splits.train.len()
         );
-        let _ =
-            writeln!(
+        let _ = writeln!(
             s,
-            "- Students: Adam 10⁻³ for {} epochs in batches of {}, {} seed(s) (one initialisation \
-             per seed, shared alone and distilled); distilled at T = {}, soft weight {}, hard \
-             weight {}.",
-            self.epochs, lab.flags.batch_size, lab.flags.seeds, w.temperature, w.soft_weight,
+            "- Students: Adam 10⁻³ for {} epochs in batches of {}, seeds 0 to {} (one \
+             initialisation per seed, shared alone and distilled); distilled at T = {}, soft \
+             weight {}, hard weight {}.",
+            self.epochs,
+            lab.flags.batch_size,
+            lab.flags.seeds - 1,
+            w.temperature,
+            w.soft_weight,
             w.hard_weight
         );
         let _ = writeln!(
@@ -296,8 +305,8 @@ impl Report<'_> {
              set is scored once.\n",
             lab.splits.validation.len()
         );
-        let on = format!("errors on {absent} (of {absent_test})");
-        let on_after = format!("errors on {absent} after");
+        let on = format!("errors on {absent_short} (of {absent_test})");
+        let on_after = format!("errors on {absent_short} after");
         let headers = [
             "student",
             "test errors",
