@@ -72,6 +72,21 @@ pub fn default_images(
         .collect()
 }
 
+/// The mean over rows of `KL(softmax(t/T) ‖ softmax(z/T))` in nats: how far a student's softened
+/// distributions are from the teacher's, the wrong classes included.
+pub fn mean_kl(teacher_logits: &Tensor, student_logits: &Tensor, temperature: f32) -> f64 {
+    let log_p = teacher_logits.log_softmax(temperature);
+    let log_q = student_logits.log_softmax(temperature);
+    let rows = teacher_logits.shape()[0];
+    let total: f64 = log_p
+        .data()
+        .iter()
+        .zip(log_q.data())
+        .map(|(&lp, &lq)| (lp as f64).exp() * (lp as f64 - lq as f64))
+        .sum();
+    total / rows as f64
+}
+
 /// One model's probabilities for one image at each temperature.
 struct Softened {
     model: String,
@@ -118,6 +133,19 @@ pub fn run(
     let weights = lab.flags.weights();
     let (mut alone, _) = lab.student(&spec, 0, &splits, epochs, None)?;
     let (mut distilled, _) = lab.student(&spec, 0, &splits, epochs, Some(weights))?;
+    // Over the whole test set: how close each student's softened outputs are to the teacher's.
+    let alone_logits = kd::predict_logits(&mut alone, &lab.splits.test, 1000);
+    let distilled_logits = kd::predict_logits(&mut distilled, &lab.splits.test, 1000);
+    let distances: Vec<(f32, f64, f64)> = temperatures
+        .iter()
+        .map(|&t| {
+            (
+                t,
+                mean_kl(&teacher_logits, &alone_logits, t),
+                mean_kl(&teacher_logits, &distilled_logits, t),
+            )
+        })
+        .collect();
     let chosen = lab.splits.test.subset(&images);
     let classes = lab.splits.classes();
     let rows_of = |logits: &Tensor, rows: &[usize]| {
@@ -189,6 +217,20 @@ pub fn run(
         "\nThe teacher: {}; the students: {spec}.",
         lab.teacher_spec
     );
+    let _ = writeln!(
+        s,
+        "\n## How far each student is from the teacher\n\nOver all {test_len} test images, the \
+         mean KL divergence (nats) from the teacher's softened distribution to each student's, at \
+         each T: it counts the wrong classes' probabilities too.\n"
+    );
+    let rows: Vec<Vec<String>> = distances
+        .iter()
+        .map(|(t, a, d)| vec![format!("T = {t}"), format!("{a:.4}"), format!("{d:.4}")])
+        .collect();
+    s.push_str(&markdown_table(
+        &["", "KL(teacher ‖ alone)", "KL(teacher ‖ distilled)"],
+        &rows,
+    ));
     let mut headers: Vec<String> = vec!["model, T".into()];
     headers.extend((0..classes).map(|c| lab.splits.class_names[c].clone()));
     headers.push("entropy (bits)".into());
@@ -229,6 +271,8 @@ pub fn run(
     let json = json!({
         "command": command,
         "temperatures": temperatures.iter().map(|&t| study::typed(t)).collect::<Vec<Value>>(),
+        "mean_kl_alone": distances.iter().map(|d| d.1).collect::<Vec<_>>(),
+        "mean_kl_distilled": distances.iter().map(|d| d.2).collect::<Vec<_>>(),
         "images": images.iter().zip(&views).zip(labels).map(|((i, v), label)| json!({
             "index": i,
             "label": label,
@@ -275,6 +319,17 @@ mod tests {
             assert!(h > last_entropy, "T = {t}: {h} after {last_entropy}");
             last_entropy = h;
         }
+    }
+
+    #[test]
+    fn the_mean_kl_is_zero_for_the_same_logits_and_matches_a_hand_computation() {
+        let t = Tensor::from_vec(vec![2.0, 0.0, 1.0, 1.0], &[2, 2]).unwrap();
+        assert!(mean_kl(&t, &t, 3.0).abs() < 1e-7);
+        // Row 1: p = σ(2) vs q = ½: KL = p ln 2p + (1 − p) ln 2(1 − p); row 2: both ½, KL 0.
+        let z = Tensor::from_vec(vec![0.0, 0.0, 1.0, 1.0], &[2, 2]).unwrap();
+        let p = 1.0 / (1.0 + (-2.0f64).exp());
+        let by_hand = (p * (2.0 * p).ln() + (1.0 - p) * (2.0 * (1.0 - p)).ln()) / 2.0;
+        assert!((mean_kl(&t, &z, 1.0) - by_hand).abs() < 1e-6);
     }
 
     #[test]
