@@ -99,8 +99,8 @@ impl DkdLoss {
     /// (plain values), one label per sample. `hard` is the cross-entropy, `soft` the whole
     /// weighted DKD part `T²·(target_weight·TCKD + non_target_weight·NCKD)`.
     ///
-    /// Panics when the shapes disagree, `C < 2`, or a label is out of range (see [`DkdLoss`]'s
-    /// module for why one logit is not supported).
+    /// Panics when the shapes disagree, `C < 2`, or a label is out of range (the module
+    /// documentation says why one logit is not supported).
     pub fn compute(
         &self,
         student_logits: &Var,
