@@ -15,6 +15,8 @@
 //! - [`response`]: the loss above (and why `T²`), with other soft terms: KL + L1 on the soft
 //!   labels, L1 alone, MSE between logits. Weights are named `hard_weight` and `soft_weight`,
 //!   never a bare `α` whose meaning flips between libraries.
+//! - [`dkd`]: Decoupled Knowledge Distillation: the KL term split into a target-class and a
+//!   non-target-class part, each with its own weight.
 //! - [`binary`]: the same for a two-class problem with one sigmoid output.
 //! - [`hints`]: feature-based distillation (FitNets): a learned adapter maps a student's
 //!   intermediate features onto a teacher's.
@@ -27,12 +29,14 @@
 //! - [`metrics`]: accuracy, confusion matrices, macro-F1, agreement, calibration, mean ± std.
 //!
 //! ## Reading order
-//! `soft_targets` → `response` → `trainer` → `teacher` → `mixup` → `hints` → `binary` → `metrics`.
+//! `soft_targets` → `response` → `trainer` → `teacher` → `mixup` → `hints` → `dkd` → `binary` →
+//! `metrics`.
 //!
 //! Non-goals: distillation of sequence models, self-distillation schedules, data-free
 //! distillation.
 
 pub mod binary;
+pub mod dkd;
 pub mod hints;
 pub mod metrics;
 pub mod mixup;
@@ -43,6 +47,7 @@ pub mod teacher;
 pub mod trainer;
 
 pub use binary::BinaryLoss;
+pub use dkd::DkdLoss;
 pub use hints::HintAdapter;
 pub use mixup::{mixup, Mixed};
 pub use response::{hard_loss, HardTargets, LossTerms, ResponseLoss, SoftLoss};

@@ -29,6 +29,7 @@ use rand::SeedableRng;
 use tensor::Tensor;
 
 use crate::binary::BinaryLoss;
+use crate::dkd::DkdLoss;
 use crate::hints::HintAdapter;
 use crate::mixup::mixup;
 use crate::response::{HardTargets, ResponseLoss};
@@ -45,11 +46,17 @@ pub enum Objective {
     BinaryHard,
     /// Binary distillation.
     Binary(BinaryLoss),
+    /// Decoupled knowledge distillation: needs each sample's class, so no mixup (refused by
+    /// [`Distiller::fit`]), and a class objective (at least 2 logits).
+    Dkd(DkdLoss),
 }
 
 impl Objective {
     fn needs_teacher(&self) -> bool {
-        matches!(self, Objective::Response(_) | Objective::Binary(_))
+        matches!(
+            self,
+            Objective::Response(_) | Objective::Binary(_) | Objective::Dkd(_)
+        )
     }
 
     fn is_binary(&self) -> bool {
@@ -60,6 +67,7 @@ impl Objective {
         match self {
             Objective::Response(r) => r.temperature,
             Objective::Binary(b) => b.temperature,
+            Objective::Dkd(d) => d.temperature,
             _ => 1.0,
         }
     }
@@ -405,6 +413,12 @@ impl Distiller<'_> {
         if self.objective.is_binary() && self.config.mixup_alpha.is_some() {
             panic!("Distiller: mixup is implemented for class objectives, not binary ones");
         }
+        if matches!(self.objective, Objective::Dkd(_)) && self.config.mixup_alpha.is_some() {
+            panic!(
+                "Distiller: DKD splits the loss at each sample's target class, which mixup's \
+                 mixed targets do not have; train DKD without mixup"
+            );
+        }
         if self.objective.is_binary() && train.classes != 2 {
             panic!(
                 "Distiller: a binary objective needs 2 classes, the data has {}",
@@ -467,6 +481,11 @@ impl Distiller<'_> {
             }
             (Objective::Response(loss), Some(t)) => {
                 let terms = loss.compute(&logits, t, targets);
+                (terms.total, terms.hard, terms.soft)
+            }
+            (Objective::Dkd(loss), Some(t)) => {
+                // `check_setup` refused mixup, so the targets are the labels themselves.
+                let terms = loss.compute(&logits, t, labels);
                 (terms.total, terms.hard, terms.soft)
             }
             (Objective::BinaryHard, _) => {

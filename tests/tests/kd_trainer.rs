@@ -5,7 +5,7 @@ use autograd::Var;
 use distillery_tests::uniform;
 use kd::mixup::mix_with;
 use kd::{
-    evaluate, mixup, parameters_to_train, Combine, Distiller, FitData, HardTargets, Hint,
+    evaluate, mixup, parameters_to_train, Combine, Distiller, DkdLoss, FitData, HardTargets, Hint,
     HintAdapter, KeepBest, ModelSpec, Objective, ResponseLoss, Teacher, TrainConfig,
 };
 use nn::data::{batches, BatchConfig, Dataset};
@@ -263,6 +263,77 @@ fn binary_objectives_learn_a_two_class_problem() {
     let last = outcome.epochs.last().unwrap();
     assert!(last.eval.unwrap().accuracy > 0.93, "{last:?}");
     assert!(last.train_loss.soft > 0.0);
+}
+
+/// A teacher trained on three slabs, then a student distilled from it by DKD: the loop computes
+/// the teacher's logits (cached), logs both terms, and the student learns the problem.
+#[test]
+fn dkd_distils_through_the_distiller() {
+    let data = slabs(300, 2, 3, 20);
+    let mut teacher_model = mlp(2, 16, 3, 21);
+    let optimizer = Box::new(Adam::new(teacher_model.parameter_vars(), 2e-2));
+    Distiller {
+        student: &mut teacher_model,
+        teacher: None,
+        objective: Objective::Hard {
+            label_smoothing: 0.0,
+        },
+        hint: None,
+        optimizer,
+        schedule: None,
+        config: TrainConfig::new(30, 32, 22),
+    }
+    .fit(FitData::train(&data), &mut |_| {});
+    let mut teacher = Teacher::single(Box::new(teacher_model));
+    let mut student = mlp(2, 8, 3, 23);
+    let optimizer = Box::new(Adam::new(student.parameter_vars(), 2e-2));
+    let outcome = Distiller {
+        student: &mut student,
+        teacher: Some(&mut teacher),
+        objective: Objective::Dkd(DkdLoss::new(0.5, 0.5, 2.0, 2.0)),
+        hint: None,
+        optimizer,
+        schedule: None,
+        config: TrainConfig::new(30, 32, 24),
+    }
+    .fit(
+        FitData {
+            train: &data,
+            validation: None,
+            report: Some(&data),
+        },
+        &mut |_| {},
+    );
+    assert!(outcome.diverged.is_none());
+    let (first, last) = (&outcome.epochs[0], outcome.epochs.last().unwrap());
+    assert!(last.eval.unwrap().accuracy > 0.9, "{last:?}");
+    assert!(last.train_loss.soft > 0.0 && last.train_loss.hard > 0.0);
+    assert!(
+        last.train_loss.soft < first.train_loss.soft,
+        "{first:?} → {last:?}"
+    );
+}
+
+/// DKD splits the loss at each sample's class; mixup's mixed targets have none.
+#[test]
+#[should_panic(expected = "DKD splits the loss at each sample's target class, which mixup's")]
+fn dkd_with_mixup_is_refused() {
+    let data = slabs(64, 2, 3, 30);
+    let mut teacher = Teacher::single(Box::new(mlp(2, 8, 3, 31)));
+    let mut student = mlp(2, 4, 3, 32);
+    let optimizer = Box::new(Adam::new(student.parameter_vars(), 1e-2));
+    let mut config = TrainConfig::new(1, 16, 33);
+    config.mixup_alpha = Some(0.4);
+    Distiller {
+        student: &mut student,
+        teacher: Some(&mut teacher),
+        objective: Objective::Dkd(DkdLoss::new(0.5, 0.5, 2.0, 2.0)),
+        hint: None,
+        optimizer,
+        schedule: None,
+        config,
+    }
+    .fit(FitData::train(&data), &mut |_| {});
 }
 
 /// An absurd learning rate makes the loss non-finite; the run stops and says where.

@@ -6,8 +6,8 @@
 //! The study itself — teacher, seeds, pairs, reports, sweep — is the driver's (`apps/study`).
 //! What is this app's is here: the IDX files (image size, classes and their names, the data's
 //! name) and the two-class task, the presets (chosen on MNIST), the choice between distilling the
-//! outputs (Hinton et al.) and a hidden layer (FitNets), and the comparison with Hinton et al.'s
-//! MNIST figures.
+//! outputs (Hinton et al.), a hidden layer (FitNets) and the outputs decoupled (DKD), and the
+//! comparison with Hinton et al.'s MNIST figures.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,8 +21,8 @@ use serde_json::{json, Map, Value};
 use study::diverged::cell;
 use study::explain::WeightsSource;
 use study::{
-    at_least_one, hint_between, About, Cli, Command, DataSource, KdLoss, KnownData, Recipe,
-    Settings, Splits, Study, Summary, TeacherOutcome, Weights,
+    at_least_one, hint_between, About, Cli, Command, DataSource, DkdFlags, DkdWeights, KdLoss,
+    KnownData, Recipe, Settings, Splits, Study, Summary, TeacherOutcome, Weights,
 };
 
 const ABOUT: About = About {
@@ -67,7 +67,15 @@ enum KdMethod {
     Feature,
     /// Both.
     Both,
+    /// Decoupled KD (Zhao et al. 2022): the outputs' KL split into the target class against the
+    /// rest (TCKD) and the rest among themselves (NCKD), weighted apart (--dkd-target-weight,
+    /// --dkd-non-target-weight).
+    Dkd,
 }
+
+/// DKD's non-target weight β when --dkd-non-target-weight is not given: chosen on MNIST's
+/// validation split at the default preset's T and weights (docs/dark_knowledge-dkd.md).
+const DKD_NON_TARGET_WEIGHT: f32 = 0.25;
 
 /// The flags that are this app's (the driver's come before them).
 #[derive(clap::Args, Debug)]
@@ -94,6 +102,8 @@ struct Options {
     /// distillation.
     #[arg(global = true, long)]
     task: Option<String>,
+    #[command(flatten)]
+    dkd: DkdFlags,
 }
 
 /// What is this app's in a run, besides the driver's settings.
@@ -108,6 +118,8 @@ struct Mnist {
     binary: Option<(usize, usize)>,
     /// Whether to set the results beside Hinton et al.'s.
     beside_hinton: bool,
+    /// DKD's two weights, with `--kd-method dkd`.
+    dkd: Option<DkdWeights>,
 }
 
 fn main() -> ExitCode {
@@ -163,8 +175,17 @@ fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Sett
         out: PathBuf::from("runs").join(format!("{:?}", cli.preset).to_lowercase()),
     };
     let o = &cli.options;
+    let settings = cli.study.apply(preset)?;
+    let binary = o.task.as_deref().map(parse_binary_task).transpose()?;
+    let kd_method = o.kd_method.unwrap_or(KdMethod::Response);
+    let dkd = o.dkd.resolve(
+        kd_method == KdMethod::Dkd,
+        DKD_NON_TARGET_WEIGHT,
+        &settings,
+        binary.is_some(),
+    )?;
     let mnist = Mnist {
-        kd_method: o.kd_method.unwrap_or(KdMethod::Response),
+        kd_method,
         test_limit: o.test_limit.or(quick.then_some(2000)),
         name: o.name.clone(),
         class_names: o
@@ -172,11 +193,11 @@ fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Sett
             .as_deref()
             .map(parse_class_names)
             .transpose()?,
-        binary: o.task.as_deref().map(parse_binary_task).transpose()?,
+        binary,
         // The paper's figures are MNIST's: another data set is not set beside them.
         beside_hinton: cli.preset == Preset::Hinton && o.data_dir == Path::new(MNIST.default_dir),
+        dkd,
     };
-    let settings = cli.study.apply(preset)?;
     at_least_one("--test-limit", mnist.test_limit.unwrap_or(1))?;
     if matches!(command, Command::Sweep { .. }) && mnist.kd_method == KdMethod::Feature {
         return Err(
@@ -280,6 +301,11 @@ impl Study for Mnist {
         w: Weights,
     ) -> Result<KdLoss, String> {
         let objective = match (self.kd_method, self.binary) {
+            // `resolve` refused DKD on a binary task, and set its weights.
+            (KdMethod::Dkd, _) => {
+                let dkd = self.dkd.expect("resolve sets DKD's weights");
+                Objective::Dkd(dkd.loss(w))
+            }
             (KdMethod::Feature, None) => Objective::Hard {
                 label_smoothing: 0.0,
             },
@@ -295,7 +321,7 @@ impl Study for Mnist {
         };
         // A hint weighs as much as the labels: FitNets' stage-wise training is not reproduced.
         let hint = match self.kd_method {
-            KdMethod::Response => None,
+            KdMethod::Response | KdMethod::Dkd => None,
             _ => Some(hint_between(student, teacher, seed, 1.0)?),
         };
         Ok(KdLoss { objective, hint })
@@ -308,6 +334,7 @@ impl Study for Mnist {
             "optimizer": format!("{:?}", settings.student_recipe.optimizer),
             "kd_method": format!("{:?}", self.kd_method),
             "task": self.binary.map(|(a, b)| format!("binary:{a},{b}")),
+            "dkd": self.dkd.map(|d| d.json()),
         });
         config.as_object().expect("an object").clone()
     }
@@ -324,7 +351,11 @@ impl Study for Mnist {
             ),
             Some((a, b)) => format!("Binary task: {a} against {b}, one sigmoid output"),
         };
-        vec![task, format!("Distillation method: {:?}", self.kd_method)]
+        let method = match self.dkd {
+            Some(dkd) => format!("Distillation method: {}", dkd.describe()),
+            None => format!("Distillation method: {:?}", self.kd_method),
+        };
+        vec![task, method]
     }
 
     fn teacher_json(&self, teacher: &TeacherOutcome) -> Map<String, Value> {

@@ -5,7 +5,8 @@
 //!
 //! The study itself — teacher, seeds, pairs, reports — is the driver's (`apps/study`). What is
 //! this study's is here: the `.npy` files (`data.rs`), the presets, 1-D CNNs only, the soft loss
-//! (KL + MAE on the soft labels), and macro-F1 as the metric that judges.
+//! (KL + MAE on the soft labels, or DKD with `--kd-method dkd`), and macro-F1 as the metric that
+//! judges.
 
 mod data;
 
@@ -19,8 +20,8 @@ use kd::{ModelSpec, Objective, ResponseLoss, SoftLoss};
 use serde_json::{json, Map, Value};
 use study::explain::WeightsSource;
 use study::{
-    About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study, Weights,
-    ACCURACY, MACRO_F1,
+    About, Cli, Command, DataSource, DkdFlags, DkdWeights, KdLoss, Metric, Recipe, Settings,
+    Splits, Study, Weights, ACCURACY, MACRO_F1,
 };
 
 const ABOUT: About = About {
@@ -41,9 +42,26 @@ enum Preset {
     Default,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KdMethod {
+    /// KL at temperature T (Hinton et al.), plus the MAE of the soft labels (--mae-weight).
+    Response,
+    /// Decoupled KD (Zhao et al. 2022): the KL split into the target class against the rest
+    /// (TCKD) and the rest among themselves (NCKD), weighted apart (--dkd-target-weight,
+    /// --dkd-non-target-weight); no MAE term.
+    Dkd,
+}
+
+/// DKD's non-target weight β when --dkd-non-target-weight is not given: chosen on MNIST-1D's
+/// validation split at the default preset's T and weights (docs/dark_knowledge-dkd.md).
+const DKD_NON_TARGET_WEIGHT: f32 = 0.25;
+
 /// The flags that are this study's (the driver's come before them).
 #[derive(clap::Args, Debug)]
 struct Options {
+    /// What the distilled student learns from the teacher's outputs.
+    #[arg(global = true, long, value_enum)]
+    kd_method: Option<KdMethod>,
     /// Weight of the mean absolute error between the soft labels, added to the KL term
     /// (0: KL alone).
     #[arg(global = true, long)]
@@ -51,11 +69,15 @@ struct Options {
     /// Folder holding the four MNIST-1D .npy files.
     #[arg(global = true, long, default_value = "data/mnist1d")]
     data_dir: PathBuf,
+    #[command(flatten)]
+    dkd: DkdFlags,
 }
 
 /// What is this study's in a run, besides the driver's settings.
 struct Signals {
     mae_weight: f32,
+    /// DKD's two weights, with `--kd-method dkd` (which has no MAE term).
+    dkd: Option<DkdWeights>,
 }
 
 fn main() -> ExitCode {
@@ -108,13 +130,30 @@ fn resolve(cli: &Cli<Preset, Options>, _: &Command) -> Result<(Signals, Settings
             ));
         }
     }
-    let mae_weight = cli.options.mae_weight.unwrap_or(1.0);
+    let o = &cli.options;
+    let dkd_method = o.kd_method == Some(KdMethod::Dkd);
+    // The signals have ten classes and one logit each: never a one-logit task.
+    let dkd = o
+        .dkd
+        .resolve(dkd_method, DKD_NON_TARGET_WEIGHT, &settings, false)?;
+    if dkd_method && o.mae_weight.is_some() {
+        return Err(
+            "--mae-weight adds to the KL of --kd-method response; DKD replaces that KL and has \
+             no MAE term: drop --mae-weight, or use --kd-method response"
+                .into(),
+        );
+    }
+    let mae_weight = if dkd_method {
+        0.0
+    } else {
+        o.mae_weight.unwrap_or(1.0)
+    };
     if !(mae_weight >= 0.0 && mae_weight.is_finite()) {
         return Err(format!(
             "--mae-weight must be a number ≥ 0, found {mae_weight}"
         ));
     }
-    Ok((Signals { mae_weight }, settings))
+    Ok((Signals { mae_weight, dkd }, settings))
 }
 
 impl Study for Signals {
@@ -132,7 +171,7 @@ impl Study for Signals {
         &[MACRO_F1, ACCURACY]
     }
 
-    /// KL at temperature T, plus the MAE between the soft labels when its weight is not 0.
+    /// KL at temperature T, plus the MAE between the soft labels when its weight is not 0; or DKD.
     fn distilled(
         &self,
         _: &ModelSpec,
@@ -140,6 +179,12 @@ impl Study for Signals {
         _: u64,
         w: Weights,
     ) -> Result<KdLoss, String> {
+        if let Some(dkd) = self.dkd {
+            return Ok(KdLoss {
+                objective: Objective::Dkd(dkd.loss(w)),
+                hint: None,
+            });
+        }
         let mut loss = ResponseLoss::new(w.hard_weight, w.soft_weight, w.temperature);
         if self.mae_weight > 0.0 {
             loss = loss.with_soft_loss(SoftLoss::KlL1 {
@@ -167,6 +212,8 @@ impl Study for Signals {
             "teacher_shift": teacher.shift,
             "teacher_lr": typed(teacher.lr),
             "mae_weight": typed(self.mae_weight),
+            "kd_method": if self.dkd.is_some() { "Dkd" } else { "Response" },
+            "dkd": self.dkd.map(|d| d.json()),
             "mixup_alpha": students.mixup.map(typed),
             "train_limit": s.train_limit,
         });
@@ -178,9 +225,12 @@ impl Study for Signals {
     }
 
     fn describe(&self, _: &study::TeacherOutcome) -> Vec<String> {
-        vec![format!(
-            "Soft term: T² · KL + {} · MAE of the soft labels",
-            self.mae_weight
-        )]
+        match self.dkd {
+            Some(dkd) => vec![format!("Distillation method: {}", dkd.describe())],
+            None => vec![format!(
+                "Soft term: T² · KL + {} · MAE of the soft labels",
+                self.mae_weight
+            )],
+        }
     }
 }

@@ -26,7 +26,8 @@
 //! hurt). Beside them: `sweep.rs` (T and the weights on the validation split) and `tuned.rs` (the
 //! choice `tune` keeps beside the teacher, which later runs use), `settings.rs` (the shared
 //! flags), `data.rs` (the split),
-//! `diverged.rs`, `progress.rs`, `measure.rs`, `output.rs` (atomic writes, JSON as typed).
+//! `diverged.rs`, `progress.rs`, `measure.rs`, `output.rs` (atomic writes, JSON as typed), and
+//! `dkd.rs` (the flags and checks of `--kd-method dkd`, shared by the apps that offer it).
 //!
 //! Every app also gets the block cache as its allocator (below), and the subcommands `run`,
 //! `teacher`, `students`, `sweep`, `tune` and `evaluate`.
@@ -123,6 +124,7 @@ pub mod app;
 pub mod curves;
 pub mod data;
 pub mod diverged;
+pub mod dkd;
 pub mod explain;
 pub mod measure;
 pub mod output;
@@ -142,6 +144,7 @@ pub mod verdict;
 
 pub use app::{DataSource, Study};
 pub use data::{KnownData, Splits};
+pub use dkd::{DkdFlags, DkdWeights};
 pub use explain::WeightsSource;
 pub use output::{typed, write_atomic};
 pub use run::{main, run};
