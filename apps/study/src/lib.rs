@@ -39,7 +39,7 @@
 //!
 //! use kd::{ModelSpec, Objective, ResponseLoss};
 //! use study::{About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study};
-//! use study::{Weights, WeightsSource, MACRO_F1};
+//! use study::{Ensemble, Weights, WeightsSource, MACRO_F1};
 //!
 //! const ABOUT: About = About {
 //!     name: "fashion_kd",
@@ -98,6 +98,8 @@
 //!             preset: "Default".into(),
 //!             teacher: spec("cnn:32,64,fc=128")?,
 //!             teacher_recipe: Recipe::adam(4, 1e-3).cosine().shift(2),
+//!             // One teacher; `--teachers N` makes it an ensemble.
+//!             ensemble: Ensemble::SINGLE,
 //!             students: vec![spec("mlp:100,100")?],
 //!             student_recipe: Recipe::adam(10, 1e-3),
 //!             batch_size: 128,
@@ -123,6 +125,7 @@ pub mod app;
 pub mod curves;
 pub mod data;
 pub mod diverged;
+pub mod ensemble;
 pub mod explain;
 pub mod measure;
 pub mod output;
@@ -142,6 +145,7 @@ pub mod verdict;
 
 pub use app::{DataSource, Study};
 pub use data::{KnownData, Splits};
+pub use ensemble::Ensemble;
 pub use explain::WeightsSource;
 pub use output::{typed, write_atomic};
 pub use run::{main, run};
