@@ -222,6 +222,171 @@ fn one_after_another(speeds: impl Iterator<Item = Speed>) -> Speed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runs::ACCURACY;
+    use crate::settings::Recipe;
+    use crate::teacher::TeacherPlan;
+    use kd::predict_logits;
+    use nn::data::Dataset;
+    use rand::{RngExt, SeedableRng};
+
+    /// A small task of 3 classes in 6 features, the class the largest of the first three, so
+    /// that one epoch teaches something and the members differ only by their seeds.
+    fn toy_splits() -> Splits {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut set = |n: usize| {
+            let inputs: Vec<f32> = (0..n * 6).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let labels = inputs
+                .chunks(6)
+                .map(|x| (0..3).max_by(|&a, &b| x[a].total_cmp(&x[b])).unwrap())
+                .collect();
+            Dataset::new(inputs, vec![6], labels, 3)
+        };
+        let (train, test) = (set(300), set(200));
+        Splits::new("toy".into(), "points", train, test, 100).unwrap()
+    }
+
+    /// `n` members trained from seeds 1 to `n`, saved in `dir`, as the driver trains them.
+    fn members(splits: &Splits, n: usize, dir: &Path) -> Vec<(Sequential, TeacherOutcome)> {
+        let spec: ModelSpec = "mlp:16".parse().unwrap();
+        let recipe = Recipe::adam(1, 1e-2);
+        let ensemble = Ensemble {
+            members: n,
+            combine: Combine::Probabilities,
+        };
+        ensemble
+            .seeds()
+            .map(|seed| {
+                let plan = TeacherPlan {
+                    spec: &spec,
+                    recipe: &recipe,
+                    batch_size: 20,
+                    seed,
+                    path: Ensemble::member_path(dir, seed),
+                };
+                let identity = plan.identity(splits, &BTreeMap::new());
+                plan.train_or_reuse(splits, &identity, &[ACCURACY], None)
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    /// Each row's class of the largest value.
+    fn argmax_rows(values: &[f64], classes: usize) -> Vec<usize> {
+        values
+            .chunks(classes)
+            .map(|row| {
+                (0..classes)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    /// The members' softmax at `t`, averaged, in f64: an ensemble's soft targets, by hand.
+    fn averaged_probabilities(member_logits: &[tensor::Tensor], t: f64) -> Vec<f64> {
+        let classes = member_logits[0].shape()[1];
+        let mut mean = vec![0.0; member_logits[0].data().len()];
+        for logits in member_logits {
+            for (row, out) in logits.data().chunks(classes).zip(mean.chunks_mut(classes)) {
+                let top = row.iter().fold(f32::MIN, |m, &z| m.max(z)) as f64;
+                let e: Vec<f64> = row.iter().map(|&z| ((z as f64 - top) / t).exp()).collect();
+                let sum: f64 = e.iter().sum();
+                for (o, e) in out.iter_mut().zip(&e) {
+                    *o += e / sum / member_logits.len() as f64;
+                }
+            }
+        }
+        mean
+    }
+
+    /// Members from different seeds have different weights; the ensemble predicts the argmax of
+    /// its members' averaged probabilities (computed here by hand in f64), is scored on those
+    /// predictions, and its validation logits at the study's temperature give the averaged soft
+    /// targets at that temperature; each member's agreement is with the ensemble.
+    #[test]
+    fn an_ensemble_predicts_the_argmax_of_its_averaged_probabilities() {
+        let splits = toy_splits();
+        let dir = tempfile::tempdir().unwrap();
+        let mut trained = members(&splits, 3, dir.path());
+        let test_logits: Vec<_> = trained
+            .iter_mut()
+            .map(|(m, _)| predict_logits(m, &splits.test, 1000))
+            .collect();
+        let validation_logits: Vec<_> = trained
+            .iter_mut()
+            .map(|(m, _)| predict_logits(m, &splits.validation, 1000))
+            .collect();
+        assert_ne!(
+            test_logits[0].data(),
+            test_logits[1].data(),
+            "seeds 1 and 2 trained the same weights"
+        );
+        let member_predictions: Vec<Vec<usize>> =
+            trained.iter().map(|(_, o)| o.predictions.clone()).collect();
+
+        let (_, teachers) = assemble(trained, Combine::Probabilities, &splits, &[ACCURACY], 4.0);
+        let ensemble = teachers.ensemble.as_ref().expect("three members");
+        let by_hand = argmax_rows(&averaged_probabilities(&test_logits, 1.0), 3);
+        assert_eq!(ensemble.predictions, by_hand);
+        // The averaged probabilities are not any one member's: the test would see a member
+        // passed off as the ensemble.
+        assert!(member_predictions.iter().all(|p| *p != by_hand));
+        let right = by_hand
+            .iter()
+            .zip(&splits.test.labels)
+            .filter(|(p, l)| p == l)
+            .count();
+        assert_eq!(ensemble.result.test[0], right as f64 / 200.0);
+        assert_eq!(
+            ensemble.result.parameters,
+            3 * teachers.members[0].result.parameters
+        );
+        for (member, predictions) in teachers.members.iter().zip(&member_predictions) {
+            assert_eq!(member.result.agreement, agreement(predictions, &by_hand));
+        }
+        // The soft targets at T = 4: the softmax of the recorded logits at 4 is the average of
+        // the members' softmax at 4 (to f32 rounding of the log and the softmax).
+        let soft = ensemble.validation_logits.softmax(4.0);
+        let expected = averaged_probabilities(&validation_logits, 4.0);
+        for (got, want) in soft.data().iter().zip(&expected) {
+            assert!((*got as f64 - want).abs() < 1e-5, "{got} against {want}");
+        }
+    }
+
+    /// Averaged logits: the ensemble predicts the argmax of the members' mean logits.
+    #[test]
+    fn an_ensemble_of_logits_predicts_the_argmax_of_their_mean() {
+        let splits = toy_splits();
+        let dir = tempfile::tempdir().unwrap();
+        let mut trained = members(&splits, 2, dir.path());
+        let mut mean = vec![0.0f64; 200 * 3];
+        for (m, _) in &mut trained {
+            for (o, z) in mean
+                .iter_mut()
+                .zip(predict_logits(m, &splits.test, 1000).data())
+            {
+                *o += *z as f64 / 2.0;
+            }
+        }
+        let (_, teachers) = assemble(trained, Combine::Logits, &splits, &[ACCURACY], 4.0);
+        let ensemble = teachers.ensemble.as_ref().expect("two members");
+        assert_eq!(ensemble.predictions, argmax_rows(&mean, 3));
+    }
+
+    /// One member is the teacher itself: no ensemble is scored, and it agrees with itself.
+    #[test]
+    fn one_member_is_its_own_teacher() {
+        let splits = toy_splits();
+        let dir = tempfile::tempdir().unwrap();
+        let trained = members(&splits, 1, dir.path());
+        let predictions = trained[0].1.predictions.clone();
+        let (teacher, teachers) =
+            assemble(trained, Combine::Probabilities, &splits, &[ACCURACY], 4.0);
+        assert!(teachers.ensemble.is_none());
+        assert_eq!(teacher.len(), 1);
+        assert_eq!(teachers.taught_by().predictions, predictions);
+        assert_eq!(teachers.taught_by().result.agreement, 1.0);
+    }
 
     #[test]
     fn member_one_is_the_single_teachers_file_and_the_others_are_numbered() {
