@@ -17,8 +17,9 @@
 //!   and its own flags; its presets fill a [`Settings`].
 //!
 //! ## What the driver owns
-//! [`run`] (the order of the phases) → `teacher.rs` (train, or reuse when the identity matches) →
-//! `students.rs` (seeds × alone/distilled, checkpoints) → `train.rs` (one `kd::Distiller` call
+//! [`run`] (the order of the phases) → `teacher.rs` (train, or reuse when the identity matches)
+//! and `ensemble.rs` (`--teachers N`: N of them from seeds 1 to N, combined into the one teacher
+//! the students learn from) → `students.rs` (seeds × alone/distilled, checkpoints) → `train.rs` (one `kd::Distiller` call
 //! for every model) → `runs.rs` (scores, agreement, speed) → `summary.rs` and `verdict.rs` (the
 //! table, mean ± std over the runs that finished, "helped" only beyond the noise) and
 //! `explain.rs` (why it did not help, by rules over measured facts) → `report.rs` (the four
