@@ -322,19 +322,16 @@ fn teacher_json(t: &TeacherOutcome, metrics: &[Metric]) -> serde_json::Map<Strin
 /// report.md's lines on the teacher. One teacher: one line. An ensemble: a line on the ensemble,
 /// then one per member.
 fn teacher_lines(s: &Settings, teachers: &Teachers, metrics: &[Metric]) -> Vec<String> {
-    let reused = |t: &TeacherOutcome| {
-        if t.reused {
-            " (reused from its checkpoint)"
-        } else {
-            ""
-        }
-    };
     let Some(ensemble) = &teachers.ensemble else {
         let teacher = &teachers.members[0];
         return vec![format!(
             "Teacher: {}{}, {} parameters, {}, {}; {}",
             s.teacher,
-            reused(teacher),
+            if teacher.reused {
+                " (reused from its checkpoint)"
+            } else {
+                ""
+            },
             teacher.result.parameters,
             epochs_text(s.teacher_recipe.epochs, teacher.kept),
             recipe_text(&s.teacher_recipe),
@@ -351,8 +348,8 @@ fn teacher_lines(s: &Settings, teachers: &Teachers, metrics: &[Metric]) -> Vec<S
     };
     let mut lines = vec![format!(
         "Teacher: an ensemble of {n} × {}, trained from seeds 1 to {n} with the same recipe ({}); \
-         {how}; {} parameters in all; the ensemble (its prediction: the largest of its combined \
-         output) {}",
+         {how}; {} parameters in all; the ensemble, predicting the class of its largest combined \
+         output: {}",
         s.teacher,
         recipe_text(&s.teacher_recipe),
         ensemble.result.parameters,
@@ -360,10 +357,14 @@ fn teacher_lines(s: &Settings, teachers: &Teachers, metrics: &[Metric]) -> Vec<S
     )];
     for member in &teachers.members {
         lines.push(format!(
-            "Teacher {} of {n} (seed {}){}: {}; {}; agreement with the ensemble {:.2} %",
+            "Teacher {} of {n} (seed {}{}): {}; {}; agreement with the ensemble {:.2} %",
             member.result.seed,
             member.result.seed,
-            reused(member),
+            if member.reused {
+                ", reused from its checkpoint"
+            } else {
+                ""
+            },
             epochs_text(s.teacher_recipe.epochs, member.kept),
             scores_text(metrics, &member.result.test),
             100.0 * member.result.agreement
