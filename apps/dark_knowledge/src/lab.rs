@@ -188,6 +188,8 @@ impl Lab {
             spec: &teacher_spec,
             recipe: &recipe,
             batch_size: flags.batch_size,
+            // mnist_kd's one teacher (an ensemble's first member) is drawn from seed 1.
+            seed: 1,
             path: flags.teacher_dir.join("teacher.safetensors"),
         };
         // mnist_kd's identity for its ten-class task, so that the two share one teacher.

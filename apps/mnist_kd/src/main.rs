@@ -21,8 +21,8 @@ use serde_json::{json, Map, Value};
 use study::diverged::cell;
 use study::explain::WeightsSource;
 use study::{
-    at_least_one, hint_between, About, Cli, Command, DataSource, DkdFlags, DkdWeights, KdLoss,
-    KnownData, Recipe, Settings, Splits, Study, Summary, TeacherOutcome, Weights,
+    at_least_one, hint_between, About, Cli, Command, DataSource, DkdFlags, DkdWeights, Ensemble,
+    KdLoss, KnownData, Recipe, Settings, Splits, Study, Summary, TeacherOutcome, Weights,
 };
 
 const ABOUT: About = About {
@@ -153,6 +153,7 @@ fn resolve(cli: &Cli<Preset, Options>, command: &Command) -> Result<(Mnist, Sett
             patience,
             ..Recipe::adam(teacher_epochs, 1e-3).cosine().shift(2)
         },
+        ensemble: Ensemble::SINGLE,
         students: students.iter().map(|s| spec(s)).collect(),
         student_recipe: Recipe::adam(epochs, 1e-3),
         batch_size: 128,

@@ -139,7 +139,7 @@ fn small_run_end_to_end_then_bad_input() {
 
     // Bad input: one line, failure, earlier results untouched.
     let report_now = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    let bad_runs: [(&[&str], &str); 6] = [
+    let bad_runs: [(&[&str], &str); 7] = [
         (
             &["--data-dir", "/nonexistent/mnist1d"],
             "scripts/fetch-mnist1d",
@@ -150,6 +150,10 @@ fn small_run_end_to_end_then_bad_input() {
         ),
         (&["--student", "mlp:10"], "--student must be a 1-D CNN"),
         (&["--mixup=-1"], "--mixup must be a number ≥ 0"),
+        (
+            &["--teachers", "0"],
+            "--teachers must be at least 1, found 0",
+        ),
         // Batches larger than what is left for training after the validation split (2000 − 300
         // signals; 350 − 300 under a limit) would train no step and report untrained models.
         (

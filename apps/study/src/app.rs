@@ -84,6 +84,7 @@ pub trait Study: Sync {
     }
 
     /// Lines for report.md's header on what the driver does not know: the loss, the task.
+    /// `teacher` is the one the students learn from (the ensemble, for an ensemble).
     fn describe(&self, _teacher: &TeacherOutcome) -> Vec<String> {
         Vec::new()
     }
@@ -94,7 +95,8 @@ pub trait Study: Sync {
     }
 
     /// Sections of report.md after the verdicts (the summaries in table order: the teacher, then
-    /// each student alone and distilled); also printed.
+    /// each student alone and distilled; for an ensemble, its members' row stands for the
+    /// teacher, the ensemble's own row left out); also printed.
     fn extra_sections(&self, _rows: &[Summary]) -> String {
         String::new()
     }

@@ -155,6 +155,7 @@ mod tests {
                 soft_weight: 0.9,
             },
             weights_source: WeightsSource::Preset,
+            ensemble: crate::Ensemble::SINGLE,
             seeds: 1,
             validation: 10,
             train_limit: None,

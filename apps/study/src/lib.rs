@@ -17,8 +17,9 @@
 //!   and its own flags; its presets fill a [`Settings`].
 //!
 //! ## What the driver owns
-//! [`run`] (the order of the phases) → `teacher.rs` (train, or reuse when the identity matches) →
-//! `students.rs` (seeds × alone/distilled, checkpoints) → `train.rs` (one `kd::Distiller` call
+//! [`run`] (the order of the phases) → `teacher.rs` (train, or reuse when the identity matches)
+//! and `ensemble.rs` (`--teachers N`: N of them from seeds 1 to N, combined into the one teacher
+//! the students learn from) → `students.rs` (seeds × alone/distilled, checkpoints) → `train.rs` (one `kd::Distiller` call
 //! for every model) → `runs.rs` (scores, agreement, speed) → `summary.rs` and `verdict.rs` (the
 //! table, mean ± std over the runs that finished, "helped" only beyond the noise) and
 //! `explain.rs` (why it did not help, by rules over measured facts) → `report.rs` (the four
@@ -40,7 +41,7 @@
 //!
 //! use kd::{ModelSpec, Objective, ResponseLoss};
 //! use study::{About, Cli, Command, DataSource, KdLoss, Metric, Recipe, Settings, Splits, Study};
-//! use study::{Weights, WeightsSource, MACRO_F1};
+//! use study::{Ensemble, Weights, WeightsSource, MACRO_F1};
 //!
 //! const ABOUT: About = About {
 //!     name: "fashion_kd",
@@ -99,6 +100,8 @@
 //!             preset: "Default".into(),
 //!             teacher: spec("cnn:32,64,fc=128")?,
 //!             teacher_recipe: Recipe::adam(4, 1e-3).cosine().shift(2),
+//!             // One teacher; `--teachers N` makes it an ensemble.
+//!             ensemble: Ensemble::SINGLE,
 //!             students: vec![spec("mlp:100,100")?],
 //!             student_recipe: Recipe::adam(10, 1e-3),
 //!             batch_size: 128,
@@ -125,6 +128,7 @@ pub mod curves;
 pub mod data;
 pub mod diverged;
 pub mod dkd;
+pub mod ensemble;
 pub mod explain;
 pub mod measure;
 pub mod output;
@@ -145,6 +149,7 @@ pub mod verdict;
 pub use app::{DataSource, Study};
 pub use data::{KnownData, Splits};
 pub use dkd::{DkdFlags, DkdWeights};
+pub use ensemble::Ensemble;
 pub use explain::WeightsSource;
 pub use output::{typed, write_atomic};
 pub use run::{main, run};

@@ -5,23 +5,26 @@
 //! (`write_atomic`), so an interrupted run never leaves a half-written report in place of a
 //! complete earlier one.
 
+use kd::Combine;
 use serde_json::{json, Value};
 
 use crate::app::Study;
 use crate::curves::{curves_svg, Band, Chart, Panel};
 use crate::data::Splits;
+use crate::ensemble::{combine_name, Teachers};
 use crate::explain::{explain, soft_target_entropy, Facts, WeightsSource};
 use crate::output::{epochs_json, machine, typed, write_atomic};
 use crate::per_class;
 use crate::runs::{scores_text, Metric, Role, RunResult};
 use crate::settings::{recipe_text, Settings};
-use crate::summary::{summarise, table, verdict_line};
+use crate::summary::{summarise, table, verdict_line, Summary};
 use crate::teacher::{KeptEpoch, TeacherOutcome};
 use crate::tuned::Choice;
 
-/// What a study measured: the teacher, every student run, and how long it all took.
+/// What a study measured: the teacher (or the ensemble and its members), every student run, and
+/// how long it all took.
 pub struct Outcome<'a> {
-    pub teacher: &'a TeacherOutcome,
+    pub teachers: &'a Teachers,
     /// The tuning the distilled runs used (`tune`), if any.
     pub tuning: Option<&'a Choice>,
     pub students: &'a [RunResult],
@@ -36,8 +39,8 @@ pub fn write_reports(
     outcome: Outcome,
 ) -> Result<(), String> {
     let metrics = study.metrics();
-    let teacher = outcome.teacher;
-    let mut rows = vec![summarise(&[&teacher.result])];
+    let teacher = outcome.teachers.taught_by();
+    let mut rows = vec![members_row(outcome.teachers)];
     let mut verdicts = Vec::new();
     let mut panels = Vec::new();
     for spec in &settings.students {
@@ -78,8 +81,11 @@ pub fn write_reports(
         });
         rows.extend([a, d]);
     }
-    let table = table(&rows, metrics, splits.samples);
     let mut extra = study.extra_sections(&rows);
+    if let Some(ensemble) = ensemble_row(outcome.teachers) {
+        rows.insert(1, ensemble);
+    }
+    let table = table(&rows, metrics, splits.samples);
     if let Some(tuning) = outcome.tuning {
         extra.push_str(&tuning_section(tuning));
     }
@@ -115,6 +121,7 @@ pub fn write_reports(
         &confusion_md(
             &splits.name,
             &splits.class_names,
+            &settings.ensemble.describe(&settings.teacher),
             &teacher.result,
             outcome.students,
         ),
@@ -126,6 +133,27 @@ pub fn write_reports(
         out.display()
     );
     Ok(())
+}
+
+/// The table's first row: the teacher, or an ensemble's members over their seeds (each one
+/// teacher, so the row says what one teacher scores).
+fn members_row(teachers: &Teachers) -> Summary {
+    let members: Vec<&RunResult> = teachers.members.iter().map(|m| &m.result).collect();
+    summarise(&members)
+}
+
+/// An ensemble's row, after its members': the teacher the students learn from, scored as one
+/// model. `None` for one teacher.
+fn ensemble_row(teachers: &Teachers) -> Option<Summary> {
+    let ensemble = teachers.ensemble.as_ref()?;
+    let mut row = summarise(&[&ensemble.result]);
+    row.label = format!(
+        "ensemble of {} × {} ({} averaged)",
+        teachers.members.len(),
+        ensemble.result.spec,
+        combine_name(teachers.combine)
+    );
+    Some(row)
 }
 
 /// The curves average the runs that finished, as the table does.
@@ -154,8 +182,7 @@ impl Record<'_> {
     fn header(&self) -> String {
         let (study, s, splits, outcome) = (self.study, self.settings, self.splits, self.outcome);
         let (command, machine) = (&self.command, &self.machine);
-        let teacher = outcome.teacher;
-        let scores = scores_text(study.metrics(), &teacher.result.test);
+        let teacher = outcome.teachers.taught_by();
         let w = &s.weights;
         let mut lines = vec![
             format!("Command: `{command}`"),
@@ -170,19 +197,9 @@ impl Record<'_> {
             splits.test.len(),
             samples = splits.samples
         ),
-            format!(
-                "Teacher: {}{}, {} parameters, {}, {}; {}",
-                s.teacher,
-                if teacher.reused {
-                    " (reused from its checkpoint)"
-                } else {
-                    ""
-                },
-                teacher.result.parameters,
-                epochs_text(s.teacher_recipe.epochs, teacher.kept),
-                recipe_text(&s.teacher_recipe),
-                scores
-            ),
+        ];
+        lines.extend(teacher_lines(s, outcome.teachers, study.metrics()));
+        lines.extend([
             format!(
                 "Students: {} epochs, batch {}, {}; {} seeds (the same initialisation alone and \
              distilled); mean ± std over the seeds, last epoch",
@@ -206,7 +223,7 @@ impl Record<'_> {
                     ),
                 }
             ),
-        ];
+        ]);
         lines.extend(study.describe(teacher));
         format!(
             "# {}: {} preset ({})\n\n{}\n",
@@ -240,6 +257,8 @@ impl Record<'_> {
                 WeightsSource::Tuned(file) => format!("tuned: {file}"),
             },
             "teacher_patience": s.teacher_recipe.patience,
+            "teachers": s.ensemble.members,
+            "ensemble": combine_name(s.ensemble.combine),
             "seeds": s.seeds,
             "validation_samples": s.validation,
         });
@@ -248,19 +267,27 @@ impl Record<'_> {
             .expect("an object")
             .extend(study.config_json(s));
         let metrics = study.metrics();
-        let mut teacher = study.teacher_json(outcome.teacher);
-        teacher.insert("reused".into(), json!(outcome.teacher.reused));
-        let kept = outcome.teacher.kept.map(|k| {
-            json!({
-                "kept_epoch": k.kept,
-                "epochs_run": k.run,
-                "validation_accuracy_kept": k.validation_kept,
-                "validation_accuracy_last": k.validation_last,
-                "test_accuracy_last": k.test_last,
-            })
-        });
-        teacher.insert("best_on_validation".into(), json!(kept));
-        teacher.insert("run".into(), run_json(&outcome.teacher.result, metrics));
+        let teachers = outcome.teachers;
+        let mut teacher = study.teacher_json(teachers.taught_by());
+        teacher.extend(teacher_json(teachers.taught_by(), metrics));
+        if teachers.ensemble.is_some() {
+            // The ensemble has no seed of its own: its members' are theirs.
+            let run = teacher["run"].as_object_mut().expect("an object");
+            run.remove("seed");
+            teacher.insert(
+                "ensemble".into(),
+                json!({
+                    "members": teachers.members.len(),
+                    "combine": combine_name(teachers.combine),
+                }),
+            );
+            let members: Vec<Value> = teachers
+                .members
+                .iter()
+                .map(|m| Value::Object(teacher_json(m, metrics)))
+                .collect();
+            teacher.insert("members".into(), Value::Array(members));
+        }
         let value = json!({
             "command": command,
             "machine": machine,
@@ -271,6 +298,79 @@ impl Record<'_> {
         });
         serde_json::to_string_pretty(&value).expect("JSON values serialise")
     }
+}
+
+/// One teacher (a member, or the ensemble) as results.json's "teacher" records it: reused or
+/// trained, the epoch kept, and its run.
+fn teacher_json(t: &TeacherOutcome, metrics: &[Metric]) -> serde_json::Map<String, Value> {
+    let kept = t.kept.map(|k| {
+        json!({
+            "kept_epoch": k.kept,
+            "epochs_run": k.run,
+            "validation_accuracy_kept": k.validation_kept,
+            "validation_accuracy_last": k.validation_last,
+            "test_accuracy_last": k.test_last,
+        })
+    });
+    serde_json::Map::from_iter([
+        ("reused".to_string(), json!(t.reused)),
+        ("best_on_validation".to_string(), json!(kept)),
+        ("run".to_string(), run_json(&t.result, metrics)),
+    ])
+}
+
+/// report.md's lines on the teacher. One teacher: one line. An ensemble: a line on the ensemble,
+/// then one per member.
+fn teacher_lines(s: &Settings, teachers: &Teachers, metrics: &[Metric]) -> Vec<String> {
+    let Some(ensemble) = &teachers.ensemble else {
+        let teacher = &teachers.members[0];
+        return vec![format!(
+            "Teacher: {}{}, {} parameters, {}, {}; {}",
+            s.teacher,
+            if teacher.reused {
+                " (reused from its checkpoint)"
+            } else {
+                ""
+            },
+            teacher.result.parameters,
+            epochs_text(s.teacher_recipe.epochs, teacher.kept),
+            recipe_text(&s.teacher_recipe),
+            scores_text(metrics, &teacher.result.test)
+        )];
+    };
+    let n = teachers.members.len();
+    let how = match teachers.combine {
+        Combine::Probabilities => {
+            "the members' softened probabilities averaged at each temperature (Hinton et al.'s \
+             ensemble)"
+        }
+        Combine::Logits => "the members' logits averaged, then softened",
+    };
+    let mut lines = vec![format!(
+        "Teacher: an ensemble of {n} × {}, trained from seeds 1 to {n} with the same recipe ({}); \
+         {how}; {} parameters in all; the ensemble, predicting the class of its largest combined \
+         output: {}",
+        s.teacher,
+        recipe_text(&s.teacher_recipe),
+        ensemble.result.parameters,
+        scores_text(metrics, &ensemble.result.test)
+    )];
+    for member in &teachers.members {
+        lines.push(format!(
+            "Teacher {} of {n} (seed {}{}): {}; {}; agreement with the ensemble {:.2} %",
+            member.result.seed,
+            member.result.seed,
+            if member.reused {
+                ", reused from its checkpoint"
+            } else {
+                ""
+            },
+            epochs_text(s.teacher_recipe.epochs, member.kept),
+            scores_text(metrics, &member.result.test),
+            100.0 * member.result.agreement
+        ));
+    }
+    lines
 }
 
 /// One run as JSON: its scores on both sets, its divergence, speed, checkpoint and epochs.
@@ -296,18 +396,18 @@ fn run_json(r: &RunResult, metrics: &[Metric]) -> Value {
     value
 }
 
-/// The confusion matrices on the test set: the teacher's, and each student's of seed 0, the
-/// classes called by their names.
+/// The confusion matrices on the test set: the teacher's (`teacher_name`: the ensemble, for an
+/// ensemble), and each student's of seed 0, the classes called by their names.
 fn confusion_md(
     data: &str,
     names: &[String],
+    teacher_name: &str,
     teacher: &RunResult,
     students: &[RunResult],
 ) -> String {
     let mut md = format!(
         "# Confusion matrices (rows: true class, columns: predicted), {data}: test set\n\n\
-         ## teacher {}\n\n{}\n",
-        teacher.spec,
+         ## teacher {teacher_name}\n\n{}\n",
         teacher.confusion.to_markdown_with(names)
     );
     for r in students.iter().filter(|r| r.seed == 0) {

@@ -2,7 +2,8 @@
 //!
 //! 1. Check what can be checked before anything is loaded; start the thread pool.
 //! 2. Load the app's data and split it; create the output folder.
-//! 3. The teacher: train it, or reuse the saved one when its identity matches, and say which.
+//! 3. The teacher: train it, or reuse the saved one when its identity matches, and say which;
+//!    for an ensemble (`--teachers N`), each member in turn, then the ensemble scored as one.
 //! 4. For each student and seed, the student alone and the same student distilled.
 //! 5. The reports.
 //!
@@ -12,12 +13,13 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use kd::{evaluate, ModelSpec, Teacher};
+use kd::{evaluate, ModelSpec};
 use nn::checkpoint;
 use nn::Module;
 
 use crate::app::{DataSource, Study};
 use crate::data::Splits;
+use crate::ensemble::{assemble, combine_name, Ensemble};
 use crate::explain::WeightsSource;
 use crate::report::{write_reports, Outcome};
 use crate::runs::scores_text;
@@ -135,23 +137,69 @@ fn run_on_pool(
     );
 
     let data = data_identity(&splits, &study.identity());
-    let plan = TeacherPlan {
+    let ensemble = settings.ensemble;
+    let plan = |seed| TeacherPlan {
         spec: &settings.teacher,
         recipe: &settings.teacher_recipe,
         batch_size: settings.batch_size,
-        path: out.join("teacher.safetensors"),
+        seed,
+        path: Ensemble::member_path(out, seed),
     };
-    let identity = plan.identity(&splits, &data);
     let required_by = matches!(command, Command::Students).then_some(study.name());
-    let (model, teacher) = plan.train_or_reuse(&splits, &identity, study.metrics(), required_by)?;
-    eprintln!(
-        "Teacher {} ({} parameters): {} ({} errors)",
-        settings.teacher,
-        teacher.result.parameters,
-        scores_text(study.metrics(), &teacher.result.test),
-        teacher.result.confusion.errors()
+    let mut trained = Vec::new();
+    for seed in ensemble.seeds() {
+        let plan = plan(seed);
+        let identity = plan.identity(&splits, &data);
+        let (model, outcome) =
+            plan.train_or_reuse(&splits, &identity, study.metrics(), required_by)?;
+        let name = match ensemble.members {
+            1 => "Teacher".to_string(),
+            n => format!("Teacher {seed} of {n} (seed {seed})"),
+        };
+        eprintln!(
+            "{name} {} ({} parameters): {} ({} errors)",
+            settings.teacher,
+            outcome.result.parameters,
+            scores_text(study.metrics(), &outcome.result.test),
+            outcome.result.confusion.errors()
+        );
+        trained.push((model, outcome));
+    }
+    // What a tuning is kept for: the teacher the students learn from.
+    let identity = ensemble.identity(&plan(1).identity(&splits, &data));
+
+    // Settings tuned on this data for this teacher and these students, unless the command line
+    // gave its own. Only the runs that train students use them (and an ensemble's soft targets,
+    // measured below, depend on the temperature).
+    let mut settings = settings.clone();
+    let mut tuning = None;
+    let trains_students = matches!(command, Command::Run | Command::Students);
+    if trains_students && settings.weights_source == WeightsSource::Preset {
+        if let Some(choice) = tuned::load(out, &settings, &identity)? {
+            settings.weights = choice.weights;
+            settings.weights_source =
+                WeightsSource::Tuned(out.join(tuned::FILE).display().to_string());
+            tuning = Some(choice);
+        }
+    }
+    let settings = &settings;
+
+    let (mut teacher_model, teachers) = assemble(
+        trained,
+        ensemble.combine,
+        &splits,
+        study.metrics(),
+        settings.weights.temperature,
     );
-    let mut teacher_model = Teacher::single(Box::new(model));
+    if let Some(e) = &teachers.ensemble {
+        eprintln!(
+            "The ensemble of the {} teachers ({} averaged): {} ({} errors)",
+            ensemble.members,
+            combine_name(ensemble.combine),
+            scores_text(study.metrics(), &e.result.test),
+            e.result.confusion.errors()
+        );
+    }
     match command {
         Command::Teacher => return Ok(()),
         Command::Sweep {
@@ -219,19 +267,6 @@ fn run_on_pool(
         }
         _ => {}
     }
-    // Settings tuned on this data for this teacher and these students, unless the command line
-    // gave its own.
-    let mut settings = settings.clone();
-    let mut tuning = None;
-    if settings.weights_source == WeightsSource::Preset {
-        if let Some(choice) = tuned::load(out, &settings, &identity)? {
-            settings.weights = choice.weights;
-            settings.weights_source =
-                WeightsSource::Tuned(out.join(tuned::FILE).display().to_string());
-            tuning = Some(choice);
-        }
-    }
-    let settings = &settings;
 
     let students = StudentPlan {
         recipe: &settings.student_recipe,
@@ -249,13 +284,13 @@ fn run_on_pool(
                 spec,
                 seed,
                 &mut teacher_model,
-                &teacher.predictions,
+                &teachers.taught_by().predictions,
                 loss,
             )?);
         }
     }
     let outcome = Outcome {
-        teacher: &teacher,
+        teachers: &teachers,
         tuning: tuning.as_ref(),
         students: &runs,
         wall_seconds: started.elapsed().as_secs_f64(),

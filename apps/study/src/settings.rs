@@ -9,9 +9,11 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
 
+use crate::ensemble::{combine_named, Ensemble, COMBINE_NAMES};
 use crate::explain::WeightsSource;
 use crate::output::as_typed;
 
@@ -216,6 +218,8 @@ pub struct Settings {
     pub preset: String,
     pub teacher: ModelSpec,
     pub teacher_recipe: Recipe,
+    /// One teacher, or several of `teacher` and `teacher_recipe` from different seeds, combined.
+    pub ensemble: Ensemble,
     /// Each gets its own rows in the table and its own panel in curves.svg.
     pub students: Vec<ModelSpec>,
     pub student_recipe: Recipe,
@@ -243,6 +247,20 @@ pub struct StudyFlags {
     /// cnn1d:64,32,fc=20.
     #[arg(global = true, long)]
     pub teacher: Option<String>,
+    /// Teachers the students learn from: N of the same description and recipe, trained from
+    /// seeds 1 to N (saved as teacher.safetensors, teacher-2.safetensors…) and combined as
+    /// --ensemble says. 1: one teacher.
+    #[arg(global = true, long)]
+    pub teachers: Option<usize>,
+    /// How the teachers of an ensemble are combined: `probabilities` averages their softened
+    /// probabilities (Hinton et al.'s ensemble), `logits` averages their logits.
+    #[arg(
+        global = true,
+        long,
+        value_parser = PossibleValuesParser::new(COMBINE_NAMES.map(|(n, _)| n))
+            .map(combine_named)
+    )]
+    pub ensemble: Option<kd::Combine>,
     /// A student, in the same form; repeat the flag for several (each gets its own rows).
     #[arg(global = true, long)]
     pub student: Vec<String>,
@@ -323,6 +341,8 @@ impl StudyFlags {
                 .map(|t| parse(t))
                 .collect::<Result<_, _>>()?;
         }
+        s.ensemble.members = self.teachers.unwrap_or(s.ensemble.members);
+        s.ensemble.combine = self.ensemble.unwrap_or(s.ensemble.combine);
         let (teacher, student) = (&mut s.teacher_recipe, &mut s.student_recipe);
         student.epochs = self.epochs.unwrap_or(student.epochs);
         student.lr = self.lr.unwrap_or(student.lr);
@@ -378,6 +398,7 @@ impl Settings {
         for (flag, value) in [
             ("--epochs", self.student_recipe.epochs),
             ("--teacher-epochs", self.teacher_recipe.epochs),
+            ("--teachers", self.ensemble.members),
             ("--batch-size", self.batch_size),
             ("--seeds", self.seeds),
             ("--validation", self.validation),

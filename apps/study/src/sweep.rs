@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::app::Study;
 use crate::data::Splits;
+use crate::ensemble::combine_name;
 use crate::output::{typed, write_atomic};
 use crate::settings::{complement, recipe_text, Settings, Weights};
 use crate::train::{build, train, train_config, EvalOn};
@@ -124,7 +125,7 @@ pub fn sweep(
          Validation accuracy of the last epoch, mean ± std over seeds; \"gain\" is against the same \
          student alone.\n",
         study.name(),
-        settings.teacher,
+        settings.ensemble.describe(&settings.teacher),
         recipe.epochs,
         settings.batch_size,
         recipe_text(recipe),
@@ -140,6 +141,8 @@ pub fn sweep(
         "epochs": recipe.epochs,
         "seeds": settings.seeds,
         "teacher": settings.teacher.to_string(),
+        "teachers": settings.ensemble.members,
+        "ensemble": combine_name(settings.ensemble.combine),
         "cells": cells.iter().map(|c| json!({
             "student": c.spec.to_string(),
             "temperature": c.setting.map(|s| typed(s.0)),

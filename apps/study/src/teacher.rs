@@ -22,7 +22,10 @@ pub struct TeacherPlan<'a> {
     pub spec: &'a ModelSpec,
     pub recipe: &'a Recipe,
     pub batch_size: usize,
-    /// The checkpoint: `teacher.safetensors` in the output folder.
+    /// Draws its initial weights and its batches: 1 for the one teacher (or an ensemble's first
+    /// member), k for an ensemble's k-th.
+    pub seed: u64,
+    /// The checkpoint: `teacher.safetensors` in the output folder (`Ensemble::member_path`).
     pub path: PathBuf,
 }
 
@@ -36,7 +39,9 @@ pub struct TeacherOutcome {
     pub calibration_error: f64,
     /// Which epoch's model the teacher is, when its recipe keeps the best on validation.
     pub kept: Option<KeptEpoch>,
-    /// Its logits on the validation split (what the explanations measure its soft targets on).
+    /// Its logits on the validation split, whose softmax at the study's temperature is the soft
+    /// targets (what the explanations measure). One model's do not depend on the temperature; an
+    /// ensemble's averaging probabilities do, and are taken at the study's (`ensemble.rs`).
     pub validation_logits: tensor::Tensor,
 }
 
@@ -128,6 +133,11 @@ impl TeacherPlan<'_> {
         m.insert("mixup".into(), format!("{:?}", r.mixup));
         m.insert("patience".into(), format!("{:?}", r.patience));
         m.insert("train_samples".into(), splits.train.len().to_string());
+        // Seed 1's checkpoints were written before a teacher had any other seed, without this
+        // entry: its seed is implied, so that they are still reused. Every other seed is named.
+        if self.seed != 1 {
+            m.insert("seed".into(), self.seed.to_string());
+        }
         m
     }
 
@@ -142,7 +152,7 @@ impl TeacherPlan<'_> {
         metrics: &[Metric],
         required_by: Option<&str>,
     ) -> Result<(Sequential, TeacherOutcome), String> {
-        let mut model = build(self.spec, splits, 1)?;
+        let mut model = build(self.spec, splits, self.seed)?;
         let reused = reuse(&self.path, identity, &model, required_by)?;
         let (outcome, kept) = if reused {
             let saved = checkpoint::read_metadata(&self.path).map_err(|e| e.to_string())?;
@@ -151,8 +161,8 @@ impl TeacherPlan<'_> {
                 .and_then(|t| KeptEpoch::from_metadata(t));
             (kd::FitOutcome::default(), kept)
         } else {
-            let config = train_config(self.recipe, self.batch_size, 1);
-            let label = format!("teacher {}", self.spec);
+            let config = train_config(self.recipe, self.batch_size, self.seed);
+            let label = format!("teacher {} seed {}", self.spec, self.seed);
             let outcome = train(
                 &mut model,
                 None,
@@ -187,7 +197,7 @@ impl TeacherPlan<'_> {
         let run = Trained {
             role: Role::Teacher,
             spec: self.spec,
-            seed: 1,
+            seed: self.seed,
             outcome,
             checkpoint: Some(self.path),
         };
