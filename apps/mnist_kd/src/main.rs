@@ -352,11 +352,14 @@ impl Study for Mnist {
             ),
             Some((a, b)) => format!("Binary task: {a} against {b}, one sigmoid output"),
         };
-        let method = match self.dkd {
-            Some(dkd) => format!("Distillation method: {}", dkd.describe()),
-            None => format!("Distillation method: {:?}", self.kd_method),
-        };
-        vec![task, method]
+        vec![task, format!("Distillation method: {}", self.loss_name())]
+    }
+
+    fn loss_name(&self) -> String {
+        match self.dkd {
+            Some(dkd) => dkd.describe(),
+            None => format!("{:?}", self.kd_method),
+        }
     }
 
     fn teacher_json(&self, teacher: &TeacherOutcome) -> Map<String, Value> {

@@ -339,7 +339,7 @@ fn tune_then_run_uses_the_tuned_settings() {
     let other = quick(&[&args[..], &["--student", "mlp:16"]].concat());
     assert!(other.status.success(), "{}", stderr(&other));
     assert!(
-        stderr(&other).contains("was tuned for another teacher or other students"),
+        stderr(&other).contains("was tuned for another teacher, other students or another loss"),
         "{}",
         stderr(&other)
     );
@@ -347,5 +347,14 @@ fn tune_then_run_uses_the_tuned_settings() {
     assert!(
         report.contains("(the preset's, not tuned on this data)"),
         "{report}"
+    );
+
+    // Another loss: a tuning measured with Hinton et al.'s is not DKD's.
+    let dkd = quick(&[&args[..], &["--kd-method", "dkd"]].concat());
+    assert!(dkd.status.success(), "{}", stderr(&dkd));
+    assert!(
+        stderr(&dkd).contains("another loss: not used"),
+        "{}",
+        stderr(&dkd)
     );
 }

@@ -227,11 +227,15 @@ impl Study for Signals {
 
     fn describe(&self, _: &study::TeacherOutcome) -> Vec<String> {
         match self.dkd {
-            Some(dkd) => vec![format!("Distillation method: {}", dkd.describe())],
-            None => vec![format!(
-                "Soft term: T² · KL + {} · MAE of the soft labels",
-                self.mae_weight
-            )],
+            Some(_) => vec![format!("Distillation method: {}", self.loss_name())],
+            None => vec![format!("Soft term: {}", self.loss_name())],
+        }
+    }
+
+    fn loss_name(&self) -> String {
+        match self.dkd {
+            Some(dkd) => dkd.describe(),
+            None => format!("T² · KL + {} · MAE of the soft labels", self.mae_weight),
         }
     }
 }

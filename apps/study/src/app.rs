@@ -72,6 +72,12 @@ pub trait Study: Sync {
         weights: Weights,
     ) -> Result<KdLoss, String>;
 
+    /// How the distilled student learns, in a few words ("Response", "DKD (α = 1, β = 0.25)"): a
+    /// tuning measured with one loss is not reused for another (tuned.rs).
+    fn loss_name(&self) -> String {
+        "Response".into()
+    }
+
     /// The app's own settings, as results.json's "config" records them beside the driver's.
     fn config_json(&self, _settings: &Settings) -> Map<String, Value> {
         Map::new()

@@ -175,7 +175,7 @@ fn run_on_pool(
     let mut tuning = None;
     let trains_students = matches!(command, Command::Run | Command::Students);
     if trains_students && settings.weights_source == WeightsSource::Preset {
-        if let Some(choice) = tuned::load(out, &settings, &identity)? {
+        if let Some(choice) = tuned::load(out, &settings, &identity, &study.loss_name())? {
             settings.weights = choice.weights;
             settings.weights_source =
                 WeightsSource::Tuned(out.join(tuned::FILE).display().to_string());
@@ -254,7 +254,7 @@ fn run_on_pool(
                 gain,
                 markdown: swept.markdown,
             };
-            tuned::save(out, settings, &identity, &choice)?;
+            tuned::save(out, settings, &identity, &study.loss_name(), &choice)?;
             println!(
                 "\n{}\nChosen on the validation split: T = {temperature}, soft weight \
                  {soft_weight}, hard weight {} (mean gain {gain:+.2} points over the students \

@@ -15,10 +15,11 @@ use crate::settings::{recipe_text, Settings, Weights};
 pub const FILE: &str = "tuned.json";
 
 /// What a tuning measured it on: a choice is reused only where all of it is the same.
-fn measured_with(settings: &Settings, teacher: &BTreeMap<String, String>) -> Value {
+fn measured_with(settings: &Settings, teacher: &BTreeMap<String, String>, loss: &str) -> Value {
     let students: Vec<String> = settings.students.iter().map(|s| s.to_string()).collect();
     json!({
         "teacher": teacher,
+        "loss": loss,
         "students": students,
         "student_recipe": recipe_text(&settings.student_recipe),
         "student_epochs": settings.student_recipe.epochs,
@@ -35,16 +36,17 @@ pub struct Choice {
     pub markdown: String,
 }
 
-/// Writes the choice into `out/tuned.json`.
+/// Writes the choice into `out/tuned.json`; `loss` is the study's (`Study::loss_name`).
 pub fn save(
     out: &Path,
     settings: &Settings,
     teacher: &BTreeMap<String, String>,
+    loss: &str,
     choice: &Choice,
 ) -> Result<(), String> {
     let w = choice.weights;
     let value = json!({
-        "measured_with": measured_with(settings, teacher),
+        "measured_with": measured_with(settings, teacher, loss),
         "temperature": typed(w.temperature),
         "hard_weight": typed(w.hard_weight),
         "soft_weight": typed(w.soft_weight),
@@ -61,6 +63,7 @@ pub fn load(
     out: &Path,
     settings: &Settings,
     teacher: &BTreeMap<String, String>,
+    loss: &str,
 ) -> Result<Option<Choice>, String> {
     let path = out.join(FILE);
     let Ok(text) = std::fs::read_to_string(&path) else {
@@ -73,9 +76,10 @@ pub fn load(
         )
     };
     let value: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
-    if value.get("measured_with") != Some(&measured_with(settings, teacher)) {
+    if value.get("measured_with") != Some(&measured_with(settings, teacher, loss)) {
         eprintln!(
-            "{} was tuned for another teacher or other students: not used (run tune again).",
+            "{} was tuned for another teacher, other students or another loss: not used (run \
+             tune again).",
             path.display()
         );
         return Ok(None);
