@@ -23,16 +23,21 @@ use nn::{Module, Sequential};
 use tensor::Tensor;
 
 /// Adds `shift` to the output bias of each class in `classes`: the last parameter of `model`,
-/// which must be a bias of one value per class.
-pub fn shift_output_bias(model: &Sequential, classes: &[usize], shift: f32) -> Result<(), String> {
+/// which must be a bias of one value for each of the model's `outputs`.
+pub fn shift_output_bias(
+    model: &Sequential,
+    outputs: usize,
+    classes: &[usize],
+    shift: f32,
+) -> Result<(), String> {
     let parameters = model.parameters();
     let (name, bias) = parameters
         .last()
         .ok_or("the model has no parameters, so no output bias to shift")?;
     let width = bias.shape();
-    if !name.ends_with("bias") || width.len() != 1 {
+    if !name.ends_with("bias") || width != [outputs] {
         return Err(format!(
-            "expected the model's last parameter to be its output bias (one value per class), \
+            "expected the model's last parameter to be its output bias, of shape [{outputs}], \
              found {name} of shape {width:?}"
         ));
     }
@@ -129,7 +134,7 @@ mod tests {
         let x =
             Tensor::from_vec((0..12).map(|i| (i as f32 * 0.37).sin()).collect(), &[3, 4]).unwrap();
         let before = logits(&mut model, &x);
-        shift_output_bias(&model, &[3], 2.5).unwrap();
+        shift_output_bias(&model, 5, &[3], 2.5).unwrap();
         let after = logits(&mut model, &x);
         for (i, (a, b)) in after.data().iter().zip(before.data()).enumerate() {
             if i % 5 == 3 {
@@ -142,8 +147,32 @@ mod tests {
 
     #[test]
     fn a_class_without_an_output_is_refused() {
-        let err = shift_output_bias(&mlp(), &[5], 1.0).unwrap_err();
+        let err = shift_output_bias(&mlp(), 5, &[5], 1.0).unwrap_err();
         assert_eq!(err, "class 5 has no output: the model has 5 outputs");
+        // A model whose last parameter is not a bias of one value per output.
+        let err = shift_output_bias(&mlp(), 6, &[1], 1.0).unwrap_err();
+        assert!(err.contains("of shape [6], found"), "{err}");
+    }
+
+    #[test]
+    fn shifting_several_classes_gives_the_errors_computed_from_the_logits() {
+        let mut model = mlp();
+        let x =
+            Tensor::from_vec((0..80).map(|i| (i as f32 * 0.71).cos()).collect(), &[20, 4]).unwrap();
+        let before = logits(&mut model, &x);
+        let labels: Vec<usize> = (0..20).map(|i| i % 5).collect();
+        let classes = [0, 2, 4];
+        for shift in [0.3, 1.0, 4.0] {
+            let predicted = errors_with_shift(&before, &labels, &classes, shift);
+            let mut shifted = mlp();
+            shift_output_bias(&shifted, 5, &classes, shift).unwrap();
+            let after = logits(&mut shifted, &x);
+            assert_eq!(
+                errors_with_shift(&after, &labels, &[], 0.0),
+                predicted,
+                "{shift}"
+            );
+        }
     }
 
     #[test]
@@ -162,7 +191,8 @@ mod tests {
         .unwrap();
         let labels = [2, 2, 2, 0];
         assert_eq!(errors_with_shift(&logits, &labels, &[2], 0.0), 3);
-        // Past 2 the first two are right; past 3 the class-0 sample turns; past 5 the third.
+        // Past 1 the first is right, past 2 the second; past 3 the class-0 sample turns; past 5
+        // the third.
         let grid = shift_grid(6.0, 0.5);
         assert_eq!(choose_shift(&logits, &labels, &[2], &grid), (2.5, 1));
         // Nothing to gain: no shift.

@@ -9,11 +9,11 @@
 //! will reuse it).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kd::{FitOutcome, ModelSpec, Objective, ResponseLoss, Teacher};
 use nn::data::{load_idx_set, Dataset};
-use nn::Sequential;
+use nn::{checkpoint, Sequential};
 use study::data::{KnownData, Splits};
 use study::runs::scores_text;
 use study::teacher::{data_identity, TeacherPlan};
@@ -29,11 +29,15 @@ const MNIST: KnownData = KnownData {
     samples: "images",
 };
 
-/// `mnist_kd`'s default teacher: keep these equal to its preset, or the saved teacher is not
-/// reused (a new one is trained, which costs minutes but gives no wrong result).
+/// `mnist_kd`'s default teacher: keep these equal to its preset (apps/mnist_kd/src/main.rs, a
+/// binary this crate cannot import), or its saved teacher is not reused: a new one is trained
+/// into `--out` instead, which costs minutes but gives no wrong result.
 const TEACHER: &str = "cnn:32,64,fc=128,bn,dropout=0.3";
 const TEACHER_EPOCHS: usize = 15;
 const TEACHER_PATIENCE: usize = 3;
+const TEACHER_BATCH: usize = 128;
+/// `mnist_kd`'s soft weight, chosen with T = 2 on the validation split (docs/mnist_sweep.md).
+const SOFT_WEIGHT: f32 = 0.9;
 
 /// The flags every experiment has.
 #[derive(clap::Args, Debug, Clone)]
@@ -64,9 +68,10 @@ pub struct LabFlags {
     /// Distillation temperature (default: mnist_kd's, chosen on the validation split).
     #[arg(global = true, long, default_value_t = 2.0)]
     pub temperature: f32,
-    /// Weight of the teacher's term; the labels' is one minus it (default: mnist_kd's).
-    #[arg(global = true, long, default_value_t = 0.9)]
-    pub soft_weight: f32,
+    /// Weight of the teacher's term; the labels' is one minus it (default: mnist_kd's, 0.9).
+    /// `regularise` learns from the soft targets alone and refuses it.
+    #[arg(global = true, long)]
+    pub soft_weight: Option<f32>,
     /// Training batch size.
     #[arg(global = true, long, default_value_t = 128)]
     pub batch_size: usize,
@@ -96,7 +101,9 @@ impl LabFlags {
         study::at_least_one("--epochs", self.epochs.unwrap_or(1))?;
         study::at_least_one("--test-limit", self.test_limit.unwrap_or(1))?;
         study::settings::check_positive("--temperature", self.temperature)?;
-        study::settings::check_unit("--soft-weight", self.soft_weight)?;
+        study::settings::check_unit("--soft-weight", self.soft_weight.unwrap_or(SOFT_WEIGHT))?;
+        study::at_least_one("--validation", self.validation)?;
+        study::at_least_one("--threads", self.threads.unwrap_or(1))?;
         parse_spec(&self.teacher)?;
         for s in &self.student {
             parse_spec(s)?;
@@ -115,11 +122,33 @@ impl LabFlags {
 
     /// The distillation loss's numbers: the temperature and the two weights.
     pub fn weights(&self) -> Weights {
+        let soft_weight = self.soft_weight.unwrap_or(SOFT_WEIGHT);
         Weights {
             temperature: self.temperature,
-            hard_weight: study::settings::complement(self.soft_weight),
-            soft_weight: self.soft_weight,
+            hard_weight: study::settings::complement(soft_weight),
+            soft_weight,
         }
+    }
+
+    /// The one student of an experiment that trains one (`soften`, `regularise`): `--student`
+    /// given once, else `default`.
+    pub fn one_student(&self, default: &str) -> Result<ModelSpec, String> {
+        match self.student.len() {
+            0 => parse_spec(default),
+            1 => parse_spec(&self.student[0]),
+            n => Err(format!(
+                "this experiment trains one student: expected --student at most once, found it \
+                 {n} times"
+            )),
+        }
+    }
+}
+
+/// Whether `path` holds a checkpoint whose metadata differs from `identity` somewhere.
+fn holds_another(path: &Path, identity: &BTreeMap<String, String>) -> bool {
+    match checkpoint::read_metadata(path) {
+        Ok(meta) => identity.iter().any(|(k, v)| meta.get(k) != Some(v)),
+        Err(_) => path.exists(),
     }
 }
 
@@ -174,6 +203,12 @@ impl Lab {
     /// Trains or reuses the teacher for `splits` ([`load`]).
     pub fn open(flags: &LabFlags, splits: Splits) -> Result<Lab, String> {
         let teacher_spec = parse_spec(&flags.teacher)?;
+        std::fs::create_dir_all(&flags.out).map_err(|e| {
+            format!(
+                "cannot create the output folder {}: {e}",
+                flags.out.display()
+            )
+        })?;
         let recipe = Recipe::adam(flags.teacher_epochs, 1e-3)
             .cosine()
             .shift(2)
@@ -184,10 +219,10 @@ impl Lab {
                 flags.teacher_dir.display()
             )
         })?;
-        let plan = TeacherPlan {
+        let mut plan = TeacherPlan {
             spec: &teacher_spec,
             recipe: &recipe,
-            batch_size: flags.batch_size,
+            batch_size: TEACHER_BATCH,
             // mnist_kd's one teacher (an ensemble's first member) is drawn from seed 1.
             seed: 1,
             path: flags.teacher_dir.join("teacher.safetensors"),
@@ -195,18 +230,17 @@ impl Lab {
         // mnist_kd's identity for its ten-class task, so that the two share one teacher.
         let app = BTreeMap::from([("task".to_string(), "None".to_string())]);
         let identity = plan.identity(&splits, &data_identity(&splits, &app));
+        // Another teacher saved there is mnist_kd's, which its reports describe: a teacher of
+        // this configuration is trained into --out rather than over it.
+        if holds_another(&plan.path, &identity) {
+            plan.path = flags.out.join("teacher.safetensors");
+        }
         let (model, outcome) = plan.train_or_reuse(&splits, &identity, &[ACCURACY], None)?;
         eprintln!(
             "Teacher {teacher_spec}: {} ({} errors)",
             scores_text(&[ACCURACY], &outcome.result.test),
             outcome.result.confusion.errors()
         );
-        std::fs::create_dir_all(&flags.out).map_err(|e| {
-            format!(
-                "cannot create the output folder {}: {e}",
-                flags.out.display()
-            )
-        })?;
         Ok(Lab {
             flags: flags.clone(),
             splits,

@@ -86,7 +86,12 @@ enum Experiment {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = command_line();
-    let result = lab::on_pool(cli.lab.threads, || run(&cli, &command));
+    // Everything the command line can get wrong is checked before the threads start and the
+    // data loads.
+    let result = cli
+        .lab
+        .check()
+        .and_then(|()| lab::on_pool(cli.lab.threads, || run(&cli, &command)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -112,8 +117,6 @@ fn command_line() -> String {
 
 fn run(cli: &Cli, command: &str) -> Result<(), String> {
     let flags = &cli.lab;
-    // Everything the command line can get wrong is checked before the data loads.
-    flags.check()?;
     match &cli.experiment {
         Experiment::Soften {
             images,
@@ -122,8 +125,16 @@ fn run(cli: &Cli, command: &str) -> Result<(), String> {
             for &t in temperatures {
                 study::settings::check_positive("--temperatures", t)?;
             }
-            let mut lab = lab::Lab::open(flags, lab::load(flags)?)?;
-            soften::run(&mut lab, images, temperatures, command)
+            let spec = flags.one_student(soften::STUDENT)?;
+            let splits = lab::load(flags)?;
+            let test = splits.test.len();
+            if let Some(&i) = images.iter().find(|&&i| i >= test) {
+                return Err(format!(
+                    "--images must be indices of test images, below {test}, found {i}"
+                ));
+            }
+            let mut lab = lab::Lab::open(flags, splits)?;
+            soften::run(&mut lab, &spec, images, temperatures, command)
         }
         Experiment::Omit { class } => {
             let splits = lab::load(flags)?;
@@ -143,8 +154,15 @@ fn run(cli: &Cli, command: &str) -> Result<(), String> {
                     "--share must be a fraction in (0, 1], found {share}"
                 ));
             }
+            if let Some(w) = flags.soft_weight {
+                return Err(format!(
+                    "regularise learns from the soft targets alone (soft weight 1) or the labels \
+                     alone: --soft-weight must not be given, found {w}"
+                ));
+            }
+            let spec = flags.one_student(regulariser::STUDENT)?;
             let mut lab = lab::Lab::open(flags, lab::load(flags)?)?;
-            regulariser::run(&mut lab, *share, command)
+            regulariser::run(&mut lab, &spec, *share, command)
         }
     }
 }

@@ -1,22 +1,24 @@
 //! The temperature view: what a teacher's outputs hold at T = 1 and what a higher temperature
 //! shows of it.
 //!
-//! At T = 1 the teacher gives a test image nearly all its probability: 0.9997 for "2", and the
-//! rest spread over the other classes in amounts like 10⁻⁴ and 10⁻⁷ — too small for a loss to
-//! feel, yet they rank the other classes by how much the image resembles them. Dividing the
-//! logits by T before the softmax,
+//! At T = 1 a good teacher gives a test image nearly all its probability, and the other classes
+//! share what is left in amounts many orders of magnitude smaller — too small for a loss to feel,
+//! yet they rank the other classes by how much the image resembles them. Dividing the logits by T
+//! before the softmax,
 //!
 //! ```text
 //! p_c(T) = exp(t_c / T) / Σ_k exp(t_k / T)
 //! ```
 //!
-//! keeps that ranking and shrinks the ratios between classes to their T-th root, so at T = 4 or 8
-//! the small probabilities rise to where a student learns from them. The entropy
-//! `H = −Σ p_c log₂ p_c` (bits; at most log₂ 10 ≈ 3.32 for ten classes) measures how much of the
-//! distribution is not the top class.
+//! keeps that ranking and shrinks the ratios between classes to their T-th root
+//! (`p_a / p_b = e^{(t_a − t_b)/T}`), so as T rises the small probabilities rise to where a student
+//! learns from them. The entropy `H = −Σ p_c log₂ p_c` (bits; 0 for a certain answer, at most
+//! log₂ C for C classes, reached by the uniform distribution) measures how spread out the
+//! distribution is.
 //!
-//! Beside the teacher, the same student trained alone and distilled (seed 0): the distilled one
-//! has learnt the teacher's ranking of the wrong classes; the one trained alone has its own.
+//! Beside the teacher, the same student trained alone and distilled (seed 0), and over the whole
+//! test set how far each student's softened outputs are from the teacher's (the mean KL
+//! divergence at each T).
 
 use std::fmt::Write as _;
 
@@ -29,7 +31,7 @@ use crate::lab::Lab;
 use crate::svg;
 
 /// The student unless `--student` says otherwise: `mnist_kd`'s default.
-const STUDENT: &str = "mlp:100,100";
+pub const STUDENT: &str = "mlp:100,100";
 const EPOCHS: usize = 10;
 /// Images shown when none are asked for: image 0, and this many of the teacher's least certain
 /// right answers.
@@ -89,7 +91,10 @@ pub fn mean_kl(teacher_logits: &Tensor, student_logits: &Tensor, temperature: f3
 
 /// One model's probabilities for one image at each temperature.
 struct Softened {
+    /// "teacher cnn:…", "mlp:100,100 alone": the legend.
     model: String,
+    /// "teacher", "alone", "distilled": the tables' rows.
+    role: &'static str,
     /// `[temperature][class]`.
     probabilities: Vec<Vec<f32>>,
 }
@@ -105,19 +110,17 @@ fn probability_text(p: f32) -> String {
     }
 }
 
+/// The experiment for the test images `images` (indices below the test set's size; empty: the
+/// default ones) at `temperatures`, the students being `spec`.
 pub fn run(
     lab: &mut Lab,
+    spec: &ModelSpec,
     images: &[usize],
     temperatures: &[f32],
     command: &str,
 ) -> Result<(), String> {
     let test_len = lab.splits.test.len();
-    if let Some(&i) = images.iter().find(|&&i| i >= test_len) {
-        return Err(format!(
-            "--images: expected indices below {test_len} (the test images), found {i}"
-        ));
-    }
-    let spec: ModelSpec = lab.flags.students(&[STUDENT])?.remove(0);
+    let chosen_by_default = images.is_empty();
     let epochs = lab.flags.epochs.unwrap_or(EPOCHS);
     let teacher_logits = lab.teacher.logits_for(&lab.splits.test, 1000, 1.0);
     let images = if images.is_empty() {
@@ -131,8 +134,8 @@ pub fn run(
     };
     let splits = lab.with_train(lab.splits.train.clone());
     let weights = lab.flags.weights();
-    let (mut alone, _) = lab.student(&spec, 0, &splits, epochs, None)?;
-    let (mut distilled, _) = lab.student(&spec, 0, &splits, epochs, Some(weights))?;
+    let (mut alone, _) = lab.student(spec, 0, &splits, epochs, None)?;
+    let (mut distilled, _) = lab.student(spec, 0, &splits, epochs, Some(weights))?;
     // Over the whole test set: how close each student's softened outputs are to the teacher's.
     let alone_logits = kd::predict_logits(&mut alone, &lab.splits.test, 1000);
     let distilled_logits = kd::predict_logits(&mut distilled, &lab.splits.test, 1000);
@@ -155,22 +158,21 @@ pub fn run(
             .collect();
         Tensor::from_vec(data, &[rows.len(), classes]).expect("whole rows")
     };
-    let in_order: Vec<usize> = (0..images.len()).collect();
-    let models = [
+    let models: [(String, &'static str, Tensor); 3] = [
         (
             format!("teacher {}", lab.teacher_spec),
+            "teacher",
             rows_of(&teacher_logits, &images),
         ),
         (
             format!("{spec} alone"),
-            rows_of(&kd::predict_logits(&mut alone, &chosen, 1000), &in_order),
+            "alone",
+            rows_of(&alone_logits, &images),
         ),
         (
             format!("{spec} distilled"),
-            rows_of(
-                &kd::predict_logits(&mut distilled, &chosen, 1000),
-                &in_order,
-            ),
+            "distilled",
+            rows_of(&distilled_logits, &images),
         ),
     ];
     // views[image][model]
@@ -178,11 +180,12 @@ pub fn run(
         .map(|row| {
             models
                 .iter()
-                .map(|(name, logits)| {
+                .map(|(name, role, logits)| {
                     let z = &logits.data()[row * classes..(row + 1) * classes];
                     let z = Tensor::from_vec(z.to_vec(), &[1, classes]).expect("one row");
                     Softened {
                         model: name.clone(),
+                        role,
                         probabilities: temperatures
                             .iter()
                             .map(|&t| z.softmax(t).data().to_vec())
@@ -205,12 +208,17 @@ pub fn run(
          Each model's probabilities `softmax(logits / T)` for the test images below, and their \
          entropy in bits (at most {:.2} for {classes} classes). The students: {spec} trained \
          alone and distilled (seed 0, {epochs} epochs, distilled at T = {}, soft weight {}). \
-         Image 0 is the first test image; the others, unless chosen with --images, are the \
-         test images the teacher gets right with the largest second-best probability. \
-         soften.svg draws the same numbers.\n",
+         {} soften.svg draws the same numbers.\n",
         (classes as f64).log2(),
         weights.temperature,
         weights.soft_weight,
+        if chosen_by_default {
+            "Image 0 is the first test image; the others are the test images the teacher gets \
+             right with the largest second-best probability (chosen by looking at the test set, \
+             which is all they are for: nothing is trained or tuned on them)."
+        } else {
+            "The images are those given with --images."
+        },
     );
     let _ = writeln!(
         s,
@@ -240,13 +248,7 @@ pub fn run(
         let mut table = Vec::new();
         for view in &views[row] {
             for (t, p) in temperatures.iter().zip(&view.probabilities) {
-                // "teacher cnn:…" → "teacher", "mlp:100,100 alone" → "alone": the specs are above.
-                let role = view
-                    .model
-                    .split(' ')
-                    .find(|w| !w.contains(':'))
-                    .unwrap_or("");
-                let mut cells = vec![format!("{role}, T = {t}")];
+                let mut cells = vec![format!("{}, T = {t}", view.role)];
                 cells.extend(p.iter().map(|&x| probability_text(x)));
                 cells.push(format!("{:.2}", entropy_bits(p)));
                 table.push(cells);
@@ -261,7 +263,7 @@ pub fn run(
         labels,
         pixels: &raw_pixels,
         temperatures,
-        models: &models.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        models: &models.iter().map(|(n, _, _)| n.clone()).collect::<Vec<_>>(),
         probabilities: &views
             .iter()
             .map(|v| v.iter().map(|m| m.probabilities.clone()).collect())
@@ -330,6 +332,10 @@ mod tests {
         let p = 1.0 / (1.0 + (-2.0f64).exp());
         let by_hand = (p * (2.0 * p).ln() + (1.0 - p) * (2.0 * (1.0 - p)).ln()) / 2.0;
         assert!((mean_kl(&t, &z, 1.0) - by_hand).abs() < 1e-6);
+        // At T = 2 the teacher's row 1 is softmax(1, 0): p = σ(1).
+        let p = 1.0 / (1.0 + (-1.0f64).exp());
+        let by_hand = (p * (2.0 * p).ln() + (1.0 - p) * (2.0 * (1.0 - p)).ln()) / 2.0;
+        assert!((mean_kl(&t, &z, 2.0) - by_hand).abs() < 1e-6);
     }
 
     #[test]

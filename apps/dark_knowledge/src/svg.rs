@@ -76,7 +76,7 @@ fn legend_step(name: &str) -> f64 {
 pub struct Softening<'a> {
     pub images: &'a [usize],
     pub labels: &'a [usize],
-    /// Each image's 28 × 28 pixels in [0, 1] (0 black... drawn as ink on white).
+    /// Each image's 28 × 28 pixels in [0, 1]: MNIST's ink intensity, 0 drawn white, 1 black.
     pub pixels: &'a [Vec<f32>],
     pub temperatures: &'a [f32],
     pub models: &'a [String],
@@ -269,7 +269,7 @@ pub fn accuracy_curves(title: &str, lines: &[Line], low: f64) -> String {
             s,
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dash}/>",
             points.join(" "),
-            COLOURS[line.colour]
+            COLOURS[line.colour % COLOURS.len()]
         );
     }
     s.push_str("</svg>\n");

@@ -52,7 +52,7 @@ impl Plan {
     pub fn omit(class: usize, classes: usize) -> Result<Plan, String> {
         if class >= classes {
             return Err(format!(
-                "--class: expected a class below {classes}, found {class}"
+                "--class must be a class below {classes}, found {class}"
             ));
         }
         Ok(Plan {
@@ -68,16 +68,22 @@ impl Plan {
         present.sort_unstable();
         present.dedup();
         if present.len() != keep.len() {
-            return Err(format!("--classes: a class is listed twice in {keep:?}"));
+            let twice = keep
+                .iter()
+                .find(|c| keep.iter().filter(|k| k == c).count() > 1)
+                .expect("a repeat");
+            return Err(format!(
+                "--classes must list each class once, found {twice} twice"
+            ));
         }
         if let Some(&c) = present.iter().find(|&&c| c >= classes) {
             return Err(format!(
-                "--classes: expected classes below {classes}, found {c}"
+                "--classes must be classes below {classes}, found {c}"
             ));
         }
         if present.is_empty() || present.len() == classes {
             return Err(format!(
-                "--classes: expected between 1 and {} classes, so that some are absent, found {}",
+                "--classes must name between 1 and {} classes, so that some are absent, found {}",
                 classes - 1,
                 present.len()
             ));
@@ -160,7 +166,7 @@ fn score(model: &mut Sequential, lab: &Lab, plan: &Plan) -> Result<Scored, Strin
         &plan.absent,
         &grid,
     );
-    shift_output_bias(model, &plan.absent, shift)?;
+    shift_output_bias(model, lab.splits.outputs(), &plan.absent, shift)?;
     let (shifted_errors, shifted_absent_errors) =
         test_errors(model, &lab.splits.test, &plan.absent);
     Ok(Scored {
@@ -192,6 +198,15 @@ pub fn run(lab: &mut Lab, plan: &Plan, command: &str) -> Result<(), String> {
         lab.splits.train.len(),
         plan.absent
     );
+    if transfer.len() < lab.flags.batch_size {
+        return Err(format!(
+            "--batch-size must be at most the transfer set's size, {} images of {}, found {}",
+            transfer.len(),
+            plan.named(),
+            lab.flags.batch_size
+        ));
+    }
+    let transfer_counts = transfer.class_counts();
     let splits = lab.with_train(transfer);
     let mut rows = Vec::new();
     for spec in &students {
@@ -211,6 +226,7 @@ pub fn run(lab: &mut Lab, plan: &Plan, command: &str) -> Result<(), String> {
         plan,
         rows: &rows,
         transfer_len: splits.train.len(),
+        transfer_counts,
         epochs,
         command,
     };
@@ -232,6 +248,8 @@ struct Report<'a> {
     plan: &'a Plan,
     rows: &'a [(ModelSpec, &'static str, Vec<Scored>)],
     transfer_len: usize,
+    /// Images of each class in the transfer set.
+    transfer_counts: Vec<usize>,
     epochs: usize,
     command: &'a str,
 }
@@ -373,7 +391,7 @@ impl Report<'_> {
              distilled from their 784-1200-1200-10 teacher at T = 20, trained to convergence; \
              ours: mlp:800,800 distilled as above.\n\n",
         );
-        let rows: Vec<Vec<String>> = if self.plan.absent == [3] {
+        let rows: Vec<Vec<String>> = if self.plan.omitted && self.plan.absent == [3] {
             vec![
                 vec![
                     "test errors".into(),
@@ -435,7 +453,7 @@ impl Report<'_> {
                             "seed": seed,
                             "test_errors": r.errors,
                             "absent_test_errors": r.absent_errors,
-                            "shift": r.shift,
+                            "shift": study::typed(r.shift),
                             "shifted_test_errors": r.shifted_errors,
                             "shifted_absent_test_errors": r.shifted_absent_errors,
                             "shifted_validation_errors": r.shifted_validation_errors,
@@ -451,6 +469,8 @@ impl Report<'_> {
             "absent": self.plan.absent,
             "present": self.plan.present,
             "transfer_set": self.transfer_len,
+            "transfer_set_per_class": self.transfer_counts,
+            "training_split_per_class": self.lab.splits.train.class_counts(),
             "test_images": self.lab.splits.test.len(),
             "teacher": {
                 "spec": self.lab.teacher_spec.to_string(),
@@ -500,7 +520,9 @@ mod tests {
     #[test]
     fn impossible_transfer_sets_are_refused() {
         assert!(Plan::omit(10, 10).unwrap_err().contains("below 10"));
-        assert!(Plan::only(&[7, 7], 10).unwrap_err().contains("twice"));
+        assert!(Plan::only(&[7, 3, 7], 10)
+            .unwrap_err()
+            .ends_with("found 7 twice"));
         assert!(Plan::only(&[], 10).unwrap_err().contains("between 1 and 9"));
         let all: Vec<usize> = (0..10).collect();
         assert!(Plan::only(&all, 10).unwrap_err().contains("found 10"));
