@@ -36,8 +36,10 @@ const TEACHER: &str = "cnn:32,64,fc=128,bn,dropout=0.3";
 const TEACHER_EPOCHS: usize = 15;
 const TEACHER_PATIENCE: usize = 3;
 const TEACHER_BATCH: usize = 128;
-/// `mnist_kd`'s soft weight, chosen with T = 2 on the validation split (docs/mnist_sweep.md).
+/// `mnist_kd`'s soft weight and temperature, chosen on the validation split
+/// (docs/mnist_sweep.md).
 const SOFT_WEIGHT: f32 = 0.9;
+pub const MNIST_KD_TEMPERATURE: f32 = 2.0;
 
 /// The flags every experiment has.
 #[derive(clap::Args, Debug, Clone)]
@@ -65,9 +67,10 @@ pub struct LabFlags {
     /// distilled.
     #[arg(global = true, long, default_value_t = 3)]
     pub seeds: usize,
-    /// Distillation temperature (default: mnist_kd's, chosen on the validation split).
-    #[arg(global = true, long, default_value_t = 2.0)]
-    pub temperature: f32,
+    /// Distillation temperature (default: the experiment's, chosen on the validation split:
+    /// mnist_kd's 2 for soften and regularise, 20 for omit and only).
+    #[arg(global = true, long)]
+    pub temperature: Option<f32>,
     /// Weight of the teacher's term; the labels' is one minus it (default: mnist_kd's, 0.9).
     /// `regularise` learns from the soft targets alone and refuses it.
     #[arg(global = true, long)]
@@ -100,7 +103,7 @@ impl LabFlags {
         study::at_least_one("--batch-size", self.batch_size)?;
         study::at_least_one("--epochs", self.epochs.unwrap_or(1))?;
         study::at_least_one("--test-limit", self.test_limit.unwrap_or(1))?;
-        study::settings::check_positive("--temperature", self.temperature)?;
+        study::settings::check_positive("--temperature", self.temperature.unwrap_or(1.0))?;
         study::settings::check_unit("--soft-weight", self.soft_weight.unwrap_or(SOFT_WEIGHT))?;
         study::at_least_one("--validation", self.validation)?;
         study::at_least_one("--threads", self.threads.unwrap_or(1))?;
@@ -120,11 +123,12 @@ impl LabFlags {
         }
     }
 
-    /// The distillation loss's numbers: the temperature and the two weights.
-    pub fn weights(&self) -> Weights {
+    /// The distillation loss's numbers: the temperature (`--temperature`, else the experiment's
+    /// `default_temperature`) and the two weights.
+    pub fn weights(&self, default_temperature: f32) -> Weights {
         let soft_weight = self.soft_weight.unwrap_or(SOFT_WEIGHT);
         Weights {
-            temperature: self.temperature,
+            temperature: self.temperature.unwrap_or(default_temperature),
             hard_weight: study::settings::complement(soft_weight),
             soft_weight,
         }

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use study::output::{epochs_json, markdown_table, write_atomic};
 use study::Weights;
 
-use crate::lab::Lab;
+use crate::lab::{Lab, MNIST_KD_TEMPERATURE};
 use crate::svg::{accuracy_curves, Line};
 
 /// The student unless `--student` says otherwise: the paper's MNIST student, big enough to
@@ -74,7 +74,7 @@ pub fn run(lab: &mut Lab, spec: &ModelSpec, share: f64, command: &str) -> Result
     let size = share_size(lab.splits.train.len(), share, lab.flags.batch_size);
     // Soft targets alone: the paper's "soft targets" row learns from nothing else.
     let soft = Weights {
-        temperature: lab.flags.temperature,
+        temperature: lab.flags.temperature.unwrap_or(MNIST_KD_TEMPERATURE),
         hard_weight: 0.0,
         soft_weight: 1.0,
     };

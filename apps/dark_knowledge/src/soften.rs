@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use study::output::{markdown_table, write_atomic};
 use tensor::Tensor;
 
-use crate::lab::Lab;
+use crate::lab::{Lab, MNIST_KD_TEMPERATURE};
 use crate::svg;
 
 /// The student unless `--student` says otherwise: `mnist_kd`'s default.
@@ -133,7 +133,7 @@ pub fn run(
         images.to_vec()
     };
     let splits = lab.with_train(lab.splits.train.clone());
-    let weights = lab.flags.weights();
+    let weights = lab.flags.weights(MNIST_KD_TEMPERATURE);
     let (mut alone, _) = lab.student(spec, 0, &splits, epochs, None)?;
     let (mut distilled, _) = lab.student(spec, 0, &splits, epochs, Some(weights))?;
     // Over the whole test set: how close each student's softened outputs are to the teacher's.
