@@ -14,21 +14,11 @@ use std::path::{Path, PathBuf};
 use kd::{FitOutcome, ModelSpec, Objective, ResponseLoss, Teacher};
 use nn::data::{load_idx_set, Dataset};
 use nn::{checkpoint, Sequential};
-use study::data::{KnownData, Splits};
+use study::data::{Splits, MNIST};
 use study::runs::scores_text;
 use study::teacher::{data_identity, TeacherPlan};
 use study::train::{build, train, train_config, EvalOn};
 use study::{DataSource, KdLoss, Recipe, TeacherOutcome, Weights, ACCURACY};
-
-/// MNIST as `scripts/fetch-mnist` leaves it.
-const MNIST: KnownData = KnownData {
-    name: "MNIST",
-    default_dir: "data/mnist",
-    train: 60_000,
-    test: 10_000,
-    samples: "images",
-};
-
 /// `mnist_kd`'s default teacher: keep these equal to its preset (apps/mnist_kd/src/main.rs, a
 /// binary this crate cannot import), or its saved teacher is not reused: a new one is trained
 /// into `--out` instead, which costs minutes but gives no wrong result.

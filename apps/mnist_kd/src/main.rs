@@ -18,11 +18,12 @@ use clap::ValueEnum;
 use kd::{BinaryLoss, ModelSpec, Objective, ResponseLoss};
 use nn::data::load_idx_set;
 use serde_json::{json, Map, Value};
+use study::data::MNIST;
 use study::diverged::cell;
 use study::explain::WeightsSource;
 use study::{
     at_least_one, hint_between, About, Cli, Command, DataSource, DkdFlags, DkdWeights, Ensemble,
-    KdLoss, KnownData, Recipe, Settings, Splits, Study, Summary, TeacherOutcome, Weights,
+    KdLoss, Recipe, Settings, Splits, Study, Summary, TeacherOutcome, Weights,
 };
 
 const ABOUT: About = About {
@@ -37,16 +38,6 @@ const ABOUT: About = About {
                  train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or \
                  .gz) and optionally classes.txt, one class name per line.",
 };
-
-/// MNIST as `scripts/fetch-mnist` leaves it.
-const MNIST: KnownData = KnownData {
-    name: "MNIST",
-    default_dir: "data/mnist",
-    train: 60_000,
-    test: 10_000,
-    samples: "images",
-};
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Preset {
     /// A smoke run of seconds to a minute: small subsets, two teacher epochs, 2 seeds.

@@ -43,6 +43,15 @@ impl KnownData {
     }
 }
 
+/// MNIST as `scripts/fetch-mnist` leaves it: what `mnist_kd` and `dark_knowledge` read.
+pub const MNIST: KnownData = KnownData {
+    name: "MNIST",
+    default_dir: "data/mnist",
+    train: 60_000,
+    test: 10_000,
+    samples: "images",
+};
+
 /// The last component of `dir`, the name a user gave the data by putting it there; for "." or
 /// "..", the name of the folder they stand for; failing that, `dir` as given.
 pub fn folder_name(dir: &Path) -> String {
