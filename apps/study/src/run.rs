@@ -19,7 +19,8 @@ use nn::Module;
 
 use crate::app::{DataSource, Study};
 use crate::data::Splits;
-use crate::ensemble::{assemble, combine_name, Ensemble};
+use crate::ensemble::assemble;
+use crate::ensemble_plan::{combine_name, Ensemble};
 use crate::explain::WeightsSource;
 use crate::report::{write_reports, Outcome};
 use crate::runs::scores_text;

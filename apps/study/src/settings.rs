@@ -13,7 +13,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use kd::ModelSpec;
 
-use crate::ensemble::{combine_named, Ensemble, COMBINE_NAMES};
+use crate::ensemble_plan::{combine_named, Ensemble, COMBINE_NAMES};
 use crate::explain::WeightsSource;
 use crate::output::as_typed;
 

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::app::Study;
 use crate::data::Splits;
-use crate::ensemble::combine_name;
+use crate::ensemble_plan::combine_name;
 use crate::output::{typed, write_atomic};
 use crate::settings::{complement, recipe_text, Settings, Weights};
 use crate::train::{build, train, train_config, EvalOn};
