@@ -124,7 +124,7 @@ pub fn sgemm_matrixmultiply(
     beta: f32,
     c: &mut [f32],
 ) {
-    check_lengths(m, k, n, a.len(), b.len(), c.len());
+    crate::gemm::check_lengths(m, k, n, a.len(), b.len(), c.len());
     if m == 0 || n == 0 {
         return;
     }
@@ -217,21 +217,6 @@ fn sgemm_strided(
             n as isize,
             1,
         );
-    }
-}
-
-/// The one length check of every sgemm path: each operand must hold exactly its matrix.
-#[track_caller]
-pub(crate) fn check_lengths(m: usize, k: usize, n: usize, a: usize, b: usize, c: usize) {
-    for (name, len, want) in [("A", a, m * k), ("B", b, k * n), ("C", c, m * n)] {
-        if len != want {
-            fail(TensorError::InvalidArgument {
-                op: "sgemm",
-                message: format!(
-                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
-                ),
-            });
-        }
     }
 }
 

@@ -127,6 +127,7 @@ mod split;
 
 pub use gemv::GEMV_PARALLEL_MIN_MACS;
 
+use crate::error::{fail, TensorError};
 use crate::simd::{self, Level};
 use kernel::MicroKernel;
 use split::run;
@@ -276,7 +277,7 @@ pub fn sgemm_with(
         "gemm::sgemm_with: level {level:?} is not available on this CPU (available: {:?})",
         simd::available_levels()
     );
-    crate::matmul::check_lengths(m, k, n, a.len(), b.len(), c.len());
+    check_lengths(m, k, n, a.len(), b.len(), c.len());
     if m == 0 || n == 0 {
         return;
     }
@@ -345,7 +346,7 @@ pub fn sgemm_new(
         "gemm::sgemm_new: level {level:?} is not available on this CPU (available: {:?})",
         simd::available_levels()
     );
-    crate::matmul::check_lengths(m, k, n, a.len(), b.len(), m * n);
+    check_lengths(m, k, n, a.len(), b.len(), m * n);
     if let Some(bias) = bias {
         assert_eq!(
             bias.len(),
@@ -451,4 +452,19 @@ struct Operands<'a> {
     a_strides: (usize, usize),
     b: &'a [f32],
     b_strides: (usize, usize),
+}
+
+/// The one length check of every sgemm path: each operand must hold exactly its matrix.
+#[track_caller]
+pub(crate) fn check_lengths(m: usize, k: usize, n: usize, a: usize, b: usize, c: usize) {
+    for (name, len, want) in [("A", a, m * k), ("B", b, k * n), ("C", c, m * n)] {
+        if len != want {
+            fail(TensorError::InvalidArgument {
+                op: "sgemm",
+                message: format!(
+                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
+                ),
+            });
+        }
+    }
 }

@@ -3,10 +3,28 @@
 //! The packing buffers are per thread and reused from call to call.
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::thread::LocalKey;
 
-use super::split::{CPtr, Part};
 use super::{pack, Blocking, Operands};
+
+/// A block of `C`: its rows and its columns.
+pub(super) type Part = (Range<usize>, Range<usize>);
+
+/// `C`'s base pointer, shared by the threads, which write disjoint parts of it.
+#[derive(Clone, Copy)]
+pub(super) struct CPtr(pub(super) *mut f32);
+// SAFETY: the threads given a CPtr write disjoint parts of C (the bands of `split::parts`), and
+// C — the caller's `&mut [f32]` in sgemm_with, the new Vec in sgemm_new — outlives all of them
+// (`split::run` returns only when every part is done).
+unsafe impl Send for CPtr {}
+// SAFETY: as for Send.
+unsafe impl Sync for CPtr {}
+impl CPtr {
+    pub(super) fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
 
 thread_local! {
     /// Reused packing buffers: the blocks of A and of B of the part of a product running on this

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::nest::loop_nest;
+use super::nest::{loop_nest, CPtr, Part};
 use super::{Blocking, Operands, Start};
 
 /// The product, for `k ≥ 1`, `m, n ≥ 1`: on one thread the loop nest of the module doc over the
@@ -55,9 +55,6 @@ pub(super) unsafe fn run(
     }
 }
 
-/// A block of `C`: its rows and its columns.
-pub(super) type Part = (Range<usize>, Range<usize>);
-
 /// How `threads` threads share an `m×n` product: as many blocks of `C` as threads, of (nearly)
 /// equal numbers of `MR×NR` tiles, each computed start to finish by one thread, packing its own
 /// operands — one parallel region per product, no thread ever waits for another until the end.
@@ -89,20 +86,5 @@ fn parts(bl: &Blocking, m: usize, n: usize, threads: usize) -> Vec<Part> {
             .collect()
     } else {
         vec![(0..m, 0..n)]
-    }
-}
-
-/// `C`'s base pointer, shared by the threads, which write disjoint parts of it.
-#[derive(Clone, Copy)]
-pub(super) struct CPtr(*mut f32);
-// SAFETY: the threads given a CPtr write disjoint parts of C (the bands of `parts`), and C — the
-// caller's `&mut [f32]` in sgemm_with, the new Vec in sgemm_new — outlives all of them (`run`
-// returns only when every part is done).
-unsafe impl Send for CPtr {}
-// SAFETY: as for Send.
-unsafe impl Sync for CPtr {}
-impl CPtr {
-    pub(super) fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
     }
 }

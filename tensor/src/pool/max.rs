@@ -29,7 +29,7 @@
 //! order and the same rule, hence the same bits and indices. The `*_with` forms take the SIMD
 //! level explicitly, so that tests can run that path on every level the CPU has.
 
-use super::{for_each_plane, max_pairs, new_plane_pairs, PoolGeometry};
+use super::{for_each_plane, max_pairs, new_plane_pairs, ArgIndex, PoolGeometry};
 use crate::error::{fail, TensorError};
 use crate::parallel::{new_with_chunks, MIN_CHUNK};
 use crate::simd::{self, Level};
@@ -209,40 +209,6 @@ fn max_pool1d_backward_any<I: ArgIndex>(
         }),
     };
     backward(op, grad_out, argmax, input_shape, l, out_plane)
-}
-
-/// Flat indices into `X` as the forward stores them: `usize` for the original API, `u32` (half the
-/// memory and bandwidth) for the autograd op and [`max_pool2d_argmax32`].
-pub(super) trait ArgIndex: Copy + Send + Sync {
-    fn from_flat(i: usize) -> Self;
-    fn flat(self) -> usize;
-    /// The slice as `u32`s if that is what it holds: the vector fast path writes only those.
-    fn as_u32(slice: &mut [Self]) -> Option<&mut [u32]>;
-}
-
-impl ArgIndex for usize {
-    fn from_flat(i: usize) -> Self {
-        i
-    }
-    fn flat(self) -> usize {
-        self
-    }
-    fn as_u32(_: &mut [Self]) -> Option<&mut [u32]> {
-        None
-    }
-}
-
-impl ArgIndex for u32 {
-    fn from_flat(i: usize) -> Self {
-        // Checked once per call by `forward` (the input has at most u32::MAX + 1 cells).
-        i as u32
-    }
-    fn flat(self) -> usize {
-        self as usize
-    }
-    fn as_u32(slice: &mut [Self]) -> Option<&mut [u32]> {
-        Some(slice)
-    }
 }
 
 /// Computes every window's max — and with `want_index`, its argmax — in parallel over planes.

@@ -31,8 +31,7 @@
 //!   A row whose length is not a multiple of 8 ends with a step that overlaps the one before.
 //!   The `usize` argmax of the original API takes the portable form: nothing hot uses it.
 
-use super::max::ArgIndex;
-use super::PoolGeometry;
+use super::{ArgIndex, PoolGeometry};
 use crate::simd::Level;
 
 /// The window rows of one output row: window row `i` of output `q` is the pair of cells

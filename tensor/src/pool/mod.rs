@@ -216,3 +216,37 @@ where
     }
     (a, b)
 }
+
+/// Flat indices into `X` as the forward stores them: `usize` for the original API, `u32` (half the
+/// memory and bandwidth) for the autograd op and `max_pool2d_argmax32` (max.rs).
+pub(super) trait ArgIndex: Copy + Send + Sync {
+    fn from_flat(i: usize) -> Self;
+    fn flat(self) -> usize;
+    /// The slice as `u32`s if that is what it holds: the vector fast path writes only those.
+    fn as_u32(slice: &mut [Self]) -> Option<&mut [u32]>;
+}
+
+impl ArgIndex for usize {
+    fn from_flat(i: usize) -> Self {
+        i
+    }
+    fn flat(self) -> usize {
+        self
+    }
+    fn as_u32(_: &mut [Self]) -> Option<&mut [u32]> {
+        None
+    }
+}
+
+impl ArgIndex for u32 {
+    fn from_flat(i: usize) -> Self {
+        // Checked once per call by `forward` (the input has at most u32::MAX + 1 cells).
+        i as u32
+    }
+    fn flat(self) -> usize {
+        self as usize
+    }
+    fn as_u32(slice: &mut [Self]) -> Option<&mut [u32]> {
+        Some(slice)
+    }
+}
