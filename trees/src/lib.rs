@@ -1,0 +1,29 @@
+//! # trees — decision trees
+//!
+//! Classification and regression trees (Breiman et al. 1984, CART), built for one experiment:
+//! distilling a network into a tree, by fitting the tree on the teacher's soft targets (target
+//! vectors, squared error) rather than on hard labels (Gini). Trees are compared at equal leaf
+//! counts, so growth is best-first and stops at `max_leaves`.
+//!
+//! ## What is here
+//! - [`data`]: the feature matrix, checked on construction.
+//! - [`criterion`]: what is fitted (labels or vectors) and its impurity, Gini or squared error.
+//! - [`split`]: the best threshold on one feature, by one sort and one sweep.
+//! - [`reference`]: the same by trying every threshold, which the sweep is tested against.
+//! - [`tree`]: best-first growth under limits, the feature search in parallel, prediction.
+//!
+//! ## Reading order
+//! `criterion` → `reference` → `split` → `tree`.
+//!
+//! Non-goals: ensembles (forests, boosting), pruning, missing values, categorical splits.
+
+pub mod criterion;
+pub mod data;
+pub mod error;
+pub mod reference;
+pub mod split;
+
+pub use criterion::Targets;
+pub use data::Features;
+pub use error::TreeError;
+pub use split::Split;
