@@ -22,8 +22,10 @@ pub mod data;
 pub mod error;
 pub mod reference;
 pub mod split;
+pub mod tree;
 
 pub use criterion::Targets;
 pub use data::Features;
 pub use error::TreeError;
 pub use split::Split;
+pub use tree::{Limits, Node, Tree};
