@@ -9,8 +9,9 @@
 //! - [`data`]: the feature matrix, checked on construction.
 //! - [`criterion`]: what is fitted (labels or vectors) and its impurity, Gini or squared error.
 //! - [`split`]: the best threshold on one feature, by one sort and one sweep.
-//! - [`reference`]: the same by trying every threshold, which the sweep is tested against.
+//! - [`reference`](mod@reference): the same by trying every threshold, which the sweep is tested against.
 //! - [`tree`]: best-first growth under limits, the feature search in parallel, prediction.
+//! - [`print`](mod@print): a tree as indented text.
 //!
 //! ## Reading order
 //! `criterion` → `reference` → `split` → `tree`.
@@ -20,6 +21,7 @@
 pub mod criterion;
 pub mod data;
 pub mod error;
+pub mod print;
 pub mod reference;
 pub mod split;
 pub mod tree;

@@ -191,3 +191,14 @@ fn bad_input_is_an_error() {
         Err(TreeError::NotFinite { .. })
     ));
 }
+
+#[test]
+fn tree_prints_as_indented_text() {
+    // Labels 0 0 1 1 on x = 0..4: one split at 1.5, two pure leaves.
+    let features = Features::new(4, 1, vec![0.0, 1.0, 2.0, 3.0]).unwrap();
+    let tree = Tree::fit_classifier(&features, &[0, 0, 1, 1], 2, Limits::default()).unwrap();
+    assert_eq!(
+        tree.to_string(),
+        "feature 0 ≤ 1.5 ?\n  leaf [1.0, 0.0]\n  leaf [0.0, 1.0]\n"
+    );
+}
