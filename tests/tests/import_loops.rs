@@ -201,7 +201,7 @@ fn graph_of(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 /// Every crate's `src` in the workspace.
 fn crate_sources() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut dirs: Vec<PathBuf> = ["tensor", "autograd", "nn", "kd"]
+    let mut dirs: Vec<PathBuf> = ["tensor", "autograd", "nn", "kd", "trees"]
         .iter()
         .map(|c| root.join(c).join("src"))
         .collect();
