@@ -1,14 +1,41 @@
 //! Workspace-level integration and property tests live in `tests/tests/`; this library holds the
-//! input generators they share.
+//! input generators they share, and the two helpers every property test file uses: how many
+//! cases to run, and the gradient check as a proptest failure.
 //!
 //! Every gradient test draws its inputs here, so the rules that keep a finite-difference check
 //! honest are written once: values keep away from kinks (relu at 0, ties in a max) by more than
 //! twice the check's step, and functions with a restricted domain (ln, sqrt, division) get inputs
 //! well inside it.
 
+use autograd::{gradcheck, Var};
+use proptest::test_runner::{Config as ProptestConfig, TestCaseError};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tensor::Tensor;
+
+/// `cases` proptest cases, unless `PROPTEST_CASES` in the environment says otherwise (to run a
+/// file longer, or shorter while working on it).
+pub fn proptest_config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig::with_cases(cases)
+}
+
+/// The shared `gradcheck` of `f` at `inputs`, its failure as a proptest failure (which then
+/// shrinks the inputs and names the op, the input, the element and both values).
+pub fn check(op: &str, inputs: &[Tensor], f: impl Fn(&[Var]) -> Var) -> Result<(), TestCaseError> {
+    gradcheck(op, inputs, f).map_err(|e| TestCaseError::fail(e.to_string()))
+}
+
+/// `n` class labels below `classes`, a fixed pattern shifted by `seed` (every class appears once
+/// `n ≥ classes`).
+pub fn labels(n: usize, classes: usize, seed: u64) -> Vec<usize> {
+    (0..n)
+        .map(|i| (i * 7 + seed as usize % 13) % classes)
+        .collect()
+}
 
 /// Values uniform in `[low, high)`, reproducible from `seed`.
 pub fn uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {

@@ -4,28 +4,18 @@
 //! generators that keep inputs away from kinks and out of forbidden domains (see
 //! `distillery_tests`), and checks the op's backward against finite differences.
 
-use autograd::{gradcheck, Conv1dParams, Conv2dParams, Reduction, Var};
-use distillery_tests::{away_from_zero, distinct, distributions, uniform};
+use autograd::{Conv1dParams, Conv2dParams, Reduction, Var};
+use distillery_tests::{away_from_zero, check, distinct, distributions, uniform};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tensor::Tensor;
 
 /// Cases per property. 256 runs the whole file in about a second in release mode; for a deep run,
 /// raise it (or set `PROPTEST_CASES=1000` in the environment, which overrides this).
 const CASES: u32 = 256;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(CASES);
-    ProptestConfig::with_cases(cases)
-}
-
-/// Runs `gradcheck` and turns a failure into a proptest failure with its full message.
-fn check(op: &str, inputs: &[Tensor], f: impl Fn(&[Var]) -> Var) -> Result<(), TestCaseError> {
-    gradcheck(op, inputs, f).map_err(|e| TestCaseError::fail(e.to_string()))
+    distillery_tests::proptest_config(CASES)
 }
 
 /// Shapes of rank 1 to 3 with sizes 1 to 4.

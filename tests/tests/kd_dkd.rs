@@ -4,29 +4,15 @@
 //! `gradcheck`, a teacher so confident that `1 − p_y` is below f32's range, and the messages for
 //! input DKD cannot take.
 
-use autograd::{gradcheck, Var};
-use distillery_tests::uniform;
+use autograd::Var;
+use distillery_tests::{check, labels, uniform};
 use kd::dkd::{nckd, tckd};
 use kd::{DkdLoss, ResponseLoss};
 use proptest::prelude::*;
 use tensor::Tensor;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig::with_cases(cases)
-}
-
-fn check(op: &str, inputs: &[Tensor], f: impl Fn(&[Var]) -> Var) -> Result<(), TestCaseError> {
-    gradcheck(op, inputs, f).map_err(|e| TestCaseError::fail(e.to_string()))
-}
-
-fn labels(n: usize, classes: usize, seed: u64) -> Vec<usize> {
-    (0..n)
-        .map(|i| (i * 7 + seed as usize % 13) % classes)
-        .collect()
+    distillery_tests::proptest_config(64)
 }
 
 /// `log softmax(row / T)` in f64.

@@ -4,7 +4,7 @@
 //! checks of every soft loss and of the hint adapter through the shared `gradcheck`.
 
 use autograd::{gradcheck, Var};
-use distillery_tests::uniform;
+use distillery_tests::{check, labels, uniform};
 use kd::{BinaryLoss, HardTargets, HintAdapter, ResponseLoss, SoftLoss};
 use nn::Dense;
 use proptest::prelude::*;
@@ -13,21 +13,7 @@ use rand::SeedableRng;
 use tensor::Tensor;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig::with_cases(cases)
-}
-
-fn check(op: &str, inputs: &[Tensor], f: impl Fn(&[Var]) -> Var) -> Result<(), TestCaseError> {
-    gradcheck(op, inputs, f).map_err(|e| TestCaseError::fail(e.to_string()))
-}
-
-fn labels(n: usize, classes: usize, seed: u64) -> Vec<usize> {
-    (0..n)
-        .map(|i| (i * 7 + seed as usize % 13) % classes)
-        .collect()
+    distillery_tests::proptest_config(64)
 }
 
 /// `softmax(row / T)` in f64.

@@ -4,7 +4,7 @@
 //! parameter counts, train/eval, named feature outputs).
 
 use autograd::{gradcheck, Reduction, Var};
-use distillery_tests::{away_from_zero, distinct, uniform};
+use distillery_tests::{away_from_zero, check, distinct, uniform};
 use nn::{
     AvgPool1d, AvgPool2d, Conv1d, Conv2d, Dense, Dropout, Flatten, GlobalAvgPool, Init, LeakyRelu,
     MaxPool1d, MaxPool2d, Module, Relu, Sequential, Sigmoid, Tanh,
@@ -19,15 +19,7 @@ use tensor::Tensor;
 const CASES: u32 = 64;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(CASES);
-    ProptestConfig::with_cases(cases)
-}
-
-fn check(op: &str, inputs: &[Tensor], f: impl Fn(&[Var]) -> Var) -> Result<(), TestCaseError> {
-    gradcheck(op, inputs, f).map_err(|e| TestCaseError::fail(e.to_string()))
+    distillery_tests::proptest_config(CASES)
 }
 
 fn rng(seed: u64) -> StdRng {
