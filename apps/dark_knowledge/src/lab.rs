@@ -247,16 +247,19 @@ impl Lab {
     /// Trains `spec` from the initialisation of `seed` (the study driver's: the same weights as
     /// `mnist_kd`'s student of that seed) on `train`, for `epochs` at Adam's 10⁻³ (`mnist_kd`'s
     /// student recipe): on the labels alone, or distilled from the teacher at `weights` when
-    /// given. `splits` is the lab's with the experiment's training set ([`Lab::with_train`]); its
-    /// validation split and test set are scored after every epoch.
+    /// given. `transfer`: the lab's splits with the experiment's training set
+    /// ([`Lab::with_train`]), or `None` for the lab's own (no copy of the training set); the
+    /// validation split and the test set are scored after every epoch.
     pub fn student(
         &mut self,
         spec: &ModelSpec,
         seed: u64,
-        splits: &Splits,
+        transfer: Option<&Splits>,
         epochs: usize,
         weights: Option<Weights>,
     ) -> Result<(Sequential, FitOutcome), String> {
+        // Borrows of two fields: the splits read, the teacher (its cache) written.
+        let splits = transfer.unwrap_or(&self.splits);
         let mut model = build(spec, splits, 1000 + seed)?;
         let recipe = Recipe::adam(epochs, 1e-3);
         let config = train_config(&recipe, self.flags.batch_size, seed);

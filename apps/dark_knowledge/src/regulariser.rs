@@ -84,7 +84,7 @@ pub fn run(lab: &mut Lab, spec: &ModelSpec, share: f64, command: &str) -> Result
         let (_, few) = lab.splits.train.split_off(size, SHARE_SEED + seed);
         let splits = lab.with_train(few);
         for (weights, runs) in [(None, &mut hard_runs), (Some(soft), &mut soft_runs)] {
-            let (mut model, outcome) = lab.student(spec, seed, &splits, epochs, weights)?;
+            let (mut model, outcome) = lab.student(spec, seed, Some(&splits), epochs, weights)?;
             let final_train = 100.0 * evaluate(&mut model, &splits.train, 1000, false).accuracy;
             let final_test = 100.0 * evaluate(&mut model, &splits.test, 1000, false).accuracy;
             runs.push(Run {

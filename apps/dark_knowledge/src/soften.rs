@@ -132,10 +132,9 @@ pub fn run(
     } else {
         images.to_vec()
     };
-    let splits = lab.with_train(lab.splits.train.clone());
     let weights = lab.flags.weights(MNIST_KD_TEMPERATURE);
-    let (mut alone, _) = lab.student(spec, 0, &splits, epochs, None)?;
-    let (mut distilled, _) = lab.student(spec, 0, &splits, epochs, Some(weights))?;
+    let (mut alone, _) = lab.student(spec, 0, None, epochs, None)?;
+    let (mut distilled, _) = lab.student(spec, 0, None, epochs, Some(weights))?;
     // Over the whole test set: how close each student's softened outputs are to the teacher's.
     let alone_logits = kd::predict_logits(&mut alone, &lab.splits.test, 1000);
     let distilled_logits = kd::predict_logits(&mut distilled, &lab.splits.test, 1000);

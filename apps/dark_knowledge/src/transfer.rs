@@ -217,9 +217,9 @@ pub fn run(lab: &mut Lab, plan: &Plan, command: &str) -> Result<(), String> {
         let mut alone = Vec::new();
         let mut distilled = Vec::new();
         for seed in 0..lab.flags.seeds as u64 {
-            let (mut model, _) = lab.student(spec, seed, &splits, epochs, None)?;
+            let (mut model, _) = lab.student(spec, seed, Some(&splits), epochs, None)?;
             alone.push(score(&mut model, lab, plan)?);
-            let (mut model, _) = lab.student(spec, seed, &splits, epochs, Some(weights))?;
+            let (mut model, _) = lab.student(spec, seed, Some(&splits), epochs, Some(weights))?;
             distilled.push(score(&mut model, lab, plan)?);
         }
         rows.push((spec.clone(), "alone", alone));

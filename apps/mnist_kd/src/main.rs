@@ -65,7 +65,7 @@ enum KdMethod {
 }
 
 /// DKD's non-target weight β when --dkd-non-target-weight is not given: chosen on MNIST's
-/// validation split at the default preset's T and weights (docs/dark_knowledge-dkd.md).
+/// validation split at the default preset's T and weights (docs/dark_knowledge.md, section 5).
 const DKD_NON_TARGET_WEIGHT: f32 = 0.25;
 
 /// The flags that are this app's (the driver's come before them).
