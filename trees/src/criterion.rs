@@ -7,15 +7,25 @@
 //! decrease = n·I(parent) − n_L·I(L) − n_R·I(R)
 //! ```
 //!
-//! - **Gini**, for class labels, with `p_c` the fraction of the node in class `c`:
-//!   `I = 1 − Σ_c p_c²`, so with counts `n_c`: `n·I = n − Σ_c n_c² / n`.
 //! - **Squared error**, for target vectors of `k` components (a teacher's probabilities, say):
 //!   the mean squared distance to the node's mean vector, summed over the components,
-//!   `I = (1/n) Σ_i Σ_k (y_ik − ȳ_k)²`, so `n·I = Σ_k (Σ_i y_ik² − (Σ_i y_ik)² / n)`.
+//!   `I = (1/n) Σ_i Σ_j (y_ij − ȳ_j)²`, so with `S_j = Σ_i y_ij`:
+//!   `n·I = Σ_i Σ_j y_ij² − Σ_j S_j² / n`.
+//! - **Gini**, for class labels, with `p_c` the fraction of the node in class `c`:
+//!   `I = 1 − Σ_c p_c²`, so with counts `n_c`: `n·I = n − Σ_c n_c² / n`.
 //!
-//! Each criterion keeps a few running sums per node (its *statistics*), so the split search can
-//! move one sample from right to left in `O(k)` and read `n·I` from the sums without revisiting
-//! the samples.
+//! Gini is squared error on one-hot vectors: a one-hot `y` has `Σ_j y_j² = 1` and `S_c = n_c`,
+//! so the second formula is the first. Better still, the first term, `Σ_i Σ_j y_ij²`, is a sum
+//! over samples, so it is the same for a parent as for its two children together and cancels in
+//! the decrease:
+//!
+//! ```text
+//! decrease = Σ_j S_Lj² / n_L + Σ_j S_Rj² / n_R − Σ_j S_j² / n
+//! ```
+//!
+//! So a split search needs one running sum per component (per class: a count), and scores a
+//! split by the [`proxy`](Targets::proxy) `Σ_j S_j² / n` of each side, without revisiting the
+//! samples.
 
 use crate::data::check_finite;
 use crate::error::TreeError;
@@ -86,42 +96,25 @@ impl<'a> Targets<'a> {
         }
     }
 
-    /// Length of the running statistics: a count per class for Gini; for squared error the sum
-    /// per component and, last, the sum of squares over all components (only its total enters
-    /// `n·I`).
-    pub fn stats_len(&self) -> usize {
+    /// Adds sample `row` to the running sums `sums` (one per component; per class, a count).
+    pub fn add(&self, row: usize, sums: &mut [f64]) {
         match *self {
-            Targets::Labels { classes, .. } => classes,
-            Targets::Vectors { width, .. } => width + 1,
-        }
-    }
-
-    /// Adds sample `row` to the statistics `stats`.
-    pub fn add(&self, row: usize, stats: &mut [f64]) {
-        match *self {
-            Targets::Labels { labels, .. } => stats[labels[row]] += 1.0,
+            Targets::Labels { labels, .. } => sums[labels[row]] += 1.0,
             Targets::Vectors { values, width } => {
-                for (j, &y) in values[row * width..(row + 1) * width].iter().enumerate() {
-                    let y = f64::from(y);
-                    stats[j] += y;
-                    stats[width] += y * y;
+                for (s, &y) in sums.iter_mut().zip(&values[row * width..(row + 1) * width]) {
+                    *s += f64::from(y);
                 }
             }
         }
     }
 
-    /// `n·I` read from the statistics of `n` samples (see the module's formulas).
-    pub fn weighted_impurity(&self, stats: &[f64], n: usize) -> f64 {
+    /// `Σ_j S_j² / n`: the part of `n·I` that differs between splits (see the module's
+    /// documentation), from the running sums of `n` samples; 0 for no samples.
+    pub fn proxy(sums: &[f64], n: usize) -> f64 {
         if n == 0 {
             return 0.0;
         }
-        let n = n as f64;
-        match *self {
-            Targets::Labels { .. } => n - stats.iter().map(|c| c * c).sum::<f64>() / n,
-            Targets::Vectors { width, .. } => {
-                stats[width] - stats[..width].iter().map(|s| s * s).sum::<f64>() / n
-            }
-        }
+        sums.iter().map(|s| s * s).sum::<f64>() / n as f64
     }
 
     /// `n·I` of the samples `rows` computed from its definition: class fractions for Gini,
@@ -163,13 +156,12 @@ impl<'a> Targets<'a> {
     /// The mean target of `rows`: class frequencies for labels, the mean vector otherwise.
     /// This is what a leaf predicts.
     pub fn mean(&self, rows: &[usize]) -> Vec<f64> {
-        let mut stats = vec![0.0; self.stats_len()];
+        let mut sums = vec![0.0; self.width()];
         for &r in rows {
-            self.add(r, &mut stats);
+            self.add(r, &mut sums);
         }
-        stats.truncate(self.width());
         let n = rows.len() as f64;
-        stats.iter_mut().for_each(|s| *s /= n);
-        stats
+        sums.iter_mut().for_each(|s| *s /= n);
+        sums
     }
 }

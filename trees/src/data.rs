@@ -13,7 +13,7 @@ pub struct Features {
 
 impl Features {
     /// Takes `values` as `rows × cols`, row-major. Fails on zero rows or columns, on a length
-    /// other than `rows · cols`, and on any NaN or infinity.
+    /// other than `rows · cols`, on more than `u32::MAX` rows, and on any NaN or infinity.
     pub fn new(rows: usize, cols: usize, values: Vec<f32>) -> Result<Self, TreeError> {
         if rows == 0 {
             return Err(TreeError::Empty {
@@ -23,6 +23,14 @@ impl Features {
         if cols == 0 {
             return Err(TreeError::Empty {
                 what: "feature columns",
+            });
+        }
+        // Sorted columns store rows as u32 (see `columns`), halving their memory.
+        if u32::try_from(rows).is_err() {
+            return Err(TreeError::TooLarge {
+                what: "feature rows",
+                limit: u32::MAX as usize,
+                found: rows,
             });
         }
         if values.len() != rows * cols {

@@ -28,6 +28,16 @@ pub enum TreeError {
         label: usize,
         classes: usize,
     },
+    /// More of something than the crate can index.
+    TooLarge {
+        what: &'static str,
+        limit: usize,
+        found: usize,
+    },
+    /// A saved tree that is not one.
+    Malformed { expected: String, found: String },
+    /// A file that could not be read or written.
+    Io { path: String, message: String },
     /// A limit of zero, which no tree can satisfy.
     ZeroLimit { name: &'static str },
 }
@@ -57,6 +67,13 @@ impl fmt::Display for TreeError {
                 f,
                 "labels: expected each label below {classes} classes, found {label} at row {row}"
             ),
+            TreeError::TooLarge { what, limit, found } => {
+                write!(f, "{what}: expected at most {limit}, found {found}")
+            }
+            TreeError::Malformed { expected, found } => {
+                write!(f, "saved tree: expected {expected}, found {found}")
+            }
+            TreeError::Io { path, message } => write!(f, "{path}: {message}"),
             TreeError::ZeroLimit { name } => {
                 write!(
                     f,

@@ -10,19 +10,23 @@
 //! - [`criterion`]: what is fitted (labels or vectors) and its impurity, Gini or squared error.
 //! - [`split`]: the best threshold on one feature, by one sort and one sweep.
 //! - [`reference`](mod@reference): the same by trying every threshold, which the sweep is tested against.
+//! - [`columns`]: every feature's samples sorted once, kept sorted per leaf as the tree grows.
 //! - [`tree`]: best-first growth under limits, the feature search in parallel, prediction.
 //! - [`print`](mod@print): a tree as indented text.
+//! - [`save`]: a tree as JSON, saved and loaded back checked.
 //!
 //! ## Reading order
-//! `criterion` → `reference` → `split` → `tree`.
+//! `criterion` → `reference` → `split` → `columns` → `tree`.
 //!
 //! Non-goals: ensembles (forests, boosting), pruning, missing values, categorical splits.
 
+pub mod columns;
 pub mod criterion;
 pub mod data;
 pub mod error;
 pub mod print;
 pub mod reference;
+pub mod save;
 pub mod split;
 pub mod tree;
 

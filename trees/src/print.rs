@@ -24,6 +24,7 @@ impl fmt::Display for Tree {
                     threshold,
                     left,
                     right,
+                    ..
                 } => {
                     writeln!(f, "{indent}feature {feature} ≤ {threshold} ?")?;
                     stack.push((*right, depth + 1));

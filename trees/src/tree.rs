@@ -13,13 +13,15 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::columns::{columns_per_task, SortedColumns};
 use crate::criterion::Targets;
 use crate::data::{check_finite, Features};
 use crate::error::TreeError;
-use crate::split::{best_split, Split};
+use crate::split::{sweep, Split};
 
 /// When to stop growing. `None` means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +64,12 @@ impl Limits {
     }
 }
 
-/// A node of the tree, stored in one vector; children are indices into it.
+/// A node of the tree, stored in one vector; children are indices into it. Every node keeps
+/// the mean target of its training samples as `value`: a leaf predicts it, and an internal node
+/// keeps it so that the tree can be cut back to fewer leaves ([`Tree::with_leaves`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
-    /// Predicts the mean target of its training samples.
+    /// Predicts `value`.
     Leaf { value: Vec<f32> },
     /// Sends a sample to `left` when `x_feature ≤ threshold`, to `right` otherwise.
     Internal {
@@ -73,7 +77,17 @@ pub enum Node {
         threshold: f32,
         left: usize,
         right: usize,
+        value: Vec<f32>,
     },
+}
+
+impl Node {
+    /// The mean target of the node's training samples.
+    pub fn value(&self) -> &[f32] {
+        match self {
+            Node::Leaf { value } | Node::Internal { value, .. } => value,
+        }
+    }
 }
 
 /// A fitted decision tree. The root is `nodes[0]`.
@@ -88,7 +102,8 @@ struct Candidate {
     split: Split,
     node: usize,
     depth: usize,
-    rows: Vec<usize>,
+    /// The leaf's range in every sorted column.
+    range: Range<usize>,
 }
 
 impl Ord for Candidate {
@@ -158,50 +173,58 @@ impl Tree {
                 found: targets.rows(),
             });
         }
+        let mut columns = SortedColumns::new(features);
         let all: Vec<usize> = (0..features.rows()).collect();
         let mut tree = Tree {
             cols: features.cols(),
             nodes: vec![leaf(&targets, &all)],
         };
         let mut queue = BinaryHeap::new();
-        queue.extend(candidate(features, &targets, &limits, 0, 0, all));
+        queue.extend(candidate(&columns, &targets, &limits, 0, 0, 0..all.len()));
         let mut leaves = 1;
         while let Some(c) = queue.pop() {
             if limits.max_leaves.is_some_and(|max| leaves >= max) {
                 break;
             }
-            let (left_rows, right_rows): (Vec<usize>, Vec<usize>) = c
-                .rows
-                .iter()
-                .partition(|&&r| features.get(r, c.split.feature) <= c.split.threshold);
+            let boundary = columns.split(c.range.clone(), c.split.feature, c.split.threshold);
             let (left, right) = (tree.nodes.len(), tree.nodes.len() + 1);
-            tree.nodes.push(leaf(&targets, &left_rows));
-            tree.nodes.push(leaf(&targets, &right_rows));
+            for range in [c.range.start..boundary, boundary..c.range.end] {
+                tree.nodes.push(leaf(&targets, &columns.rows_of(range)));
+            }
+            let value = tree.nodes[c.node].value().to_vec();
             tree.nodes[c.node] = Node::Internal {
                 feature: c.split.feature,
                 threshold: c.split.threshold,
                 left,
                 right,
+                value,
             };
             leaves += 1;
-            queue.extend(candidate(
-                features,
-                &targets,
-                &limits,
-                left,
-                c.depth + 1,
-                left_rows,
-            ));
-            queue.extend(candidate(
-                features,
-                &targets,
-                &limits,
-                right,
-                c.depth + 1,
-                right_rows,
-            ));
+            for (node, range) in [
+                (left, c.range.start..boundary),
+                (right, boundary..c.range.end),
+            ] {
+                queue.extend(candidate(
+                    &columns,
+                    &targets,
+                    &limits,
+                    node,
+                    c.depth + 1,
+                    range,
+                ));
+            }
         }
         Ok(tree)
+    }
+
+    /// A tree from nodes already checked to form one (see [`save`](crate::save)).
+    pub(crate) fn from_parts(cols: usize, nodes: Vec<Node>) -> Tree {
+        Tree { cols, nodes }
+    }
+
+    /// Number of features a row to predict must have.
+    pub fn features(&self) -> usize {
+        self.cols
     }
 
     /// The nodes, root first.
@@ -249,6 +272,7 @@ impl Tree {
             threshold,
             left,
             right,
+            ..
         } = self.nodes[node]
         {
             node = if row[feature] <= threshold {
@@ -262,10 +286,35 @@ impl Tree {
 
     /// The mean target vector (class frequencies for a classifier) of `row`'s leaf.
     pub fn predict(&self, row: &[f32]) -> Result<&[f32], TreeError> {
-        match &self.nodes[self.leaf_of(row)?] {
-            Node::Leaf { value } => Ok(value),
-            Node::Internal { .. } => unreachable!("leaf_of stops only at a leaf"),
+        Ok(self.nodes[self.leaf_of(row)?].value())
+    }
+
+    /// The tree that growth would have stopped at with `leaves` leaves (`max_leaves`), cut from
+    /// this one: the same for every `leaves` up to this tree's count, so one fit gives every
+    /// smaller size.
+    ///
+    /// Best-first growth appends the two children of its `k`-th split (from 1) as nodes
+    /// `2k − 1` and `2k`; stopping after `leaves − 1` splits keeps the nodes before `2·leaves − 1`,
+    /// and a kept node whose children are not kept becomes a leaf predicting its own value.
+    /// This reads that order, which [`fit`](Tree::fit) makes and [`save`](crate::save) keeps.
+    pub fn with_leaves(&self, leaves: usize) -> Result<Tree, TreeError> {
+        if leaves == 0 {
+            return Err(TreeError::ZeroLimit { name: "leaves" });
         }
+        let kept = (2 * leaves - 1).min(self.nodes.len());
+        let nodes = self.nodes[..kept]
+            .iter()
+            .map(|node| match node {
+                Node::Internal { left, value, .. } if *left >= kept => Node::Leaf {
+                    value: value.clone(),
+                },
+                other => other.clone(),
+            })
+            .collect();
+        Ok(Tree {
+            cols: self.cols,
+            nodes,
+        })
     }
 
     /// The index of the largest component of [`predict`](Tree::predict), the first of equals.
@@ -288,32 +337,43 @@ fn leaf(targets: &Targets, rows: &[usize]) -> Node {
     }
 }
 
-/// The leaf `node` (holding `rows`, at `depth`) as a candidate for splitting, or `None` if the
-/// limits forbid splitting it, it is pure, or no feature separates its samples.
+/// The leaf `node` (owning `range` of the sorted columns, at `depth`) as a candidate for
+/// splitting, or `None` if the limits forbid splitting it, it is pure, or no feature separates
+/// its samples.
 fn candidate(
-    features: &Features,
+    columns: &SortedColumns,
     targets: &Targets,
     limits: &Limits,
     node: usize,
     depth: usize,
-    rows: Vec<usize>,
+    range: Range<usize>,
 ) -> Option<Candidate> {
+    let rows = columns.rows_of(range.clone());
     if limits.max_depth.is_some_and(|max| depth >= max)
         || rows.len() < 2 * limits.min_samples_leaf
         || targets.is_pure(&rows)
     {
         return None;
     }
+    let mut sums = vec![0.0; targets.width()];
+    for &r in &rows {
+        targets.add(r, &mut sums);
+    }
     // Features are searched in parallel; `beats` is a total order, so the reduction picks the same
     // split however rayon groups the comparisons.
-    let split = (0..features.cols())
+    let cols = columns.cols();
+    let split = (0..cols)
         .into_par_iter()
-        .filter_map(|f| best_split(features, targets, &rows, f, limits.min_samples_leaf))
+        .with_min_len(columns_per_task(rows.len()))
+        .filter_map(|f| {
+            let sorted = columns.column(f, range.clone());
+            sweep(sorted, targets, &sums, f, limits.min_samples_leaf)
+        })
         .reduce_with(|a, b| if a.beats(&b) { a } else { b })?;
     Some(Candidate {
         split,
         node,
         depth,
-        rows,
+        range,
     })
 }

@@ -97,15 +97,28 @@ proptest! {
         }
     }
 
+    /// Large enough (1 500 rows × 24 features) that the feature search and the partitions are
+    /// split into several parallel tasks; values on a grid, so equal decreases are common and the
+    /// tie-break has to decide.
     #[test]
-    fn same_tree_on_one_and_two_threads((n, values, labels) in separable(), max_leaves in 1usize..10) {
-        let features = Features::new(n, 3, values).unwrap();
+    fn same_tree_on_one_and_three_threads(seed in any::<u64>(), max_leaves in 1usize..60) {
+        let (n, cols) = (1_500, 24);
+        let mut state = seed | 1;
+        let mut grid = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 61) as f32
+        };
+        let values: Vec<f32> = (0..n * cols).map(|_| grid()).collect();
+        let targets: Vec<f32> = (0..n * 3).map(|_| grid() / 8.0).collect();
+        let features = Features::new(n, cols, values).unwrap();
         let limits = Limits { max_leaves: Some(max_leaves), ..Limits::default() };
         let fit = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| Tree::fit_classifier(&features, &labels, 3, limits).unwrap())
+            pool.install(|| Tree::fit_regressor(&features, &targets, limits).unwrap())
         };
-        prop_assert_eq!(fit(1), fit(2));
+        prop_assert_eq!(fit(1), fit(3));
     }
 }
 
@@ -201,4 +214,29 @@ fn tree_prints_as_indented_text() {
         tree.to_string(),
         "feature 0 ≤ 1.5 ?\n  leaf [1.0, 0.0]\n  leaf [0.0, 1.0]\n"
     );
+}
+
+proptest! {
+    /// One fit cut back to `k` leaves is the fit stopped at `k` leaves, for every `k`.
+    #[test]
+    fn a_tree_cut_to_fewer_leaves_is_the_tree_grown_to_them(
+        n in 2usize..60,
+        seed in any::<u64>(),
+        cut in 1usize..20,
+    ) {
+        let mut state = seed | 1;
+        let mut grid = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 61) as f32
+        };
+        let values: Vec<f32> = (0..n * 3).map(|_| grid()).collect();
+        let targets: Vec<f32> = (0..n * 2).map(|_| grid()).collect();
+        let features = Features::new(n, 3, values).unwrap();
+        let full = Tree::fit_regressor(&features, &targets, Limits::default()).unwrap();
+        let limits = Limits { max_leaves: Some(cut), ..Limits::default() };
+        let grown = Tree::fit_regressor(&features, &targets, limits).unwrap();
+        prop_assert_eq!(full.with_leaves(cut).unwrap(), grown);
+    }
 }

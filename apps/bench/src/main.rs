@@ -18,6 +18,7 @@
 mod models;
 mod timing;
 mod training;
+mod trees;
 mod workloads;
 
 use std::process::ExitCode;
@@ -111,6 +112,16 @@ fn main() -> ExitCode {
             .iter()
             .filter(|w| args.only.is_empty() || args.only.iter().any(|n| n == w.name))
         {
+            if let Some(dir) = w.needs.filter(|dir| !std::path::Path::new(dir).is_dir()) {
+                eprintln!(
+                    "bench: skipping {}: it reads {dir}, which is missing",
+                    w.name
+                );
+                if !args.only.is_empty() {
+                    return ExitCode::from(2);
+                }
+                continue;
+            }
             eprintln!("bench: {} at {threads} thread(s)…", w.name);
             let value = pool.install(|| (w.measure)(&settings));
             println!(

@@ -12,6 +12,9 @@
 //! - `im2col_32x28x28` and `conv2d_fwd_cnn`: im2col of one 32-channel 28×28 image (3×3 kernel), and
 //!   the two convolutions of the `cnn_train` network, forward only, on a batch of 128.
 //!
+//! - `tree_fit_classification` and `tree_fit_regression`: a 4 096-leaf decision tree fitted on
+//!   MNIST, see [`crate::trees`].
+//!
 //! The model workloads (`mlp_train`, `cnn_train`, `conv1d_train`, `kd_step`, `mlp_infer_b1`,
 //! `mlp_infer_b1024`) are set up in [`crate::training`]; the training ones can also be run for a
 //! fixed number of steps ([`training_step`]), for measuring a process's peak memory.
@@ -32,6 +35,9 @@ pub struct Workload {
     pub name: &'static str,
     pub unit: &'static str,
     pub measure: fn(&Settings) -> f64,
+    /// A data folder the workload reads, relative to the repository root (`None`: it makes its
+    /// own inputs).
+    pub needs: Option<&'static str>,
 }
 
 /// Every workload, in the order they run.
@@ -41,81 +47,97 @@ pub fn all() -> Vec<Workload> {
             name: "sgemm_256",
             unit: "GFLOP/s",
             measure: |s| sgemm(s, 256),
+            needs: None,
         },
         Workload {
             name: "sgemm_512",
             unit: "GFLOP/s",
             measure: |s| sgemm(s, 512),
+            needs: None,
         },
         Workload {
             name: "sgemm_1024",
             unit: "GFLOP/s",
             measure: |s| sgemm(s, 1024),
+            needs: None,
         },
         Workload {
             name: "sgemm_256_direct",
             unit: "GFLOP/s",
             measure: |s| sgemm_direct(s, 256),
+            needs: None,
         },
         Workload {
             name: "sgemm_512_direct",
             unit: "GFLOP/s",
             measure: |s| sgemm_direct(s, 512),
+            needs: None,
         },
         Workload {
             name: "sgemm_1024_direct",
             unit: "GFLOP/s",
             measure: |s| sgemm_direct(s, 1024),
+            needs: None,
         },
         Workload {
             name: "add_1m",
             unit: "µs per call",
             measure: add_1m,
+            needs: None,
         },
         Workload {
             name: "add_1m_into",
             unit: "µs per call",
             measure: add_1m_into,
+            needs: None,
         },
         Workload {
             name: "memcpy_1m",
             unit: "µs per call",
             measure: memcpy_1m,
+            needs: None,
         },
         Workload {
             name: "softmax_1024x1000",
             unit: "µs per call",
             measure: softmax,
+            needs: None,
         },
         Workload {
             name: "im2col_32x28x28",
             unit: "µs per call",
             measure: im2col,
+            needs: None,
         },
         Workload {
             name: "conv2d_fwd_cnn",
             unit: "samples/s",
             measure: conv2d_fwd_cnn,
+            needs: None,
         },
         Workload {
             name: "mlp_train",
             unit: "samples/s",
             measure: |s| train(s, "mlp_train"),
+            needs: None,
         },
         Workload {
             name: "cnn_train",
             unit: "samples/s",
             measure: |s| train(s, "cnn_train"),
+            needs: None,
         },
         Workload {
             name: "conv1d_train",
             unit: "samples/s",
             measure: |s| train(s, "conv1d_train"),
+            needs: None,
         },
         Workload {
             name: "kd_step",
             unit: "samples/s",
             measure: |s| train(s, "kd_step"),
+            needs: None,
         },
         Workload {
             name: "mlp_infer_b1",
@@ -124,6 +146,7 @@ pub fn all() -> Vec<Workload> {
                 let mut infer = Infer::mlp(1, SEED);
                 seconds_per_call(s, || infer.call()) * 1e6
             },
+            needs: None,
         },
         Workload {
             name: "mlp_infer_b1024",
@@ -132,6 +155,19 @@ pub fn all() -> Vec<Workload> {
                 let mut infer = Infer::mlp(1024, SEED);
                 1024.0 / seconds_per_call(s, || infer.call())
             },
+            needs: None,
+        },
+        Workload {
+            name: "tree_fit_classification",
+            unit: "s per fit",
+            measure: |s| tree_fit(s, crate::trees::fit_classification),
+            needs: Some(crate::trees::MNIST_DIR),
+        },
+        Workload {
+            name: "tree_fit_regression",
+            unit: "s per fit",
+            measure: |s| tree_fit(s, crate::trees::fit_regression),
+            needs: Some(crate::trees::MNIST_DIR),
         },
     ]
 }
@@ -259,4 +295,20 @@ fn conv2d_fwd_cnn(settings: &Settings) -> f64 {
         conv2d(&h, &w2, Some(&b2), (1, 1), (0, 0), (1, 1))
     });
     BATCH as f64 / t
+}
+
+/// Seconds per fit of a 4 096-leaf tree on MNIST (see [`crate::trees`]). Exits with a message if
+/// MNIST cannot be read (`main` skips these workloads when its folder is missing).
+fn tree_fit(settings: &Settings, fit: fn(&crate::trees::TreeProblem) -> trees::Tree) -> f64 {
+    let problem = match crate::trees::problem() {
+        Ok(problem) => problem,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut leaves = 0;
+    let seconds = seconds_per_call(settings, || leaves = fit(&problem).leaves());
+    eprintln!("bench: the tree has {leaves} leaves");
+    seconds
 }
