@@ -12,6 +12,9 @@
 //! - `only` (transfer.rs): a transfer set of two digits only (7s and 8s in the paper).
 //! - `regularise` (regulariser.rs): 3 % of the training set, hard labels against the soft targets
 //!   of a teacher trained on all of it.
+//! - `tree-toy` (tree_toy.rs, on the data of toy.rs): a student that is not a network, the article
+//!   the project started from: decision trees on a noisy two-class problem, grown on the hard
+//!   labels or on a 128-128 network's soft targets.
 //!
 //! Every experiment distils from the teacher of `mnist_kd`'s default study (lab.rs): the one it
 //! saved in `runs/default` is reused, or trained there once. Students train as the study driver
@@ -23,7 +26,10 @@ mod lab;
 mod regulariser;
 mod soften;
 mod svg;
+mod toy;
 mod transfer;
+mod tree_fit;
+mod tree_toy;
 
 use std::process::ExitCode;
 
@@ -80,6 +86,20 @@ enum Experiment {
         /// The share of the training split the students see, in (0, 1].
         #[arg(long, default_value_t = 0.03)]
         share: f64,
+    },
+    /// A tree as the student, on a noisy two-class toy problem: trees grown on the hard labels
+    /// against trees grown on a 128-128 network's soft targets, without limit and at equal leaf
+    /// counts; decision regions as a picture. Needs no data: the points are drawn from seeds.
+    TreeToy {
+        /// Training points per seed.
+        #[arg(long, default_value_t = 2000)]
+        train_points: usize,
+        /// Validation points per seed (what the temperature and the teacher's epoch are chosen on).
+        #[arg(long, default_value_t = 1000)]
+        validation_points: usize,
+        /// Test points per seed.
+        #[arg(long, default_value_t = 10_000)]
+        test_points: usize,
     },
 }
 
@@ -147,6 +167,33 @@ fn run(cli: &Cli, command: &str) -> Result<(), String> {
             let plan = transfer::Plan::only(classes, splits.classes())?;
             let mut lab = lab::Lab::open(flags, splits)?;
             transfer::run(&mut lab, &plan, command)
+        }
+        Experiment::TreeToy {
+            train_points,
+            validation_points,
+            test_points,
+        } => {
+            study::at_least_one("--train-points", *train_points)?;
+            study::at_least_one("--validation-points", *validation_points)?;
+            study::at_least_one("--test-points", *test_points)?;
+            let sizes = tree_toy::Sizes {
+                train: *train_points,
+                validation: *validation_points,
+                test: *test_points,
+            };
+            std::fs::create_dir_all(&flags.out).map_err(|e| {
+                format!(
+                    "cannot create the output folder {}: {e}",
+                    flags.out.display()
+                )
+            })?;
+            tree_toy::run(
+                sizes,
+                flags.seeds(5),
+                flags.temperature,
+                &flags.out,
+                command,
+            )
         }
         Experiment::Regularise { share } => {
             if !(*share > 0.0 && *share <= 1.0) {

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use study::output::{epochs_json, markdown_table, write_atomic};
 use study::Weights;
 
-use crate::lab::{Lab, MNIST_KD_TEMPERATURE};
+use crate::lab::{Lab, MNIST_KD_TEMPERATURE, SEEDS};
 use crate::svg::{accuracy_curves, Line};
 
 /// The student unless `--student` says otherwise: the paper's MNIST student, big enough to
@@ -80,7 +80,7 @@ pub fn run(lab: &mut Lab, spec: &ModelSpec, share: f64, command: &str) -> Result
     };
     let mut hard_runs = Vec::new();
     let mut soft_runs = Vec::new();
-    for seed in 0..lab.flags.seeds as u64 {
+    for seed in 0..lab.flags.seeds(SEEDS) as u64 {
         let (_, few) = lab.splits.train.split_off(size, SHARE_SEED + seed);
         let splits = lab.with_train(few);
         for (weights, runs) in [(None, &mut hard_runs), (Some(soft), &mut soft_runs)] {
@@ -124,7 +124,7 @@ pub fn run(lab: &mut Lab, spec: &ModelSpec, share: f64, command: &str) -> Result
         lab.splits.train.len(),
         lab.splits.name,
         lab.flags.batch_size,
-        lab.flags.seeds - 1,
+        lab.flags.seeds(SEEDS) - 1,
         lab.teacher_spec,
         lab.splits.train.len(),
         soft.temperature,

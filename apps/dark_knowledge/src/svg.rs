@@ -1,5 +1,5 @@
-//! The experiments' pictures, as plain SVG text: the temperature view's bars and the regulariser's
-//! accuracy curves. No plotting crate: a few shapes, positioned by hand.
+//! The experiments' pictures, as plain SVG text: the temperature view's bars, the regulariser's
+//! accuracy curves and the tree student's decision regions. No plotting crate: a few shapes, positioned by hand.
 
 use std::fmt::Write as _;
 
@@ -270,6 +270,94 @@ pub fn accuracy_curves(title: &str, lines: &[Line], low: f64) -> String {
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dash}/>",
             points.join(" "),
             COLOURS[line.colour % COLOURS.len()]
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// One model's decision regions: the class it predicts in each cell of a square grid, row by
+/// row from the top.
+pub struct Panel {
+    pub title: String,
+    pub classes: Vec<usize>,
+}
+
+/// Region fills and point colours for two classes.
+const REGION_FILLS: [&str; 2] = ["#cfe0f3", "#f7dcc2"];
+const POINT_COLOURS: [&str; 2] = ["#2e6fbf", "#c8641a"];
+
+/// Panels of decision regions side by side over the square `[−half_width, half_width]²`, each
+/// `grid × grid` cells, with the same `points` (x₁, x₂, class) and the curve `boundary` drawn on
+/// every one. Runs of equal cells in a row are drawn as one rectangle.
+pub fn regions(
+    title: &str,
+    panels: &[Panel],
+    grid: usize,
+    half_width: f64,
+    points: &[(f64, f64, usize)],
+    boundary: &[(f64, f64)],
+) -> String {
+    let (size, gap, top) = (300.0, 24.0, 60.0);
+    let width = 16.0 + panels.len() as f64 * (size + gap);
+    let mut s = header(width, top + size + 24.0, title);
+    let cell = size / grid as f64;
+    let to_px = |x0: f64, x1: f64, x2: f64| {
+        (
+            x0 + (x1 + half_width) / (2.0 * half_width) * size,
+            top + (half_width - x2) / (2.0 * half_width) * size,
+        )
+    };
+    for (p, panel) in panels.iter().enumerate() {
+        let x0 = 16.0 + p as f64 * (size + gap);
+        let _ = writeln!(
+            s,
+            "<text x=\"{x0:.1}\" y=\"{:.1}\">{}</text>",
+            top - 8.0,
+            escape(&panel.title)
+        );
+        for row in 0..grid {
+            let cells = &panel.classes[row * grid..(row + 1) * grid];
+            let mut start = 0;
+            while start < grid {
+                let class = cells[start];
+                let end = (start..grid).find(|&c| cells[c] != class).unwrap_or(grid);
+                let _ = writeln!(
+                    s,
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.2}\" fill=\"{}\"/>",
+                    x0 + start as f64 * cell,
+                    top + row as f64 * cell,
+                    (end - start) as f64 * cell,
+                    cell + 0.05,
+                    REGION_FILLS[class % REGION_FILLS.len()]
+                );
+                start = end;
+            }
+        }
+        for &(x1, x2, class) in points {
+            let (x, y) = to_px(x0, x1, x2);
+            let _ = writeln!(
+                s,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"1.3\" fill=\"{}\"/>",
+                POINT_COLOURS[class % POINT_COLOURS.len()]
+            );
+        }
+        let path: Vec<String> = boundary
+            .iter()
+            .map(|&(x1, x2)| {
+                let (x, y) = to_px(x0, x1, x2);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>",
+            path.join(" ")
+        );
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x0:.1}\" y=\"{top:.1}\" width=\"{size:.0}\" height=\"{size:.0}\" \
+             fill=\"none\" stroke=\"#888888\"/>"
         );
     }
     s.push_str("</svg>\n");

@@ -26,7 +26,7 @@ use study::output::{markdown_table, write_atomic};
 use tensor::Tensor;
 
 use crate::bias::{choose_shift, shift_grid, shift_output_bias};
-use crate::lab::Lab;
+use crate::lab::{Lab, SEEDS};
 
 /// The students unless `--student` says otherwise: the paper's and `mnist_kd`'s default.
 const STUDENTS: [&str; 2] = ["mlp:800,800", "mlp:100,100"];
@@ -216,7 +216,7 @@ pub fn run(lab: &mut Lab, plan: &Plan, command: &str) -> Result<(), String> {
     for spec in &students {
         let mut alone = Vec::new();
         let mut distilled = Vec::new();
-        for seed in 0..lab.flags.seeds as u64 {
+        for seed in 0..lab.flags.seeds(SEEDS) as u64 {
             let (mut model, _) = lab.student(spec, seed, Some(&splits), epochs, None)?;
             alone.push(score(&mut model, lab, plan)?);
             let (mut model, _) = lab.student(spec, seed, Some(&splits), epochs, Some(weights))?;
@@ -318,7 +318,7 @@ impl Report<'_> {
              weight {}, hard weight {}.",
             self.epochs,
             lab.flags.batch_size,
-            lab.flags.seeds - 1,
+            lab.flags.seeds(SEEDS) - 1,
             w.temperature,
             w.soft_weight,
             w.hard_weight

@@ -198,10 +198,70 @@ fn the_regulariser_trains_on_its_share_and_stops_on_validation() {
     assert!(dir.path().join("regularise.svg").exists());
 }
 
+/// The toy needs no data: small draws, two seeds, twice, to check that the run is reproducible.
+#[test]
+fn the_tree_toy_compares_equal_sizes_and_repeats_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let toy = |out: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_dark_knowledge"))
+            .args([
+                "tree-toy",
+                "--train-points",
+                "400",
+                "--validation-points",
+                "200",
+            ])
+            .args(["--test-points", "500", "--seeds", "2", "--out"])
+            .arg(out)
+            .output()
+            .expect("the binary runs");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut report = json(&out.join("tree_toy.json"));
+        report["command"] = Value::Null;
+        report
+    };
+    let (first, second) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    let report = toy(&first);
+    assert_eq!(report, toy(&second), "the same seeds give the same report");
+    let seeds = report["seeds"].as_array().unwrap();
+    assert_eq!(seeds.len(), 2);
+    for seed in seeds {
+        let teacher = seed["teacher_test_accuracy"].as_f64().unwrap();
+        assert!(teacher > 80.0, "teacher {teacher}");
+        let trees = seed["trees"].as_array().unwrap();
+        // Grown without limit on distinct soft targets, a regression tree ends with one training
+        // point per leaf; the hard tree stops at pure leaves, far fewer on this noise.
+        assert_eq!(trees[0]["size"], "grown without limit");
+        assert_eq!(trees[0]["soft_leaves"], 400);
+        assert!(trees[0]["hard_leaves"].as_u64().unwrap() < 400);
+        for tree in &trees[1..] {
+            let leaves: u64 = tree["size"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches(" leaves")
+                .parse()
+                .unwrap();
+            // A hard tree whose leaves are all pure stops short; its rival is cut to match.
+            let hard = tree["hard_leaves"].as_u64().unwrap();
+            assert!(hard <= leaves, "{hard} > {leaves}");
+            assert_eq!(tree["soft_leaves"].as_u64(), Some(hard));
+            let t = tree["temperature"].as_f64().unwrap();
+            assert!([1.0, 2.0, 4.0].contains(&t), "temperature {t}");
+        }
+    }
+    assert!(first.join("tree_toy.svg").exists() && first.join("tree_toy.md").exists());
+}
+
 #[test]
 fn bad_input_gets_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 10] = [
+        (
+            &["tree-toy", "--train-points", "0"][..],
+            "error: --train-points must be at least 1, found 0",
+        ),
         (
             &["regularise", "--share", "1.5"][..],
             "error: --share must be a fraction in (0, 1], found 1.5",
