@@ -15,6 +15,8 @@
 //! - `tree-toy` (tree_toy.rs, on the data of toy.rs): a student that is not a network, the article
 //!   the project started from: decision trees on a noisy two-class problem, grown on the hard
 //!   labels or on a 128-128 network's soft targets.
+//! - `tree-mnist` (tree_mnist.rs): the same on MNIST's pixels at 256, 1 024 and 4 096 leaves, and
+//!   with the teacher labelling shifted copies of the images.
 //!
 //! Every experiment distils from the teacher of `mnist_kd`'s default study (lab.rs): the one it
 //! saved in `runs/default` is reused, or trained there once. Students train as the study driver
@@ -29,6 +31,7 @@ mod svg;
 mod toy;
 mod transfer;
 mod tree_fit;
+mod tree_mnist;
 mod tree_toy;
 
 use std::process::ExitCode;
@@ -100,6 +103,14 @@ enum Experiment {
         /// Test points per seed.
         #[arg(long, default_value_t = 10_000)]
         test_points: usize,
+    },
+    /// A tree as the student on MNIST: trees of 256, 1 024 and 4 096 leaves on the pixels, grown
+    /// on the labels or on the teacher's soft targets, and on those plus shifted copies of the
+    /// images that the teacher labels.
+    TreeMnist {
+        /// The share of the training split each seed's trees see (a seeded draw), in (0, 1].
+        #[arg(long, default_value_t = 0.8)]
+        share: f64,
     },
 }
 
@@ -194,6 +205,15 @@ fn run(cli: &Cli, command: &str) -> Result<(), String> {
                 &flags.out,
                 command,
             )
+        }
+        Experiment::TreeMnist { share } => {
+            if !(*share > 0.0 && *share <= 1.0) {
+                return Err(format!(
+                    "--share must be a fraction in (0, 1], found {share}"
+                ));
+            }
+            let mut lab = lab::Lab::open(flags, lab::load(flags)?)?;
+            tree_mnist::run(&mut lab, *share, flags.seeds(lab::SEEDS), command)
         }
         Experiment::Regularise { share } => {
             if !(*share > 0.0 && *share <= 1.0) {
