@@ -84,6 +84,8 @@ pub fn gemm_backend() -> GemmBackend {
 /// are ignored); with `beta == 1` the product is accumulated into `C`, which is what gradients want.
 ///
 /// Runs on the backend of [`gemm_backend`]; large products use rayon's threads either way.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm(
@@ -110,6 +112,8 @@ pub fn sgemm(
 
 /// [`sgemm`] through `matrixmultiply::sgemm`, large products split into row bands across rayon's
 /// threads (see the module doc). The reference our own GEMM is tested and measured against.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm_matrixmultiply(
@@ -226,6 +230,8 @@ impl Tensor {
     /// Shapes: `[…, M, K] · […, K, N] → […, M, N]`, the leading (batch) axes broadcasting as in
     /// elementwise ops. So `[B, M, K] · [K, N]` applies one matrix to a whole batch — done as a single
     /// `[B·M, K] · [K, N]` product, which is what a dense layer over a batch is.
+    ///
+    /// The definition, as plain loops: [`reference::matmul_t`](crate::reference::matmul_t).
     #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
         self.matmul_t(false, other, false)
@@ -234,6 +240,8 @@ impl Tensor {
     /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set. The
     /// transpose is free: the operand is read with swapped strides, never copied. This is what the
     /// backward of a matrix product needs: `dA = dC · Bᵀ`, `dB = Aᵀ · dC`.
+    ///
+    /// The definition, as plain loops: [`reference::matmul_t`](crate::reference::matmul_t).
     #[track_caller]
     pub fn matmul_t(&self, transpose_self: bool, other: &Tensor, transpose_other: bool) -> Tensor {
         let plan = Plan::new(
@@ -293,6 +301,8 @@ impl Tensor {
     }
     /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm). With
     /// `beta = 1` a product is added into a gradient that is already there, with no temporary.
+    ///
+    /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
     #[track_caller]
     pub fn gemm_into(
         out: &mut Tensor,
@@ -535,7 +545,7 @@ fn affine(
 mod tests {
     use super::*;
 
-    /// Naive triple loop in f64, reading op(A) and op(B) by index.
+    /// [`crate::reference::gemm`] with `alpha = 1`, `beta = 0`, rounded to f32.
     fn reference(
         m: usize,
         k: usize,
@@ -545,19 +555,10 @@ mod tests {
         b: &[f32],
         tb: bool,
     ) -> Vec<f32> {
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                let mut acc = 0.0f64;
-                for p in 0..k {
-                    let x = if ta { a[p * m + i] } else { a[i * k + p] };
-                    let y = if tb { b[j * k + p] } else { b[p * n + j] };
-                    acc += x as f64 * y as f64;
-                }
-                c[i * n + j] = acc as f32;
-            }
-        }
-        c
+        crate::reference::gemm((m, k, n), 1.0, (a, ta), (b, tb), 0.0, &[])
+            .into_iter()
+            .map(|x| x as f32)
+            .collect()
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::{simd, Tensor};
 /// (A scalar f64 sum of every cell was the first version: one dependent f64 add per cell, ~3 % of
 /// a 1-D CNN's training step, on one thread.) Channels are independent: a large gradient spreads
 /// them over rayon's threads, each channel summed the same way on any thread count.
+///
+/// The definition, as plain loops:
+/// [`reference::conv_backward_bias`](crate::reference::conv_backward_bias).
 #[track_caller]
 pub fn conv_backward_bias(grad_out: &Tensor) -> Tensor {
     let op = "conv_backward_bias";

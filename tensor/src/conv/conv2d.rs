@@ -37,6 +37,8 @@ const WEIGHT_GRAD_BLOCKS: usize = 16;
 ///
 /// Panics (naming `conv2d` and the shapes) when a rank is not 4, the channels of input and weight
 /// differ, `bias` is not `[O]`, or the geometry is invalid (see [`Conv2dGeometry::new`]).
+///
+/// The definition, as plain loops: [`reference::conv2d`](crate::reference::conv2d).
 #[track_caller]
 pub fn conv2d(
     input: &Tensor,
@@ -55,6 +57,9 @@ pub fn conv2d(
 
 /// `dX` for `Y = conv2d(X, W)`: `grad_out [N, O, OH, OW]`, `weight [O, C, KH, KW]` → `[N, C, H, W]`
 /// (`input_shape`).
+///
+/// The definition, as plain loops:
+/// [`reference::conv2d_backward_input`](crate::reference::conv2d_backward_input).
 #[track_caller]
 pub fn conv2d_backward_input(
     grad_out: &Tensor,
@@ -73,6 +78,9 @@ pub fn conv2d_backward_input(
 
 /// `dW` for `Y = conv2d(X, W)`: `grad_out [N, O, OH, OW]`, `input [N, C, H, W]` →
 /// `[O, C, KH, KW]` (`weight_shape`).
+///
+/// The definition, as plain loops:
+/// [`reference::conv2d_backward_weight`](crate::reference::conv2d_backward_weight).
 #[track_caller]
 pub fn conv2d_backward_weight(
     grad_out: &Tensor,

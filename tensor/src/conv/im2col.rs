@@ -20,14 +20,17 @@
 //! The loops run over rows `(c, kh, kw)` and then output rows `oh`: for a fixed row the valid output
 //! columns `ow` (those whose input column is on the image) form one interval, computed once, so the
 //! inner loop is a plain copy (a `memcpy` when `sw = 1`) with zero-fills either side, and no
-//! per-element bounds test. The naive one-element-at-a-time definition above lives in the tests, and
-//! they check the two agree bit for bit.
+//! per-element bounds test. The one-element-at-a-time definition above is
+//! [`reference::im2col_2d`](crate::reference::im2col_2d), and the tests check the two agree bit
+//! for bit.
 
 use super::geometry::{Conv1dGeometry, Conv2dGeometry};
 use crate::error::{fail, TensorError};
 
 /// Fills `columns` (`[C·KH·KW, OH·OW]`) from one `image` (`[C, H, W]`); every cell of `columns` is
 /// written, padding as 0.
+///
+/// The definition, as plain loops: [`reference::im2col_2d`](crate::reference::im2col_2d).
 #[track_caller]
 pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
     check_lengths("im2col_2d", image.len(), columns.len(), g);
@@ -88,6 +91,8 @@ fn copy_row(dst: &mut [f32], src: &[f32]) {
 /// Adds every entry of `columns` (`[C·KH·KW, OH·OW]`) into the `image` (`[C, H, W]`) cell it was
 /// read from by [`im2col_2d`]; entries that came from padding are dropped. ACCUMULATES: `image` is
 /// not cleared first.
+///
+/// The definition, as plain loops: [`reference::col2im_2d`](crate::reference::col2im_2d).
 #[track_caller]
 pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
     check_lengths("col2im_2d", image.len(), columns.len(), g);
@@ -132,6 +137,8 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
 }
 
 /// [`im2col_2d`] for one signal `[C, L]` into `[C·K, OL]`.
+///
+/// The definition, as plain loops: [`reference::im2col_1d`](crate::reference::im2col_1d).
 #[track_caller]
 pub fn im2col_1d(signal: &[f32], g: &Conv1dGeometry, columns: &mut [f32]) {
     im2col_2d(signal, &g.as_2d(), columns)

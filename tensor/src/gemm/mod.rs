@@ -227,6 +227,8 @@ pub fn depth_block(level: Level) -> usize {
 /// `C` is `m×n`; `a` holds `A` (`m×k`) or, with `transpose_a`, `Aᵀ` (`k×m`), and likewise `b`.
 /// With `beta == 0`, `C` is only written (old contents, even NaN, ignored); with `beta == 1` the
 /// product is added in. Large products run on rayon's threads (see the module doc).
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm(
@@ -257,6 +259,8 @@ pub fn sgemm(
 }
 
 /// [`sgemm`] with the micro-kernel of an explicit level, which must be available on this CPU.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm_with(
@@ -327,6 +331,8 @@ pub fn sgemm_with(
 /// only store) right before computing it. Besides the pass itself, that saves moving cache lines
 /// between cores: a buffer zeroed in row chunks by rayon and then computed in bands of columns has
 /// half of each thread's band in the other core's cache.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm_new(

@@ -12,8 +12,8 @@
 //! the 1×2 pool on `[128, 32, 183]` went from 3.3 ms to 0.26 ms (`u32` argmax) and the 2×2 one on
 //! `[128, 64, 24, 24]` from 28 ms to 2.3 ms, which is about the time to read its 19 MB input.
 //!
-//! **What it computes** is exactly what the general kernel and `max_pool_reference` compute, bit for
-//! bit and index for index: the cells of each window are visited in the same row-major order (row 0
+//! **What it computes** is exactly what the general kernel and
+//! [`reference::max_pool2d`](crate::reference::max_pool2d) compute, bit for bit and index for index: the cells of each window are visited in the same row-major order (row 0
 //! even, row 0 odd, row 1 even, …) and every step applies the module's rule,
 //!
 //! ```text
