@@ -23,9 +23,8 @@
 //! is split across its batch instead. (Our own GEMM cuts `C` into one band per thread too, of
 //! columns or of rows, each thread packing its own operands; see [`crate::gemm`].)
 //!
-//! Why not the crate's own `threading` feature? Measured on this project's 2-core machine
-//! (`apps/bench`, same run): our bands at 2 threads gave 64.4 / 68.2 / 65.4 GFLOP/s for n = 256 /
-//! 512 / 1024, the crate's threading with `MATMUL_NUM_THREADS=2` 64.8 / 68.2 / 67.9 — a tie. Bands
+//! Why not the crate's own `threading` feature? On square products the two are as fast as each
+//! other (docs/performance.md has the run). Bands
 //! win on everything else: they run in rayon's pool, so `--threads` and `RAYON_NUM_THREADS` govern
 //! every kernel alike, and a product called from inside a parallel loop (a batch of convolutions)
 //! does not start a second set of threads that fight rayon's for the same cores.
@@ -38,7 +37,8 @@ use crate::error::{fail, TensorError};
 use crate::shape::{broadcast_shapes, broadcast_strides, numel, strides};
 use crate::Tensor;
 
-/// Products smaller than this many multiply-adds (about 50 µs of work) stay on one thread.
+/// Products smaller than this many multiply-adds stay on one thread: below it, splitting into
+/// bands costs more than the second thread saves.
 const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// The fewest rows of `C` a band may have: sgemm packs all of `op(B)` for every call, so a band must
 /// be tall enough for that packing to be a small fraction of its work.

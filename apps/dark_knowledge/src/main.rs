@@ -10,8 +10,8 @@
 //! - `omit` (transfer.rs): the students learn from a transfer set with no example of one digit;
 //!   the distilled one still recognises it, more so once that class's output bias is raised.
 //! - `only` (transfer.rs): a transfer set of two digits only (7s and 8s in the paper).
-//! - `regularise` (regulariser.rs): 3 % of the training set, hard labels against the soft targets
-//!   of a teacher trained on all of it.
+//! - `regularise` (regulariser.rs): a small share of the training set (`--share`), hard labels
+//!   against the soft targets of a teacher trained on all of it.
 //!
 //! Every experiment distils from the teacher of `mnist_kd`'s default study (lab.rs): the one it
 //! saved in `runs/default` is reused, or trained there once. Students train as the study driver

@@ -73,9 +73,8 @@ pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
 
 /// `dst.copy_from_slice(src)` for the short rows of an image (tens of floats), in pieces of 8:
 /// a copy of a constant length compiles to a pair of vector moves, where one of a run-time length
-/// is a call to `memmove` — once per row, 7 000 times per image of `cnn_train`'s second layer.
-/// Profile of `cnn_train` at one thread, relative to the GEMM kernel's share: `im2col_2d` and its
-/// `memmove` calls 13 %, `im2col_2d` with this 12 %.
+/// is a call to `memmove` — once per row, thousands of times per image of `cnn_train`'s second
+/// layer. The profile before and after is in docs/performance.md.
 fn copy_row(dst: &mut [f32], src: &[f32]) {
     debug_assert_eq!(dst.len(), src.len());
     let (pieces, dst_tail) = dst.as_chunks_mut::<8>();
@@ -120,8 +119,8 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
                     let iw0 = ow_lo * g.stride.1 + offset - g.padding.1;
                     if g.stride.1 == 1 {
                         // Contiguous on both sides: a plain loop over two slices, which the
-                        // compiler turns into vector adds (the strided loop below does one float at
-                        // a time: it was 9.4 % of a `cnn_train` step at one thread, this is 3.4 %).
+                        // compiler turns into vector adds (the strided loop below does one float
+                        // at a time, and stride 1 is the common case of every CNN here).
                         for (d, &s) in dst[iw0..iw0 + src.len()].iter_mut().zip(src) {
                             *d += s;
                         }
