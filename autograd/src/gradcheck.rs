@@ -48,11 +48,12 @@
 //! - `3·u·S/h`: the round-off of the finite difference, derived above and computed for each call,
 //!   so a large output is not failed by its own rounding. It scales with `f` too.
 //!
-//! A backward off by 1 % therefore fails at every element whose gradient exceeds about 1.1 % of
-//! its input's largest (`0.01·|n| > 0.001·|n| + 0.0001·scale`), plus the rounding term (a small
-//! share of `scale` for any `f` whose outputs are not far larger than its gradients).
-//! `tests/tests/gradcheck_sharpness.rs` shows deliberately wrong backwards failing: 1 % off at
-//! gradients of size 1, 1e-3 and 1e-5, 1 % off in a single element, transposed, assigning.
+//! A backward off by a relative 0.01 therefore fails at every element whose gradient exceeds
+//! about 0.011 times its input's largest (`0.01·|n| > 0.001·|n| + 0.0001·scale`), plus the
+//! rounding term (a small share of `scale` for any `f` whose outputs are not far larger than its
+//! gradients). `tests/tests/gradcheck_sharpness.rs` shows deliberately wrong backwards failing:
+//! off by a relative 0.01 at gradients of size 1, 1e-3 and 1e-5, off by 0.01 in a single
+//! element, transposed, assigning.
 //!
 //! The bound assumes `f`'s outputs are accurate to about one rounding of their own size. A forward
 //! whose output is a small difference of large f32 intermediates breaks that (its noise is a

@@ -15,9 +15,9 @@
 //! ```
 //!
 //! Convolutions keep the size (3×3 with padding 1, or k5 with padding 2), and each is followed by
-//! a 2× max pool, so a 28×28 image becomes 14×14, then 7×7. Layers are named (`conv1`, `pool1`,
-//! `fc1`, `relu1`, …, `logits`) so that hints can address them; [`ModelSpec::feature_layer`] names
-//! the last hidden representation before the classifier.
+//! a max pool of window 2, so a 28×28 image becomes 14×14, then 7×7. Layers are named (`conv1`,
+//! `pool1`, `fc1`, `relu1`, …, `logits`) so that hints can address them;
+//! [`ModelSpec::feature_layer`] names the last hidden representation before the classifier.
 
 use std::fmt;
 use std::str::FromStr;

@@ -8,10 +8,10 @@
 //! from the top of the heap, and the heap's top is given back to the kernel (*trimmed*) as soon as
 //! more than the trim threshold lies free at its end — which is exactly the state at the end of a
 //! step. Either way the next step gets fresh pages: the kernel takes a page fault on the first
-//! touch of every 4 KiB page, zeroes it, maps it, and unmaps it again at the free. Profiled
-//! (`perf record -e cpu-clock`, `bench --only mlp_train --threads 1`, before this allocator):
-//! 22 % of the MLP's training step ran in the kernel (`clear_page_erms`, `exc_page_fault`,
-//! `unmap_page_range`, …), more than any one layer's matrix product.
+//! touch of every 4 KiB page, zeroes it, maps it, and unmaps it again at the free. A profile of
+//! the MLP's training step before this allocator showed more of it in the kernel's page handling
+//! (`clear_page_erms`, `exc_page_fault`, `unmap_page_range`, …) than in any one layer's matrix
+//! product (the figures: docs/performance.md, "Figures moved out of the code").
 //!
 //! ## What this does
 //! [`BlockCache`] wraps the system allocator. A freed block of at least [`MIN_BLOCK`] bytes is
@@ -30,8 +30,8 @@
 //!   already mapped, which costs a fraction of faulting fresh pages in.
 //! - **Memory**: the peak resident set grows at most by what the table holds; in a training loop
 //!   the table is full between steps and empty at a step's peak (its blocks are then in use), so
-//!   the peak barely moves (measured in docs/performance.md: `mlp_train` 21.3 → 22.0 MiB,
-//!   `cnn_train` 112.6 → 125.7 MiB over 200 steps). Blocks freed outside the loop stay in the
+//!   the peak barely moves (the measured peaks are in docs/performance.md). Blocks freed outside
+//!   the loop stay in the
 //!   table until they are pushed out, so up to the capacity of memory may stay resident that no
 //!   step reuses. The one common source of such blocks is kept out: a buffer *growing* by
 //!   `realloc` (a `Vec` read from a file, doubling 64 KiB → 128 KiB → … → 64 MiB) gives its old,
@@ -273,8 +273,8 @@ fn free_to_system(slots: &[Slot]) {
 /// THP mode on many systems only backs memory asked for that way). A weight matrix of the
 /// benchmark MLP is 2.5 MB, 600+ ordinary pages: with a huge page, reading it once is one TLB
 /// entry instead of hundreds, and the hardware prefetcher, which stops at every 4 KiB page
-/// boundary, runs on. Measured on the batch-1 forward (5.1 MB of weights read per call): about
-/// 5 % faster. It is advice: where the kernel declines, nothing changes.
+/// boundary, runs on; the batch-1 forward, which reads every weight once per call, gains most
+/// (measured: docs/performance.md). It is advice: where the kernel declines, nothing changes.
 pub const HUGE_PAGE: usize = 2 << 20;
 
 /// The layout this cache asks `System` for: `layout`, aligned to [`HUGE_PAGE`] when it is at

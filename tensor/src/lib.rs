@@ -6,7 +6,8 @@
 //!
 //! ## Goals
 //! - **Readable**: each module opens with what it is and why it is built the way it is; every fast
-//!   kernel has a naive reference beside it or in its tests, and a test that the two agree.
+//!   kernel has a plain-loop definition in [`reference`](mod@reference) that its doc comment links to, and a test
+//!   that the two agree.
 //! - **Fast on a CPU**: hot elementwise and reduction loops have explicit SIMD paths (AVX-512,
 //!   AVX2+FMA, NEON) chosen at run time, with a plain scalar fallback; large work is split across
 //!   threads with rayon; matrix products run on our own packed GEMM ([`gemm`]: cache blocking
@@ -21,6 +22,7 @@
 //! - No GPU, no f16/f64 tensors, no integer tensors.
 //!
 //! ## Reading order
+//! [`reference`](mod@reference) first: what each kernel computes, as plain loops. Then how:
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
 //! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] → [`gemm`] →
 //! softmax → [`conv`] (im2col) → [`pool`]. Apart: [`block_cache`], the allocator the apps install
@@ -43,6 +45,8 @@ pub mod conv;
 pub mod gemm;
 pub mod matmul;
 pub mod pool;
+
+pub mod reference;
 
 pub use block_cache::BlockCache;
 pub use error::TensorError;

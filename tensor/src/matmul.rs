@@ -23,9 +23,8 @@
 //! is split across its batch instead. (Our own GEMM cuts `C` into one band per thread too, of
 //! columns or of rows, each thread packing its own operands; see [`crate::gemm`].)
 //!
-//! Why not the crate's own `threading` feature? Measured on this project's 2-core machine
-//! (`apps/bench`, same run): our bands at 2 threads gave 64.4 / 68.2 / 65.4 GFLOP/s for n = 256 /
-//! 512 / 1024, the crate's threading with `MATMUL_NUM_THREADS=2` 64.8 / 68.2 / 67.9 — a tie. Bands
+//! Why not the crate's own `threading` feature? On square products the two are as fast as each
+//! other (docs/performance.md has the run). Bands
 //! win on everything else: they run in rayon's pool, so `--threads` and `RAYON_NUM_THREADS` govern
 //! every kernel alike, and a product called from inside a parallel loop (a batch of convolutions)
 //! does not start a second set of threads that fight rayon's for the same cores.
@@ -38,7 +37,8 @@ use crate::error::{fail, TensorError};
 use crate::shape::{broadcast_shapes, broadcast_strides, numel, strides};
 use crate::Tensor;
 
-/// Products smaller than this many multiply-adds (about 50 µs of work) stay on one thread.
+/// Products smaller than this many multiply-adds stay on one thread: below it, splitting into
+/// bands costs more than the second thread saves.
 const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// The fewest rows of `C` a band may have: sgemm packs all of `op(B)` for every call, so a band must
 /// be tall enough for that packing to be a small fraction of its work.
@@ -84,6 +84,8 @@ pub fn gemm_backend() -> GemmBackend {
 /// are ignored); with `beta == 1` the product is accumulated into `C`, which is what gradients want.
 ///
 /// Runs on the backend of [`gemm_backend`]; large products use rayon's threads either way.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm(
@@ -110,6 +112,8 @@ pub fn sgemm(
 
 /// [`sgemm`] through `matrixmultiply::sgemm`, large products split into row bands across rayon's
 /// threads (see the module doc). The reference our own GEMM is tested and measured against.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm_matrixmultiply(
@@ -226,6 +230,8 @@ impl Tensor {
     /// Shapes: `[…, M, K] · […, K, N] → […, M, N]`, the leading (batch) axes broadcasting as in
     /// elementwise ops. So `[B, M, K] · [K, N]` applies one matrix to a whole batch — done as a single
     /// `[B·M, K] · [K, N]` product, which is what a dense layer over a batch is.
+    ///
+    /// The definition, as plain loops: [`reference::matmul_t`](crate::reference::matmul_t).
     #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
         self.matmul_t(false, other, false)
@@ -234,6 +240,8 @@ impl Tensor {
     /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set. The
     /// transpose is free: the operand is read with swapped strides, never copied. This is what the
     /// backward of a matrix product needs: `dA = dC · Bᵀ`, `dB = Aᵀ · dC`.
+    ///
+    /// The definition, as plain loops: [`reference::matmul_t`](crate::reference::matmul_t).
     #[track_caller]
     pub fn matmul_t(&self, transpose_self: bool, other: &Tensor, transpose_other: bool) -> Tensor {
         let plan = Plan::new(
@@ -293,6 +301,8 @@ impl Tensor {
     }
     /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm). With
     /// `beta = 1` a product is added into a gradient that is already there, with no temporary.
+    ///
+    /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
     #[track_caller]
     pub fn gemm_into(
         out: &mut Tensor,
@@ -535,7 +545,7 @@ fn affine(
 mod tests {
     use super::*;
 
-    /// Naive triple loop in f64, reading op(A) and op(B) by index.
+    /// [`crate::reference::gemm`] with `alpha = 1`, `beta = 0`, rounded to f32.
     fn reference(
         m: usize,
         k: usize,
@@ -545,19 +555,10 @@ mod tests {
         b: &[f32],
         tb: bool,
     ) -> Vec<f32> {
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                let mut acc = 0.0f64;
-                for p in 0..k {
-                    let x = if ta { a[p * m + i] } else { a[i * k + p] };
-                    let y = if tb { b[j * k + p] } else { b[p * n + j] };
-                    acc += x as f64 * y as f64;
-                }
-                c[i * n + j] = acc as f32;
-            }
-        }
-        c
+        crate::reference::gemm((m, k, n), 1.0, (a, ta), (b, tb), 0.0, &[])
+            .into_iter()
+            .map(|x| x as f32)
+            .collect()
     }
 
     #[test]

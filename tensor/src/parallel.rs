@@ -6,9 +6,9 @@
 //!
 //! ## New buffers are zeroed by the threads that fill them
 //! `vec![0.0; n]` zeroes all `n` floats on the calling thread before any kernel runs: for a
-//! multi-MB output that is a pass over memory that only one core does (measured: 9 % of the
-//! calling thread's time in the 2-thread `conv1d_train` step, and almost nothing on the other),
-//! and whose cache lines are evicted again before the kernel writes them. [`new_with`] instead
+//! multi-MB output that is a pass over memory that only one core does while the others wait (the
+//! profile is in docs/performance.md), and whose cache lines are evicted again before the kernel
+//! writes them. [`new_with`] instead
 //! zeroes each piece of a chunk on the thread that then fills it, right before it does: the
 //! zeroing is shared out with the work, and the kernel writes lines that are already in that
 //! core's L1 cache.
@@ -17,8 +17,8 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-/// The fewest elements worth handing to a thread of their own (about 10 µs of simple elementwise
-/// work; below that, splitting costs more than it saves).
+/// The fewest elements worth handing to a thread of their own: a chunk must take several times
+/// what a rayon split costs, or splitting costs more than it saves.
 pub const MIN_CHUNK: usize = 1 << 15;
 
 /// Calls `f(offset, chunk)` on consecutive chunks of `out`, in parallel when `out` is large. Each

@@ -51,6 +51,8 @@ fn reduced_shape(shape: &[usize], axis: usize, keepdim: bool) -> Vec<usize> {
 
 impl Tensor {
     /// `Σ x` over every element (0 for an empty tensor), summed pairwise.
+    ///
+    /// The definition, as plain loops: [`reference::sum_all`](crate::reference::sum_all).
     pub fn sum_all(&self) -> f32 {
         if self.numel() < 2 * MIN_CHUNK {
             return simd::sum(self.data());
@@ -91,6 +93,8 @@ impl Tensor {
 
     /// `Σ` over `axis`. With `keepdim` the axis stays with size 1 (so the result broadcasts against
     /// the input); without it the axis is dropped.
+    ///
+    /// The definition, as plain loops: [`reference::sum_axis`](crate::reference::sum_axis).
     #[track_caller]
     pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Tensor {
         check_axis("sum_axis", axis, self.ndim());
@@ -120,6 +124,8 @@ impl Tensor {
     }
 
     /// The mean over `axis` (see [`sum_axis`](Tensor::sum_axis) for `keepdim`).
+    ///
+    /// The definition, as plain loops: [`reference::mean_axis`](crate::reference::mean_axis).
     #[track_caller]
     pub fn mean_axis(&self, axis: usize, keepdim: bool) -> Tensor {
         let n = self.shape().get(axis).copied().unwrap_or(0);
@@ -129,6 +135,9 @@ impl Tensor {
     }
 
     /// The maximum over `axis` (a NaN wins). Panics if the axis is empty.
+    ///
+    /// The definition, as plain loops:
+    /// [`reference::max_axis_with_argmax`](crate::reference::max_axis_with_argmax).
     #[track_caller]
     pub fn max_axis(&self, axis: usize, keepdim: bool) -> Tensor {
         self.max_axis_with_argmax(axis, keepdim).0
@@ -137,6 +146,9 @@ impl Tensor {
     /// The index along `axis` of each maximum (first on ties, first NaN if any), in the row-major
     /// order of the remaining axes: for logits `[N, C]` and `axis = 1`, the predicted class of each
     /// of the `N` samples.
+    ///
+    /// The definition, as plain loops:
+    /// [`reference::max_axis_with_argmax`](crate::reference::max_axis_with_argmax).
     #[track_caller]
     pub fn argmax_axis(&self, axis: usize) -> Vec<usize> {
         self.max_axis_with_argmax(axis, false).1
@@ -144,6 +156,9 @@ impl Tensor {
 
     /// The maximum over `axis` and, for each, its index along the axis: the backward of `max`
     /// routes the gradient to exactly that element.
+    ///
+    /// The definition, as plain loops:
+    /// [`reference::max_axis_with_argmax`](crate::reference::max_axis_with_argmax).
     #[track_caller]
     pub fn max_axis_with_argmax(&self, axis: usize, keepdim: bool) -> (Tensor, Vec<usize>) {
         check_axis("max_axis", axis, self.ndim());

@@ -32,12 +32,16 @@ use crate::Tensor;
 
 impl Tensor {
     /// `softmax_T` along the last axis: every row becomes a probability distribution.
+    ///
+    /// The definition, as plain loops: [`reference::softmax`](crate::reference::softmax()).
     #[track_caller]
     pub fn softmax(&self, temperature: f32) -> Tensor {
         self.rowwise("softmax", temperature, softmax_row)
     }
 
     /// `log_softmax_T` along the last axis, computed stably (see the module doc).
+    ///
+    /// The definition, as plain loops: [`reference::log_softmax`](crate::reference::log_softmax).
     #[track_caller]
     pub fn log_softmax(&self, temperature: f32) -> Tensor {
         self.rowwise("log_softmax", temperature, log_softmax_row)

@@ -1,5 +1,6 @@
-//! Distillery's own GEMM (`tensor::gemm`) on every SIMD level this CPU has, against a naive f64
-//! triple loop and against `matrixmultiply` (`tensor::matmul::sgemm_matrixmultiply`).
+//! Distillery's own GEMM (`tensor::gemm`) on every SIMD level this CPU has, against its f64
+//! definition (`tensor::reference::gemm`) and against `matrixmultiply`
+//! (`tensor::matmul::sgemm_matrixmultiply`).
 //!
 //! Two kinds of inputs:
 //! - **Integer-valued** (in −3..=3, C in −9..=9): every product, partial sum and `alpha·AB + beta·C`
@@ -21,13 +22,15 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tensor::gemm;
 use tensor::matmul::sgemm_matrixmultiply;
+use tensor::reference;
 use tensor::simd::{available_levels, Level};
 
-/// `alpha · op(A)·op(B) + beta · C` in f64 by the definition, and per element the scale its
-/// rounding error is measured against, `|alpha|·Σ|a·b| + |beta·c|`.
+/// [`reference::gemm`] (`alpha · op(A)·op(B) + beta · C` in f64) and per element the scale its
+/// rounding error is measured against, `|alpha|·Σ|a·b| + |beta·c|`: the same definition on the
+/// absolute values.
 #[allow(clippy::too_many_arguments)]
 fn reference(
-    (m, k, n): (usize, usize, usize),
+    dims: (usize, usize, usize),
     alpha: f32,
     a: &[f32],
     ta: bool,
@@ -36,27 +39,10 @@ fn reference(
     beta: f32,
     c: &[f32],
 ) -> (Vec<f64>, Vec<f64>) {
-    let mut out = vec![0.0; m * n];
-    let mut scale = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let (mut sum, mut abs) = (0.0f64, 0.0f64);
-            for p in 0..k {
-                let x = if ta { a[p * m + i] } else { a[i * k + p] } as f64;
-                let y = if tb { b[j * k + p] } else { b[p * n + j] } as f64;
-                sum += x * y;
-                abs += (x * y).abs();
-            }
-            // beta == 0 ignores C (it may hold NaN).
-            let old = if beta == 0.0 {
-                0.0
-            } else {
-                beta as f64 * c[i * n + j] as f64
-            };
-            out[i * n + j] = alpha as f64 * sum + old;
-            scale[i * n + j] = alpha.abs() as f64 * abs + old.abs();
-        }
-    }
+    let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
+    let out = reference::gemm(dims, alpha, (a, ta), (b, tb), beta, c);
+    let (a, b, c) = (abs(a), abs(b), abs(c));
+    let scale = reference::gemm(dims, alpha.abs(), (&a, ta), (&b, tb), beta.abs(), &c);
     (out, scale)
 }
 

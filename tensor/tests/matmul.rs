@@ -1,4 +1,4 @@
-//! `Tensor::matmul` and friends against a naive triple loop in f64.
+//! `Tensor::matmul` and friends against their f64 definition, `tensor::reference::matmul_t`.
 //!
 //! Tolerance: a dot product of length k in f32 has a relative error of at most about k·ε (ε = 2⁻²⁴)
 //! of Σ|a·b|; we allow 1e-5·(1 + k) of that, well above what sgemm produces and far below any real
@@ -8,28 +8,19 @@ mod common;
 
 use common::floats;
 use proptest::prelude::*;
+use tensor::reference;
 use tensor::Tensor;
 
-/// `op(A)·op(B)` for row-major matrices, with op transposing when the flag is set; f64 accumulation.
-/// Returns the product and `Σ|a·b|` per entry, the scale that rounding errors are measured against.
+/// [`reference::matmul_t`], and per entry `Σ|a·b|` (the same product of the absolute values), the
+/// scale that rounding errors are measured against.
 fn reference(a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> (Vec<f64>, Vec<f64>) {
-    let (ra, ca) = (a.shape()[0], a.shape()[1]);
-    let (rb, cb) = (b.shape()[0], b.shape()[1]);
-    let (m, k) = if ta { (ca, ra) } else { (ra, ca) };
-    let n = if tb { rb } else { cb };
-    let mut c = vec![0.0; m * n];
-    let mut scale = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            for p in 0..k {
-                let x = if ta { a.at(&[p, i]) } else { a.at(&[i, p]) } as f64;
-                let y = if tb { b.at(&[j, p]) } else { b.at(&[p, j]) } as f64;
-                c[i * n + j] += x * y;
-                scale[i * n + j] += (x * y).abs();
-            }
-        }
-    }
-    (c, scale)
+    let abs = |t: &Tensor| {
+        Tensor::from_vec(t.data().iter().map(|x| x.abs()).collect(), t.shape()).unwrap()
+    };
+    (
+        reference::matmul_t(a, ta, b, tb),
+        reference::matmul_t(&abs(a), ta, &abs(b), tb),
+    )
 }
 
 fn assert_close(got: &[f32], want: &[f64], scale: &[f64], k: usize, what: &str) {

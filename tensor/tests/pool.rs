@@ -1,17 +1,19 @@
 //! Pooling against its definition.
 //!
-//! Max pooling is exact (it only copies values), so it is compared with `==`, including the argmax
-//! indices; inputs are small integers (−2..=2) so that windows are full of ties and the first-max
-//! rule is exercised on almost every window. Average pooling is compared with an f64 reference
-//! under the f32 summation bound `|error| ≤ (k − 1)·u·Σ|x|` for `k` terms (Higham, *Accuracy and
-//! Stability of Numerical Algorithms*, §4.2), plus one rounding `u` for the division: with
-//! `u = 2^-24`, the tolerance is `(k + 1)·u·mean|x|`.
+//! Every kernel is compared with its definition in `tensor::reference`. Max pooling is exact (it
+//! only copies values), so it is compared with `==`, including the argmax indices; inputs are small
+//! integers (−2..=2) so that windows are full of ties and the first-max rule is exercised on almost
+//! every window. Average pooling is compared with the f64 reference under the f32 summation bound
+//! `|error| ≤ (k − 1)·u·Σ|x|` for `k` terms (Higham, *Accuracy and Stability of Numerical
+//! Algorithms*, §4.2), plus one rounding `u` for the division: with `u = 2^-24`, the tolerance is
+//! `(k + 1)·u·mean|x|`.
 
 mod common;
 
-use common::{dot, floats, ints, U};
+use common::{floats, ints, U};
 use proptest::prelude::*;
 use tensor::pool::*;
+use tensor::reference::{self, dot};
 use tensor::Tensor;
 
 /// A pooling problem; 1-D is `h = kh = sh = 1`.
@@ -39,28 +41,29 @@ impl Case {
     fn planes(&self) -> usize {
         self.n * self.c
     }
-    /// Flat input indices of the window of output `(p, oh, ow)`, in row-major order.
-    fn window(&self, p: usize, oh: usize, ow: usize) -> Vec<usize> {
-        let mut cells = Vec::new();
-        for i in 0..self.kh {
-            for j in 0..self.kw {
-                cells.push((p * self.h + oh * self.sh + i) * self.w + ow * self.sw + j);
-            }
+    /// [`reference::max_pool1d`] or [`reference::max_pool2d`], as the rank of `x` says.
+    fn want_max(&self, x: &Tensor) -> (Tensor, Vec<usize>) {
+        if x.ndim() == 3 {
+            reference::max_pool1d(x, self.kw, self.sw)
+        } else {
+            reference::max_pool2d(x, (self.kh, self.kw), (self.sh, self.sw))
         }
-        cells
     }
-    /// Every window, in output order.
-    fn windows(&self) -> Vec<Vec<usize>> {
-        let (oh_n, ow_n) = self.out();
-        let mut all = Vec::new();
-        for p in 0..self.planes() {
-            for oh in 0..oh_n {
-                for ow in 0..ow_n {
-                    all.push(self.window(p, oh, ow));
-                }
-            }
+    /// [`reference::avg_pool1d`] or [`reference::avg_pool2d`] of `x` (rank 3 or 4).
+    fn want_avg(&self, x: &Tensor) -> Vec<f64> {
+        if x.ndim() == 3 {
+            reference::avg_pool1d(x, self.kw, self.sw)
+        } else {
+            reference::avg_pool2d(x, (self.kh, self.kw), (self.sh, self.sw))
         }
-        all
+    }
+    /// The reference `dX` of average pooling for `dY`, into `input_shape` (rank 3 or 4).
+    fn want_avg_backward(&self, dy: &Tensor, input_shape: &[usize]) -> Vec<f64> {
+        if input_shape.len() == 3 {
+            reference::avg_pool1d_backward(dy, input_shape, self.kw, self.sw)
+        } else {
+            reference::avg_pool2d_backward(dy, input_shape, (self.kh, self.kw), (self.sh, self.sw))
+        }
     }
 }
 
@@ -102,46 +105,6 @@ fn case1d() -> impl Strategy<Value = Case> {
     })
 }
 
-// ----- naive references -------------------------------------------------------------------------
-
-/// Max and argmax of every window, from the documented rule stated independently of the kernel's
-/// loop: a window holding a NaN gives (NaN, its first NaN); otherwise the largest value and the
-/// first cell holding it.
-fn naive_max(case: &Case, x: &[f32]) -> (Vec<f32>, Vec<usize>) {
-    case.windows()
-        .into_iter()
-        .map(|cells| {
-            if let Some(&i) = cells.iter().find(|&&i| x[i].is_nan()) {
-                return (f32::NAN, i);
-            }
-            let max = cells
-                .iter()
-                .map(|&i| x[i])
-                .fold(f32::NEG_INFINITY, f32::max);
-            let i = *cells.iter().find(|&&i| x[i] == max).unwrap();
-            (max, i)
-        })
-        .unzip()
-}
-
-fn naive_avg(case: &Case, x: &[f32]) -> Vec<f64> {
-    case.windows()
-        .into_iter()
-        .map(|cells| cells.iter().map(|&i| x[i] as f64).sum::<f64>() / cells.len() as f64)
-        .collect()
-}
-
-/// `dX[i] = Σ over windows containing i of dY[window] / (KH·KW)`.
-fn naive_avg_backward(case: &Case, dy: &[f32]) -> Vec<f64> {
-    let mut dx = vec![0.0; case.planes() * case.h * case.w];
-    for (cells, &d) in case.windows().iter().zip(dy) {
-        for &i in cells {
-            dx[i] += d as f64 / cells.len() as f64;
-        }
-    }
-    dx
-}
-
 fn run_max(case: &Case, x: &Tensor) -> (Tensor, Vec<usize>) {
     if case.kh == 1 && case.sh == 1 && x.ndim() == 3 {
         max_pool1d(x, case.kw, case.sw)
@@ -152,10 +115,11 @@ fn run_max(case: &Case, x: &Tensor) -> (Tensor, Vec<usize>) {
 
 fn check_max(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
     let (y, argmax) = run_max(case, x);
-    let (want_y, want_arg) = naive_max(case, x.data());
+    let (want_y, want_arg) = case.want_max(x);
     prop_assert_eq!(&argmax, &want_arg, "argmax {:?}", case);
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-    prop_assert_eq!(bits(y.data()), bits(&want_y));
+    prop_assert_eq!(y.shape(), want_y.shape());
+    prop_assert_eq!(bits(y.data()), bits(want_y.data()));
 
     // The backward scatters dY into the argmax cells only.
     let dy = ints(y.shape(), 2, 17);
@@ -165,11 +129,9 @@ fn check_max(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
         max_pool2d_backward(&dy, &argmax, x.shape())
     };
     prop_assert_eq!(dx.shape(), x.shape());
-    let mut want = vec![0.0f32; x.numel()];
-    for (&i, &d) in want_arg.iter().zip(dy.data()) {
-        want[i] += d; // integers: exact in any order
-    }
-    prop_assert_eq!(dx.data(), &want[..]);
+    // Integers: the f64 scatter is exact, and so must the kernel's f32 one be.
+    let want = reference::max_pool_backward(&dy, &want_arg, x.shape());
+    prop_assert!(dx.data().iter().zip(&want).all(|(&g, &w)| g as f64 == w));
     for (i, &v) in dx.data().iter().enumerate() {
         prop_assert!(
             v == 0.0 || want_arg.contains(&i),
@@ -190,8 +152,8 @@ fn check_avg(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
     let (oh, ow) = case.out();
     let k = (case.kh * case.kw) as f64;
     let abs: Vec<f32> = x.data().iter().map(|v| v.abs()).collect();
-    let magnitude = naive_avg(case, &abs);
-    let want = naive_avg(case, x.data());
+    let magnitude = case.want_avg(&Tensor::from_vec(abs, x.shape()).unwrap());
+    let want = case.want_avg(x);
     prop_assert_eq!(y.numel(), case.planes() * oh * ow);
     for ((&g, &r), &m) in y.data().iter().zip(&want).zip(&magnitude) {
         prop_assert!((g as f64 - r).abs() <= (k + 1.0) * U * m, "{} vs {}", g, r);
@@ -209,11 +171,12 @@ fn check_avg(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
     prop_assert_eq!(dx.shape(), x.shape());
     let shares = (case.kh.div_ceil(case.sh) * case.kw.div_ceil(case.sw)) as f64;
     let dy_abs: Vec<f32> = dy.data().iter().map(|v| v.abs()).collect();
-    let dx_magnitude = naive_avg_backward(case, &dy_abs);
+    let dy_abs_tensor = Tensor::from_vec(dy_abs.clone(), dy.shape()).unwrap();
+    let dx_magnitude = case.want_avg_backward(&dy_abs_tensor, x.shape());
     for ((&g, &r), &m) in dx
         .data()
         .iter()
-        .zip(&naive_avg_backward(case, dy.data()))
+        .zip(&case.want_avg_backward(&dy, x.shape()))
         .zip(&dx_magnitude)
     {
         prop_assert!(
@@ -452,7 +415,7 @@ fn ints_with_nan(shape: &[usize], seed: u64) -> Tensor {
 /// and the two backwards the same gradient.
 fn check_forms_against_reference(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
     let one_d = x.ndim() == 3;
-    let (want_y, want_arg) = max_pool_reference(x, (case.kh, case.kw), (case.sh, case.sw));
+    let (want_y, want_arg) = case.want_max(x);
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     let (y, arg) = run_max(case, x);
     let (y32, arg32) = if one_d {
@@ -488,11 +451,12 @@ fn check_forms_against_reference(case: &Case, x: &Tensor) -> Result<(), TestCase
     // And against a plain scatter of the reference argmax (integers: exact in any order), which
     // also proves every cell no window picked is 0 (dX is zeroed plane by plane, in parallel on
     // the largest case).
-    let mut want_dx = vec![0.0f32; x.numel()];
-    for (&i, &d) in want_arg.iter().zip(dy.data()) {
-        want_dx[i] += d;
-    }
-    prop_assert_eq!(dx.data(), &want_dx[..], "backward {:?}", case);
+    let want_dx = reference::max_pool_backward(&dy, &want_arg, x.shape());
+    prop_assert!(
+        dx.data().iter().zip(&want_dx).all(|(&g, &w)| g as f64 == w),
+        "backward {:?}",
+        case
+    );
     Ok(())
 }
 
@@ -554,12 +518,12 @@ fn pairs_case() -> impl Strategy<Value = Case> {
 }
 
 /// Every forward form on every level this CPU runs (Scalar always: the portable pair loop; AVX2
-/// where present: the vector rows plus the portable tail) must give `max_pool_reference`'s bits
+/// where present: the vector rows plus the portable tail) must give `reference::max_pool2d`'s bits
 /// and indices exactly. `x` is `[N, C, H, W]` (a 1-D signal as `H = 1`).
 fn check_pairs_on_every_level(case: &Case, x: &Tensor) -> Result<(), TestCaseError> {
     use tensor::simd::{available_levels, Level};
     let (kernel, stride) = ((case.kh, case.kw), (case.sh, case.sw));
-    let (want_y, want_arg) = max_pool_reference(x, kernel, stride);
+    let (want_y, want_arg) = reference::max_pool2d(x, kernel, stride);
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     let levels = available_levels();
     prop_assert_eq!(levels[0], Level::Scalar);

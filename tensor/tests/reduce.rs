@@ -1,34 +1,11 @@
-//! Reductions against naive f64 references.
+//! Reductions against their f64 definitions in `tensor::reference`.
 
 mod common;
 
 use common::floats;
 use proptest::prelude::*;
+use tensor::reference;
 use tensor::Tensor;
-
-/// Reference for sum/max/argmax over `axis` with f64 accumulation: returns per output element
-/// (in row-major order of the remaining axes) the sum, the max and its first index.
-fn reference(t: &Tensor, axis: usize) -> Vec<(f64, f32, usize)> {
-    let shape = t.shape();
-    let outer: usize = shape[..axis].iter().product();
-    let inner: usize = shape[axis + 1..].iter().product();
-    let n = shape[axis];
-    let mut out = Vec::new();
-    for o in 0..outer {
-        for i in 0..inner {
-            let values: Vec<f32> = (0..n).map(|j| t.data()[(o * n + j) * inner + i]).collect();
-            let sum = values.iter().map(|&v| v as f64).sum();
-            let mut best = 0;
-            for (j, &v) in values.iter().enumerate() {
-                if v > values[best] {
-                    best = j;
-                }
-            }
-            out.push((sum, values.get(best).copied().unwrap_or(f32::NAN), best));
-        }
-    }
-    out
-}
 
 fn shape_and_axis() -> impl Strategy<Value = (Vec<usize>, usize)> {
     prop::collection::vec(1usize..7, 1..5).prop_flat_map(|shape| {
@@ -43,7 +20,9 @@ proptest! {
     #[test]
     fn axis_reductions_match_the_reference((shape, axis) in shape_and_axis(), seed in any::<u64>(), keepdim in any::<bool>()) {
         let t = floats(&shape, seed);
-        let want = reference(&t, axis);
+        let want_sum = reference::sum_axis(&t, axis);
+        let want_mean = reference::mean_axis(&t, axis);
+        let (want_max, want_arg) = reference::max_axis_with_argmax(&t, axis);
         let sum = t.sum_axis(axis, keepdim);
         let mean = t.mean_axis(axis, keepdim);
         let max = t.max_axis(axis, keepdim);
@@ -52,15 +31,15 @@ proptest! {
         if keepdim { expected_shape[axis] = 1 } else { expected_shape.remove(axis); }
         prop_assert_eq!(sum.shape(), &expected_shape[..]);
         prop_assert_eq!(max.shape(), &expected_shape[..]);
-        let n = shape[axis] as f64;
-        for (k, &(s, m, a)) in want.iter().enumerate() {
+        for k in 0..want_sum.len() {
             // At most 6 terms of size ≤ 1: f32 rounding stays below 1e-6.
+            let s = want_sum[k];
             prop_assert!((sum.data()[k] as f64 - s).abs() < 1e-5, "sum {} vs {}", sum.data()[k], s);
-            prop_assert!((mean.data()[k] as f64 - s / n).abs() < 1e-5);
-            prop_assert_eq!(max.data()[k], m);
-            prop_assert_eq!(argmax[k], a);
+            prop_assert!((mean.data()[k] as f64 - want_mean[k]).abs() < 1e-5);
+            prop_assert_eq!(max.data()[k], want_max[k]);
+            prop_assert_eq!(argmax[k], want_arg[k]);
         }
-        prop_assert!((t.sum_all() as f64 - want.iter().map(|w| w.0).sum::<f64>()).abs() < 1e-4);
+        prop_assert!((t.sum_all() as f64 - reference::sum_all(&t)).abs() < 1e-4);
     }
 
     #[test]
@@ -68,10 +47,10 @@ proptest! {
         // ⟨broadcast(x), g⟩ = ⟨x, sum_to_shape(g)⟩ for x of shape [3, 1], broadcast to [2, 3, 4].
         let x = floats(&[3, 1], seed);
         let g = floats(&[2, 3, 4], seed ^ 5);
-        let lhs: f64 = x.broadcast_to(&[2, 3, 4]).data().iter().zip(g.data()).map(|(&a, &b)| a as f64 * b as f64).sum();
+        let lhs = reference::dot(x.broadcast_to(&[2, 3, 4]).data(), g.data());
         let reduced = g.sum_to_shape(&[3, 1]);
         prop_assert_eq!(reduced.shape(), &[3, 1]);
-        let rhs: f64 = x.data().iter().zip(reduced.data()).map(|(&a, &b)| a as f64 * b as f64).sum();
+        let rhs = reference::dot(x.data(), reduced.data());
         prop_assert!((lhs - rhs).abs() < 1e-4, "{} vs {}", lhs, rhs);
     }
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::floats;
 use proptest::prelude::*;
+use tensor::reference;
 use tensor::Tensor;
 
 /// Row-major multi-index of flat position `flat` in `shape`.
@@ -17,12 +18,9 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     index
 }
 
+/// `⟨a, b⟩` in f64 ([`reference::dot`]).
 fn dot(a: &Tensor, b: &Tensor) -> f64 {
-    a.data()
-        .iter()
-        .zip(b.data())
-        .map(|(&x, &y)| x as f64 * y as f64)
-        .sum()
+    reference::dot(a.data(), b.data())
 }
 
 fn shape_strategy() -> impl Strategy<Value = Vec<usize>> {

@@ -6,13 +6,15 @@
 //!   give the scalar reference's result bit for bit (NaN compared as "both NaN").
 //! - `max`: exact, compared with `==` (the sign of a zero maximum may depend on order).
 //! - `axpy`, `sum`, `dot`, `exp`: rounding differs between levels; each is compared with an f64
-//!   reference under a tolerance derived in the comment beside it.
+//!   reference (`tensor::reference::{axpy, sum, dot}`, `f64::exp`) under a tolerance derived in the
+//!   comment beside it.
 
 use std::process::Command;
 
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use tensor::reference;
 use tensor::simd::{self, Level};
 
 /// Lengths that hit empty input, a single element, partial vectors of every width (4, 8, 16 lanes),
@@ -182,9 +184,10 @@ fn check_axpy(alpha: f32, x: &[f32], y0: &[f32]) {
     for level in levels() {
         let mut y = y0.to_vec();
         simd::axpy_with(level, alpha, x, &mut y);
+        let want_all = reference::axpy(alpha, x, y0);
         for i in 0..x.len() {
             let ax = alpha as f64 * x[i] as f64;
-            let want = ax + y0[i] as f64;
+            let want = want_all[i];
             let tol = 2.0 * U * (ax.abs() + (y0[i] as f64).abs());
             assert!(
                 (y[i] as f64 - want).abs() <= tol,
@@ -208,14 +211,12 @@ fn pairwise_tolerance(n: usize, abs_sum: f64) -> f64 {
 }
 
 fn check_sum_and_dot(a: &[f32], b: &[f32]) {
-    let want_sum: f64 = a.iter().map(|&x| x as f64).sum();
-    let abs_sum: f64 = a.iter().map(|&x| (x as f64).abs()).sum();
-    let want_dot: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
-    let abs_dot: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 * y as f64).abs())
-        .sum();
+    let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
+    let (a_abs, b_abs) = (abs(a), abs(b));
+    let want_sum = reference::sum(a);
+    let abs_sum = reference::sum(&a_abs);
+    let want_dot = reference::dot(a, b);
+    let abs_dot = reference::dot(&a_abs, &b_abs);
     for level in levels() {
         let got = simd::sum_with(level, a) as f64;
         let tol = pairwise_tolerance(a.len(), abs_sum);

@@ -7,7 +7,7 @@
 //!   that our `matmul` (which adds shape checks and threading on top) is compared with;
 //! - `add_1m` (`Tensor::add`, which allocates its result), `add_1m_into` (the SIMD kernel into a
 //!   buffer that already exists) and `memcpy_1m` (copying the same 4 MB): elementwise add should run
-//!   within 2× of a plain copy, since both are bound by memory traffic;
+//!   close to a plain copy, since both are bound by memory traffic;
 //! - `softmax_1024x1000`: a row-wise softmax at temperature 4;
 //! - `im2col_32x28x28` and `conv2d_fwd_cnn`: im2col of one 32-channel 28×28 image (3×3 kernel), and
 //!   the two convolutions of the `cnn_train` network, forward only, on a batch of 128.

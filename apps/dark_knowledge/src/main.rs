@@ -10,8 +10,8 @@
 //! - `omit` (transfer.rs): the students learn from a transfer set with no example of one digit;
 //!   the distilled one still recognises it, more so once that class's output bias is raised.
 //! - `only` (transfer.rs): a transfer set of two digits only (7s and 8s in the paper).
-//! - `regularise` (regulariser.rs): 3 % of the training set, hard labels against the soft targets
-//!   of a teacher trained on all of it.
+//! - `regularise` (regulariser.rs): a small share of the training set (`--share`), hard labels
+//!   against the soft targets of a teacher trained on all of it.
 //! - `tree-toy` (tree_toy.rs, on the data of toy.rs): a student that is not a network, the article
 //!   the project started from: decision trees on a noisy two-class problem, grown on the hard
 //!   labels or on a 128-128 network's soft targets.

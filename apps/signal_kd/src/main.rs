@@ -1,7 +1,7 @@
 //! `signal_kd`: distillation between 1-D CNNs on MNIST-1D (Greydanus 2020), after a published
 //! study that distils a 1-D CNN heartbeat classifier (64-filter convolutions, two dense layers,
-//! about 17k parameters) into one of the same form with about 4× fewer parameters, with a KL +
-//! MAE soft loss and mixup, and reports macro-F1 as mean ± std.
+//! about 17k parameters) into one of the same form with about a quarter of the parameters, with a
+//! KL + MAE soft loss and mixup, and reports macro-F1 as mean ± std.
 //!
 //! The study itself — teacher, seeds, pairs, reports — is the driver's (`apps/study`). What is
 //! this study's is here: the `.npy` files (`data.rs`), the presets, 1-D CNNs only, the soft loss
@@ -98,7 +98,7 @@ fn resolve(cli: &Cli<Preset, Options>, _: &Command) -> Result<(Signals, Settings
         teacher: spec("cnn1d:64,32,fc=20"),
         // Mixup lifts the teacher by several points of test accuracy (docs/mnist1d.md).
         teacher_recipe: Recipe::adam(teacher_epochs, 3e-3).cosine().mixup(0.4),
-        // 4 138 parameters (4.2× fewer): the same form with 16, 16 and 16.
+        // 4 138 parameters (about a quarter of the teacher's): the same form with 16, 16 and 16.
         ensemble: Ensemble::SINGLE,
         students: vec![spec("cnn1d:16,16,fc=16")],
         // No mixup for the students by default (validation sweep in docs/mnist1d.md);

@@ -311,7 +311,8 @@ mod tests {
         assert_eq!(teachers.taught_by().result.agreement, 1.0);
     }
 
-    /// Times per sample add: two models of 1000 samples/s together classify 500 per second.
+    /// Times per sample add: two models that each classify `r` samples per second together
+    /// classify `r/2`.
     #[test]
     fn models_run_one_after_another_add_their_times() {
         let s = |throughput, latency_us| Speed {

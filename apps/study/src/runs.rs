@@ -137,7 +137,7 @@ pub fn file_safe(text: &str) -> String {
         .collect()
 }
 
-/// Scores in words: "test macro-F1 86.41 %, test accuracy 86.60 %".
+/// Scores in words: `test macro-F1 86.41 %, test accuracy 86.60 %`.
 pub fn scores_text(metrics: &[Metric], test: &[f64]) -> String {
     let words: Vec<String> = metrics
         .iter()

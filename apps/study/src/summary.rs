@@ -207,10 +207,10 @@ mod tests {
     }
 
     /// A diverged run on either side is marked in the table, left out of its row's mean (which is
-    /// the finished runs' mean, by hand: (0.80 + 0.82) / 2 = 81 %), and named in the verdict.
+    /// the finished runs' mean, by hand: (0.80 + 0.82) / 2 = 0.81), and named in the verdict.
     #[test]
     fn diverged_runs_are_marked_left_out_and_named_on_either_side() {
-        // The student alone diverged at seed 2 (its broken model scored 10 %).
+        // The student alone diverged at seed 2 (its broken model scored 0.10).
         let alone = side(Role::Alone, [0.80, 0.82, 0.10], Some(2));
         let distilled = side(Role::Distilled, [0.83, 0.84, 0.85], None);
         assert_eq!((alone.test[0].n, alone.diverged.clone()), (2, vec![2]));

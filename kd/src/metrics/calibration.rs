@@ -1,8 +1,8 @@
 //! Calibration: does a model's confidence match how often it is right?
 //!
 //! A model is *calibrated* when, among the samples on which it reports confidence 0.8 (its largest
-//! probability), 80 % are classified correctly. Distillation is often credited with better
-//! calibrated students (the teacher's soft targets discourage over-confident one-hot outputs), so
+//! probability), a fraction 0.8 are classified correctly. Distillation is often credited with
+//! better calibrated students (the teacher's soft targets discourage over-confident one-hot outputs), so
 //! the reports measure it.
 //!
 //! Samples are grouped into `B` equal-width bins by confidence `conf_i = max_k p_ik`; bin `b`
@@ -116,8 +116,8 @@ pub fn reliability_bins(
 ///
 /// `probabilities` is `[N, C]` with rows summing to 1 (apply the softmax first, at temperature 1
 /// unless the temperature's effect on calibration is what is measured). 0 means confidence matches
-/// accuracy in every bin; an over-confident model (confidence 0.99, right 70 % of the time) scores
-/// near the gap, 0.29. An empty set gives `0/0 = NaN`. Panics as [`reliability_bins`].
+/// accuracy in every bin; an over-confident model (confidence 0.99, right with frequency 0.7)
+/// scores near the gap, 0.29. An empty set gives `0/0 = NaN`. Panics as [`reliability_bins`].
 #[track_caller]
 pub fn expected_calibration_error(probabilities: &Tensor, labels: &[usize], bins: usize) -> f64 {
     let diagram = reliability_bins(probabilities, labels, bins);

@@ -136,7 +136,7 @@ impl ConfusionMatrix {
     }
 
     /// `correct / total`; `0/0 = NaN` when there are no samples (an empty test set is a mistake
-    /// upstream, not a measured 0 %).
+    /// upstream, not a measured accuracy of 0).
     pub fn accuracy(&self) -> f64 {
         self.correct() as f64 / self.total() as f64
     }

@@ -21,7 +21,7 @@
 //!   is 0) is 0, as scikit-learn's `zero_division=0` default. A report never shows NaN for one
 //!   unlucky class.
 //! - A ratio over an *empty set of samples* (the accuracy of an empty test set) is `0/0 = NaN`, so
-//!   that a mistake upstream cannot pass for a measured 0 %.
+//!   that a mistake upstream cannot pass for a measured ratio of 0.
 //! - Inputs that are inconsistent with each other (lengths that differ, a label ≥ the number of
 //!   classes, zero bins) are programming errors inside the library and panic with a message that
 //!   names the function and both values.

@@ -51,8 +51,9 @@
 //! ## Performance
 //! The kernels are single-threaded loops over memory in order, each pass reading x once
 //! (memory-bound: a handful of flops per value). The natural parallel split is over channels, or
-//! over samples with per-thread `[C]` accumulators; it is not done because `nn` does not depend on
-//! rayon, and a batch-norm layer costs little next to the convolution before it.
+//! over samples with per-thread `[C]` accumulators. It is not done because a batch-norm layer
+//! costs little next to the convolution before it (not for want of threads: `nn` depends on
+//! rayon, which the optimisers' updates use).
 //!
 //! Goals: PyTorch's semantics, names and defaults (momentum 0.1, ε = 1e-5, `weight`, `bias`,
 //! `running_mean`, `running_var`), so checkpoints interchange. Non-goals: `num_batches_tracked`

@@ -18,9 +18,13 @@ use crate::{simd, Tensor};
 /// across blocks of 1 024: for the rows here, P ≤ 1 024, an error growing like `P / lanes`), and
 /// the `N` row sums are added in f64 and rounded once: `N·P` is tens of
 /// thousands of terms for a batch of feature maps, and a plain f32 running sum would lose digits.
-/// (A scalar f64 sum of every cell was the first version: one dependent f64 add per cell, ~3 % of
-/// a 1-D CNN's training step, on one thread.) Channels are independent: a large gradient spreads
-/// them over rayon's threads, each channel summed the same way on any thread count.
+/// Only the `N` row sums are in f64: an f64 add per cell would be one long chain of dependent
+/// adds, where the SIMD row sums keep several lanes busy. Channels are independent: a large
+/// gradient spreads them over rayon's threads, each channel summed the same way on any thread
+/// count.
+///
+/// The definition, as plain loops:
+/// [`reference::conv_backward_bias`](crate::reference::conv_backward_bias).
 #[track_caller]
 pub fn conv_backward_bias(grad_out: &Tensor) -> Tensor {
     let op = "conv_backward_bias";

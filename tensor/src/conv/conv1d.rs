@@ -18,6 +18,8 @@ use crate::Tensor;
 ///
 /// Panics (naming `conv1d` and the shapes) when a rank is not 3, the channels of input and weight
 /// differ, `bias` is not `[O]`, or the geometry is invalid (see [`Conv1dGeometry::new`]).
+///
+/// The definition, as plain loops: [`reference::conv1d`](crate::reference::conv1d).
 #[track_caller]
 pub fn conv1d(
     input: &Tensor,
@@ -36,6 +38,9 @@ pub fn conv1d(
 
 /// `dX` for `Y = conv1d(X, W)`: `grad_out [N, O, OL]`, `weight [O, C, K]` → `[N, C, L]`
 /// (`input_shape`).
+///
+/// The definition, as plain loops:
+/// [`reference::conv1d_backward_input`](crate::reference::conv1d_backward_input).
 #[track_caller]
 pub fn conv1d_backward_input(
     grad_out: &Tensor,
@@ -54,6 +59,9 @@ pub fn conv1d_backward_input(
 
 /// `dW` for `Y = conv1d(X, W)`: `grad_out [N, O, OL]`, `input [N, C, L]` → `[O, C, K]`
 /// (`weight_shape`).
+///
+/// The definition, as plain loops:
+/// [`reference::conv1d_backward_weight`](crate::reference::conv1d_backward_weight).
 #[track_caller]
 pub fn conv1d_backward_weight(
     grad_out: &Tensor,

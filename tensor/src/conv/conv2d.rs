@@ -26,8 +26,8 @@ use crate::matmul::sgemm;
 use crate::parallel::new_with_chunks_init;
 use crate::Tensor;
 
-/// Multiply-adds below which a whole convolution runs on the calling thread: about 20 µs of
-/// `sgemm` work, a few times what handing images to rayon threads costs.
+/// Multiply-adds below which a whole convolution runs on the calling thread: the work must be
+/// a few times what handing images to rayon threads costs, or the threads only add overhead.
 const PARALLEL_MIN_WORK: usize = 1 << 18;
 
 /// How many partial weight gradients `backward_weight` sums into at most (see there).
@@ -37,6 +37,8 @@ const WEIGHT_GRAD_BLOCKS: usize = 16;
 ///
 /// Panics (naming `conv2d` and the shapes) when a rank is not 4, the channels of input and weight
 /// differ, `bias` is not `[O]`, or the geometry is invalid (see [`Conv2dGeometry::new`]).
+///
+/// The definition, as plain loops: [`reference::conv2d`](crate::reference::conv2d).
 #[track_caller]
 pub fn conv2d(
     input: &Tensor,
@@ -55,6 +57,9 @@ pub fn conv2d(
 
 /// `dX` for `Y = conv2d(X, W)`: `grad_out [N, O, OH, OW]`, `weight [O, C, KH, KW]` → `[N, C, H, W]`
 /// (`input_shape`).
+///
+/// The definition, as plain loops:
+/// [`reference::conv2d_backward_input`](crate::reference::conv2d_backward_input).
 #[track_caller]
 pub fn conv2d_backward_input(
     grad_out: &Tensor,
@@ -73,6 +78,9 @@ pub fn conv2d_backward_input(
 
 /// `dW` for `Y = conv2d(X, W)`: `grad_out [N, O, OH, OW]`, `input [N, C, H, W]` →
 /// `[O, C, KH, KW]` (`weight_shape`).
+///
+/// The definition, as plain loops:
+/// [`reference::conv2d_backward_weight`](crate::reference::conv2d_backward_weight).
 #[track_caller]
 pub fn conv2d_backward_weight(
     grad_out: &Tensor,
@@ -173,12 +181,8 @@ pub(super) fn backward_input(
 /// partials in block order. The blocks depend only on `N`, never on the number of threads, so the
 /// floating-point sum is the same on 1 thread or 16 — and the sequential path (small work) uses the
 /// same blocks, so it gives the same bits too. The cost is `blocks · O·K` floats, small next to one
-/// image's columns.
-///
-/// Measured on the 2-core dev machine (N = 64, C = 32, O = 64, 32×32, 3×3, padding 1; mean of 5
-/// runs; shared machine, so ±10%): sequential `beta = 1` 74 ms on 1 thread and 82 ms on 2;
-/// blocked 76 ms on 1 thread and 40 ms on 2. So the blocks cost nothing measurable on one thread
-/// and scale with the threads, where the sequential sum cannot.
+/// image's columns: on one thread the blocks cost nothing measurable, and they scale with the
+/// threads, where the sequential sum cannot (the timings: docs/performance.md).
 pub(super) fn backward_weight(
     dy: &[f32],
     n: usize,

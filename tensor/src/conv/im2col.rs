@@ -20,14 +20,17 @@
 //! The loops run over rows `(c, kh, kw)` and then output rows `oh`: for a fixed row the valid output
 //! columns `ow` (those whose input column is on the image) form one interval, computed once, so the
 //! inner loop is a plain copy (a `memcpy` when `sw = 1`) with zero-fills either side, and no
-//! per-element bounds test. The naive one-element-at-a-time definition above lives in the tests, and
-//! they check the two agree bit for bit.
+//! per-element bounds test. The one-element-at-a-time definition above is
+//! [`reference::im2col_2d`](crate::reference::im2col_2d), and the tests check the two agree bit
+//! for bit.
 
 use super::geometry::{Conv1dGeometry, Conv2dGeometry};
 use crate::error::{fail, TensorError};
 
 /// Fills `columns` (`[C·KH·KW, OH·OW]`) from one `image` (`[C, H, W]`); every cell of `columns` is
 /// written, padding as 0.
+///
+/// The definition, as plain loops: [`reference::im2col_2d`](crate::reference::im2col_2d).
 #[track_caller]
 pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
     check_lengths("im2col_2d", image.len(), columns.len(), g);
@@ -70,9 +73,8 @@ pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
 
 /// `dst.copy_from_slice(src)` for the short rows of an image (tens of floats), in pieces of 8:
 /// a copy of a constant length compiles to a pair of vector moves, where one of a run-time length
-/// is a call to `memmove` — once per row, 7 000 times per image of `cnn_train`'s second layer.
-/// Profile of `cnn_train` at one thread, relative to the GEMM kernel's share: `im2col_2d` and its
-/// `memmove` calls 13 %, `im2col_2d` with this 12 %.
+/// is a call to `memmove` — once per row, thousands of times per image of `cnn_train`'s second
+/// layer. The profile before and after is in docs/performance.md.
 fn copy_row(dst: &mut [f32], src: &[f32]) {
     debug_assert_eq!(dst.len(), src.len());
     let (pieces, dst_tail) = dst.as_chunks_mut::<8>();
@@ -88,6 +90,8 @@ fn copy_row(dst: &mut [f32], src: &[f32]) {
 /// Adds every entry of `columns` (`[C·KH·KW, OH·OW]`) into the `image` (`[C, H, W]`) cell it was
 /// read from by [`im2col_2d`]; entries that came from padding are dropped. ACCUMULATES: `image` is
 /// not cleared first.
+///
+/// The definition, as plain loops: [`reference::col2im_2d`](crate::reference::col2im_2d).
 #[track_caller]
 pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
     check_lengths("col2im_2d", image.len(), columns.len(), g);
@@ -115,8 +119,8 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
                     let iw0 = ow_lo * g.stride.1 + offset - g.padding.1;
                     if g.stride.1 == 1 {
                         // Contiguous on both sides: a plain loop over two slices, which the
-                        // compiler turns into vector adds (the strided loop below does one float at
-                        // a time: it was 9.4 % of a `cnn_train` step at one thread, this is 3.4 %).
+                        // compiler turns into vector adds (the strided loop below does one float
+                        // at a time, and stride 1 is the common case of every CNN here).
                         for (d, &s) in dst[iw0..iw0 + src.len()].iter_mut().zip(src) {
                             *d += s;
                         }
@@ -132,6 +136,8 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
 }
 
 /// [`im2col_2d`] for one signal `[C, L]` into `[C·K, OL]`.
+///
+/// The definition, as plain loops: [`reference::im2col_1d`](crate::reference::im2col_1d).
 #[track_caller]
 pub fn im2col_1d(signal: &[f32], g: &Conv1dGeometry, columns: &mut [f32]) {
     im2col_2d(signal, &g.as_2d(), columns)

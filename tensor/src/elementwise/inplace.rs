@@ -96,6 +96,8 @@ impl Tensor {
 
     /// `self += alpha · x` (BLAS's axpy; fused multiply-add on the SIMD levels). `x` must have
     /// exactly `self`'s shape: this is the optimiser's step, where a broadcast would be a bug.
+    ///
+    /// The definition, as plain loops: [`reference::axpy`](crate::reference::axpy).
     #[track_caller]
     pub fn axpy_(&mut self, alpha: f32, x: &Tensor) {
         check_same_shape("axpy_", self.shape(), x.shape());

@@ -6,44 +6,16 @@
 //! overrides it). [`crate::matmul::sgemm`] routes every product here unless
 //! `DISTILLERY_GEMM=matrixmultiply`.
 //!
-//! ## Measured
-//! `cargo run --release -p tensor --example gemm_speed`, twice, on the project machine (lscpu: "AMD
-//! EPYC", family 25 model 1 = Zen 3, 2 cores, AVX2+FMA, no AVX-512; L1d 32 KiB and L2 512 KiB per
-//! core, L3 32 MiB), idle. One core's peak is 32 FLOP per cycle at ~2.8 GHz, ~90 GFLOP/s (measured
-//! with 12 independent FMA chains and no loads). Ratios are ours / matrixmultiply in the same run;
-//! the 1-thread figures use the thread's on-CPU time (median of 7), the 2-thread ones wall-clock
-//! time (best of 7), which still swings ±20 % from run to run on this guest.
-//!
-//! | product (MLP 784-800-800-10 at batch 128, CNN) | m×k×n          | 1 thread GFLOP/s, ours / theirs | 1 thread ratio (2 runs) | 2 threads ratio (2 runs) |
-//! |-------------------------------------|----------------------|---------------|-------------|-------------|
-//! | square                              | 256×256×256          | 83.9 / 74.3   | 1.13, 1.02  | 1.17, 1.26  |
-//! | square                              | 512×512×512          | 83.2 / 72.7   | 1.14, 1.04  | 1.14, 1.18  |
-//! | square                              | 1024×1024×1024       | 70.7 / 59.7   | 1.19, 1.10  | 1.18, 1.16  |
-//! | fc1 forward `X·W1ᵀ`                 | 128×784×800, Bᵀ      | 62.6 / 58.7   | 1.07, 1.07  | 1.41, 1.46  |
-//! | fc2 forward `H·W2ᵀ`                 | 128×800×800, Bᵀ      | 64.9 / 59.7   | 1.09, 1.09  | 1.42, 1.49  |
-//! | fc3 forward `H·W3ᵀ`                 | 128×800×10, Bᵀ       | 21.0 / 17.8   | 1.18, 1.04  | 1.14, 1.05  |
-//! | fc1 weight grad `dYᵀ·X`             | 800×128×784, Aᵀ      | 66.2 / 59.6   | 1.11, 1.12  | 1.11, 1.11  |
-//! | fc2 weight grad `dYᵀ·H`             | 800×128×800, Aᵀ      | 67.5 / 54.0   | 1.25, 1.12  | 1.10, 1.09  |
-//! | fc3 weight grad `dYᵀ·H`             | 10×128×800, Aᵀ       | 29.4 / 29.8   | 0.99, 1.12  | 1.14, 1.12  |
-//! | fc2 input grad `dY·W2`              | 128×800×800          | 65.8 / 60.1   | 1.10, 1.05  | 1.20, 1.17  |
-//! | fc3 input grad `dY·W3`              | 128×10×800           | 31.9 / 35.6   | 0.90, 0.95  | 0.89, 0.99  |
-//! | conv1 forward `W·cols` (per image)  | 32×9×676             | 35.0 / 46.1   | 0.76, 0.87  | 0.82, 0.70  |
-//! | conv2 forward `W·cols`              | 64×288×576           | 72.3 / 68.1   | 1.06, 1.09  | 1.14, 1.12  |
-//! | conv2 `dcols = Wᵀ·dY`               | 288×64×576, Aᵀ       | 78.6 / 73.9   | 1.06, 1.07  | 1.09, 1.18  |
-//! | conv2 `dW = dY·colsᵀ`               | 64×576×288, Bᵀ       | 65.1 / 56.6   | 1.15, 1.14  | 1.38, 1.29  |
-//!
-//! So on one thread this GEMM is 2–25 % ahead of matrixmultiply on every product whose three
-//! sides are all 64 or more, at 70–93 % of the core's peak, and on two threads 9–49 % ahead (each
-//! thread runs its own loop nest, see *Threads*; matrixmultiply's row bands re-pack all of `B` per
-//! band). Where one side is 10 and the depth large (fc3 forward and weight grad) both GEMMs stay
-//! far below the peak (ours 21 and 29 GFLOP/s, 23 % and 33 %) and ours is 1 % behind to 18 %
-//! ahead. It is behind where the depth is tiny (`k = 9, 10`): there each tile does 9 or 10 steps
-//! of `k` for one load and store of `C`, and the packing of the other operand is a large share of
-//! the work; those products are about 0.5 % of a CNN step's multiply-adds (conv1's forward) and
-//! 0.2 % of an MLP step's (fc3's input gradient), so there is no special path for them. The
-//! AVX-512 and NEON kernels were not run on this machine (see their files). An earlier table (measured on a machine shared with other jobs, before the
-//! changes of *Threads*, the packing of `pack_contiguous` and the prefetch of `C`) had this GEMM
-//! level with matrixmultiply on one thread and no clear ranking on two.
+//! ## How fast
+//! The measurements (on one and two threads, against `matrixmultiply`, for every product the
+//! MLP and CNN benchmarks make, with the machine and the command) are in docs/performance.md,
+//! not here: a figure in the code is wrong the day the code around it changes. What they show,
+//! and why: the packed kernel wins on products whose three sides are all large; where one side
+//! is tiny (a depth `k` of 9 or 10, as in a CNN's first layer) each tile does few steps of `k` per
+//! load and store of `C`, and packing the other operand is a large share of the work. Those
+//! products are a small share of a training step's multiply-adds, so there is no special path for
+//! them. The AVX-512 and NEON kernels have not been measured on the project machine (see their
+//! files).
 
 //! ## The loop nest (Goto's algorithm, as BLIS writes it)
 //! A matrix product does `m·n·k` multiply-adds on `m·k + k·n + m·n` numbers, so every number is
@@ -103,11 +75,10 @@
 //! One parallel region per product: `C` is cut into as many blocks as rayon has threads — bands
 //! of columns, or of rows when `C` is taller than wide — of (nearly) equal numbers of tiles, and
 //! each thread runs the whole loop nest above on its block, packing its own `B` and `A` (see
-//! `parts` in `split.rs` for which side is cut and why). No thread waits for another before the end of the
-//! product. An earlier version shared one packed `B` among the threads and handed out `MC` row
-//! blocks as rayon tasks: two joins per depth block, and 8 row blocks of 132, 132, …, 100 rows
-//! split 4 + 4 left one thread idle for a quarter of a block. On `1024×1024·1024×1024` at two
-//! threads the change took 108–112 to 131–139 GFLOP/s (one core alone: ~67).
+//! `parts` in `split.rs` for which side is cut and why). No thread waits for another before the
+//! end of the product. Sharing one packed `B` among the threads and handing out `MC` row blocks
+//! as tasks instead would cost two joins per depth block, and row blocks of unequal sizes split
+//! between threads would leave one of them idle at the end of each block.
 //!
 //! The blocks only decide *who* computes a tile, never *how*: every element of `C` goes through
 //! the same kernel calls in the same order (the depth blocks depend on `k` alone), so the result is
@@ -132,8 +103,8 @@ use crate::simd::{self, Level};
 use kernel::MicroKernel;
 use split::run;
 
-/// Products smaller than this many multiply-adds (about 20 µs of work at one core's speed) stay on
-/// the calling thread: below it, handing tasks to rayon costs more than it saves.
+/// Products smaller than this many multiply-adds stay on the calling thread: below it, handing
+/// tasks to rayon costs more than it saves.
 pub const PARALLEL_MIN_MACS: usize = 1 << 20;
 
 /// The block sizes and the micro-kernel of one SIMD level (see the module doc for why).
@@ -227,6 +198,8 @@ pub fn depth_block(level: Level) -> usize {
 /// `C` is `m×n`; `a` holds `A` (`m×k`) or, with `transpose_a`, `Aᵀ` (`k×m`), and likewise `b`.
 /// With `beta == 0`, `C` is only written (old contents, even NaN, ignored); with `beta == 1` the
 /// product is added in. Large products run on rayon's threads (see the module doc).
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm(
@@ -257,6 +230,8 @@ pub fn sgemm(
 }
 
 /// [`sgemm`] with the micro-kernel of an explicit level, which must be available on this CPU.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm_with(
@@ -327,6 +302,8 @@ pub fn sgemm_with(
 /// only store) right before computing it. Besides the pass itself, that saves moving cache lines
 /// between cores: a buffer zeroed in row chunks by rayon and then computed in bands of columns has
 /// half of each thread's band in the other core's cache.
+///
+/// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn sgemm_new(

@@ -34,9 +34,9 @@ use crate::simd::Level;
 /// either.
 ///
 /// `width` is one of the kernels' `MR` or `NR`; each gets its own copy of the loops with the width
-/// a constant, so the inner loop over a panel's `width` values is unrolled (measured: about twice
-/// as fast as the same loops with a run-time width, which matters when `n` is small and packing
-/// `A` costs as much as the product, as in `128×800 · 800×10`).
+/// a constant, so the inner loop over a panel's `width` values is unrolled (a run-time width keeps
+/// it a loop, which matters when `n` is small and packing `A` costs as much as the product, as in
+/// `128×800 · 800×10`; timings in docs/performance.md).
 pub(super) fn pack(
     level: Level,
     width: usize,
@@ -121,10 +121,9 @@ fn pack_width<const W: usize>(
 /// `cols` source lines `cs` floats apart, a stride the hardware prefetcher does not follow, so
 /// every line waits for L2 or L3. Here the columns go in blocks of 8 and, within a block, across
 /// all of `out`'s panels: each of the 8 source lines is then read front to back, 8 sequential
-/// streams, and each panel gets 8 columns, `8·W` contiguous floats, at a time. Measured (one
-/// thread, Zen 3, share of the product's profile samples): packing `B` of `1024×1024·1024×1024`
-/// went from 5.6 % to 1.8 %, of `144×256·256×512` (where `B` is used only 144 times) from 9.4 % to
-/// 6.6 %.
+/// streams, and each panel gets 8 columns, `8·W` contiguous floats, at a time. It matters most
+/// where `B` is used few times, as in a product with a short `m` (profile shares:
+/// docs/performance.md).
 fn pack_contiguous<const W: usize>(
     src: &[f32],
     cs: usize,
@@ -177,10 +176,9 @@ mod avx2 {
     /// columns, [`transpose8`], and 8 stores of one column's 8 (or 6) values each. The last
     /// `cols % 8` columns are copied one by one.
     ///
-    /// Measured against the scalar loop (best of 200, one thread, a `KC = 256` block from column
-    /// 256 of a row-major matrix): `W = 16`, 800 rows of 784 (the `B` of `x·W1ᵀ`) 67 → 32 µs and
-    /// 288 rows of 576 24 → 10 µs; `W = 6`, 128 rows of 784 (a row-major `A`) 6.3 → 5.0 µs and 64
-    /// rows of 576 3.5 → 2.9 µs — less, since the scalar loop over 6 rows is already quick.
+    /// It gains most for `W = 16` (a row-major `B`); for `W = 6` (a row-major `A`) less, since the
+    /// scalar loop over 6 rows is already quick (timings against the scalar loop:
+    /// docs/performance.md).
     ///
     /// # Safety
     /// The CPU must have AVX2, and `W` must be a multiple of 8 or 6 (what [`usable`] checks).

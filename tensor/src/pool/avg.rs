@@ -14,6 +14,8 @@ use super::{for_each_plane, PoolGeometry};
 use crate::Tensor;
 
 /// Mean over `KH × KW` windows stepping `stride`: `[N, C, H, W]` → `[N, C, OH, OW]`.
+///
+/// The definition, as plain loops: [`reference::avg_pool2d`](crate::reference::avg_pool2d).
 #[track_caller]
 pub fn avg_pool2d(input: &Tensor, kernel: (usize, usize), stride: (usize, usize)) -> Tensor {
     let g = PoolGeometry::new_2d("avg_pool2d", input.shape(), kernel, stride);
@@ -21,6 +23,9 @@ pub fn avg_pool2d(input: &Tensor, kernel: (usize, usize), stride: (usize, usize)
 }
 
 /// `dX` for [`avg_pool2d`]: each `grad_out` cell spread evenly over its window.
+///
+/// The definition, as plain loops:
+/// [`reference::avg_pool2d_backward`](crate::reference::avg_pool2d_backward).
 #[track_caller]
 pub fn avg_pool2d_backward(
     grad_out: &Tensor,
@@ -35,6 +40,8 @@ pub fn avg_pool2d_backward(
 }
 
 /// [`avg_pool2d`] on `[N, C, L]` with a window of `kernel` cells → `[N, C, OL]`.
+///
+/// The definition, as plain loops: [`reference::avg_pool1d`](crate::reference::avg_pool1d).
 #[track_caller]
 pub fn avg_pool1d(input: &Tensor, kernel: usize, stride: usize) -> Tensor {
     let g = PoolGeometry::new_1d("avg_pool1d", input.shape(), kernel, stride);
@@ -42,6 +49,9 @@ pub fn avg_pool1d(input: &Tensor, kernel: usize, stride: usize) -> Tensor {
 }
 
 /// [`avg_pool2d_backward`] for [`avg_pool1d`].
+///
+/// The definition, as plain loops:
+/// [`reference::avg_pool1d_backward`](crate::reference::avg_pool1d_backward).
 #[track_caller]
 pub fn avg_pool1d_backward(
     grad_out: &Tensor,

@@ -21,7 +21,8 @@
 //! Three forms of the forward share one kernel (`plane_forward`, branch-free, row by row):
 //! [`max_pool2d`] (`usize` indices, the original API), [`max_pool2d_argmax32`] (`u32` indices, half
 //! the memory: what autograd keeps) and [`max_pool2d_values`] (no index buffer at all, for
-//! inference). [`max_pool_reference`] is the plain per-window loop they are tested against.
+//! inference). [`reference::max_pool2d`](crate::reference::max_pool2d) is the plain per-window
+//! loop they are tested against.
 //!
 //! Windows two cells wide that step two (`KW = sw = 2`: the 1×2 and 2×2 pools of the benchmarks)
 //! take a fast path instead, `max_pairs.rs`: there the windows of an output row read consecutive
@@ -29,7 +30,7 @@
 //! order and the same rule, hence the same bits and indices. The `*_with` forms take the SIMD
 //! level explicitly, so that tests can run that path on every level the CPU has.
 
-use super::{for_each_plane, max_pairs, new_plane_pairs, ArgIndex, PoolGeometry};
+use super::{max_pairs, new_plane_pairs, ArgIndex, PoolGeometry};
 use crate::error::{fail, TensorError};
 use crate::parallel::{new_with_chunks, MIN_CHUNK};
 use crate::simd::{self, Level};
@@ -37,6 +38,8 @@ use crate::Tensor;
 
 /// Max over `KH × KW` windows stepping `stride`; returns `Y [N, C, OH, OW]` and the flat index into
 /// `input` of each output's maximum (first on ties, first NaN if any).
+///
+/// The definition, as plain loops: [`reference::max_pool2d`](crate::reference::max_pool2d).
 #[track_caller]
 pub fn max_pool2d(
     input: &Tensor,
@@ -119,6 +122,9 @@ fn check_level(op: &str, level: Level) {
 }
 
 /// `dX` for `max_pool2d`: each `grad_out` cell added into the input cell its `argmax` names.
+///
+/// The definition, as plain loops:
+/// [`reference::max_pool_backward`](crate::reference::max_pool_backward).
 #[track_caller]
 pub fn max_pool2d_backward(grad_out: &Tensor, argmax: &[usize], input_shape: &[usize]) -> Tensor {
     max_pool2d_backward_any(grad_out, argmax, input_shape)
@@ -155,6 +161,8 @@ fn max_pool2d_backward_any<I: ArgIndex>(
 }
 
 /// [`max_pool2d`] on `[N, C, L]` with a window of `kernel` cells; returns `[N, C, OL]` and argmax.
+///
+/// The definition, as plain loops: [`reference::max_pool1d`](crate::reference::max_pool1d).
 #[track_caller]
 pub fn max_pool1d(input: &Tensor, kernel: usize, stride: usize) -> (Tensor, Vec<usize>) {
     let g = PoolGeometry::new_1d("max_pool1d", input.shape(), kernel, stride);
@@ -176,6 +184,9 @@ pub fn max_pool1d_values(input: &Tensor, kernel: usize, stride: usize) -> Tensor
 }
 
 /// [`max_pool2d_backward`] for [`max_pool1d`].
+///
+/// The definition, as plain loops:
+/// [`reference::max_pool_backward`](crate::reference::max_pool_backward).
 #[track_caller]
 pub fn max_pool1d_backward(grad_out: &Tensor, argmax: &[usize], input_shape: &[usize]) -> Tensor {
     max_pool1d_backward_any(grad_out, argmax, input_shape)
@@ -324,47 +335,6 @@ fn plane_forward<I: ArgIndex>(
             }
         }
     }
-}
-
-/// The reference the forward is tested against: the plain per-window loop (one window at a time,
-/// a data-dependent branch per cell), as this file first had it. `(Y, argmax)` like
-/// [`max_pool2d`]; 1-D inputs `[N, C, L]` are pooled with `kernel.0 = stride.0 = 1`.
-#[track_caller]
-pub fn max_pool_reference(
-    input: &Tensor,
-    kernel: (usize, usize),
-    stride: (usize, usize),
-) -> (Tensor, Vec<usize>) {
-    let g = if input.ndim() == 3 {
-        PoolGeometry::new_1d("max_pool_reference", input.shape(), kernel.1, stride.1)
-    } else {
-        PoolGeometry::new_2d("max_pool_reference", input.shape(), kernel, stride)
-    };
-    let x = input.data();
-    let (in_plane, ow_n) = (g.in_plane(), g.ow);
-    let mut argmax = vec![0usize; g.planes * g.out_plane()];
-    for_each_plane(&mut argmax, g.out_plane(), g.work(), |p, arg| {
-        let base = p * in_plane;
-        let plane = &x[base..base + in_plane];
-        for (q, slot) in arg.iter_mut().enumerate() {
-            let (oh, ow) = (q / ow_n, q % ow_n);
-            let corner = oh * g.sh * g.w + ow * g.sw;
-            let (mut best_i, mut best) = (corner, plane[corner]);
-            for i in 0..g.kh {
-                let row = corner + i * g.w;
-                for (j, &v) in plane[row..row + g.kw].iter().enumerate() {
-                    // Strict `>`: an equal value never displaces the first. A NaN displaces a
-                    // number, and nothing displaces a NaN (every comparison with it is false).
-                    if v > best || (v.is_nan() && !best.is_nan()) {
-                        (best_i, best) = (row + j, v);
-                    }
-                }
-            }
-            *slot = base + best_i;
-        }
-    });
-    let y = argmax.iter().map(|&i| x[i]).collect();
-    (Tensor::from_parts(g.out_shape.clone(), y), argmax)
 }
 
 /// Scatter-adds `grad_out` into a zero `dX` at `argmax`, in parallel over planes. Every index must

@@ -3,18 +3,18 @@
 //!
 //! **Why it exists.** The general kernel (`plane_forward` in `max.rs`) reads each window cell
 //! across a whole output row at stride `sw` (`iter().step_by(sw)`). That gather stays scalar, and
-//! it was a sixth of a training step: 17–19 % of `conv1d_train` and of `kd_step`, 8 % of
-//! `cnn_train` under `perf` (one thread, AMD Zen 3). With `KW = sw = 2` the windows of an output row tile each input row exactly: output `q`
-//! owns the *pair* `(x[2q], x[2q + 1])` of every window row. So eight outputs read sixteen
-//! consecutive inputs per window row: two plain vector loads, a shuffle that separates the even
-//! cells from the odd ones, and the compare-and-select of the module, eight windows at a time. The
-//! window is reduced in registers over its `KH` rows and each output stored once. The forward of
-//! the 1×2 pool on `[128, 32, 183]` went from 3.3 ms to 0.26 ms (`u32` argmax) and the 2×2 one on
-//! `[128, 64, 24, 24]` from 28 ms to 2.3 ms, which is about the time to read its 19 MB input.
+//! for the pools every network here uses it was a large share of a training step (the profile:
+//! docs/performance.md). With `KW = sw = 2` the windows of an output row tile each input row
+//! exactly: output `q` owns the *pair* `(x[2q], x[2q + 1])` of every window row. So eight outputs
+//! read sixteen consecutive inputs per window row: two plain vector loads, a shuffle that
+//! separates the even cells from the odd ones, and the compare-and-select of the module, eight
+//! windows at a time. The window is reduced in registers over its `KH` rows and each output stored once, so the pool
+//! runs at about the speed of reading its input once (timings: docs/performance.md).
 //!
-//! **What it computes** is exactly what the general kernel and `max_pool_reference` compute, bit for
-//! bit and index for index: the cells of each window are visited in the same row-major order (row 0
-//! even, row 0 odd, row 1 even, …) and every step applies the module's rule,
+//! **What it computes** is exactly what the general kernel and
+//! [`reference::max_pool2d`](crate::reference::max_pool2d) compute, bit for bit and index for
+//! index: the cells of each window are visited in the same row-major order (row 0 even, row 0
+//! odd, row 1 even, …) and every step applies the module's rule,
 //!
 //! ```text
 //! take = v > best  or  (v is NaN and best is not)
@@ -124,8 +124,8 @@ pub(super) fn plane<I: ArgIndex>(
 /// The module's rule for one cell: `v` (at flat index `i`) replaces the window's `(best, at)` so
 /// far if it is larger, or a NaN where `best` is not. Written with `&`, `|` and selects rather than
 /// branches, and as a function of values (one load and one store per output, not a write through
-/// `&mut` per cell), so that the compiler vectorises the loops of it: with `&mut` arguments it did
-/// not, and the `u32` form on `[128, 32, 183]` took 2.3 ms instead of 0.38 ms.
+/// `&mut` per cell), so that the compiler vectorises the loops of it: with `&mut` arguments it does
+/// not, and the loop stays scalar.
 #[inline(always)]
 fn keep_max<I: ArgIndex>((best, at): (f32, I), v: f32, i: usize) -> (f32, I) {
     let take = (v > best) | (v.is_nan() & !best.is_nan());

@@ -23,7 +23,6 @@ pub use max::{
     max_pool1d, max_pool1d_argmax32, max_pool1d_backward, max_pool1d_backward32, max_pool1d_values,
     max_pool2d, max_pool2d_argmax32, max_pool2d_argmax32_with, max_pool2d_backward,
     max_pool2d_backward32, max_pool2d_values, max_pool2d_values_with, max_pool2d_with,
-    max_pool_reference,
 };
 
 use std::mem::MaybeUninit;

@@ -25,8 +25,3 @@ pub fn ints(shape: &[usize], bound: i32, seed: u64) -> Tensor {
         .collect();
     Tensor::from_vec(data, shape).unwrap()
 }
-
-/// `⟨a, b⟩` in f64: adjoint identities `⟨op(x), g⟩ = ⟨x, adjoint(g)⟩` compare two of these.
-pub fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
-}

@@ -38,10 +38,10 @@ pub(super) type MicroKernel =
 ///
 /// The tile is loaded (for `beta ≠ 0`) and stored only after the `kc` steps, and its rows — `ldc`
 /// floats apart, each in other cache lines, at a large product's `C` in L3 or memory — are then
-/// far away: on `1024×1024 · 1024×1024` (one thread, Zen 3, AVX2) ~9 % of the kernel's samples sat
-/// on the first loads of `C` after the loop. A prefetch per 64 bytes of a row and one for its last
-/// element cover its cache lines; the ~1500 cycles of the loop hide their latency. Measured: that
-/// product went from 61.5 to 64.0 GFLOP/s (`bench`, mean of 3 alternated runs each).
+/// far away: in a profile of a large square product, the first loads of `C` after the loop were
+/// where the kernel waited. A prefetch per 64 bytes of a row and one for its last element cover
+/// its cache lines; the loop over `kc` is long enough to hide their latency. (Profile and
+/// timings: docs/performance.md.)
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn prefetch_tile(c: *mut f32, ldc: usize, rows: usize, cols: usize) {
