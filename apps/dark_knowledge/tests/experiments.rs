@@ -254,10 +254,50 @@ fn the_tree_toy_compares_equal_sizes_and_repeats_itself() {
     assert!(first.join("tree_toy.svg").exists() && first.join("tree_toy.md").exists());
 }
 
+/// On the fixture (4 000 training images after validation), half of them per seed: every soft
+/// tree is cut to its hard rival's leaf count, which is at most the size.
+#[test]
+fn the_tree_mnist_compares_trees_of_equal_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["tree-mnist", "--share", "0.5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = json(&dir.path().join("tree_mnist.json"));
+    assert_eq!(report["images_per_seed"], 2000);
+    let seeds = report["seeds"].as_array().unwrap();
+    assert_eq!(seeds.len(), 2);
+    for seed in seeds {
+        let sizes: Vec<u64> = seed["leaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert_eq!(sizes, [256, 1024, 4096]);
+        for kind in ["soft", "with_shifted_copies"] {
+            for (pair, &size) in seed[kind].as_array().unwrap().iter().zip(&sizes) {
+                let hard = pair["hard_leaves"].as_u64().unwrap();
+                assert!(hard <= size, "{kind}: {hard} leaves > {size}");
+                assert_eq!(pair["soft_leaves"].as_u64(), Some(hard), "{kind}");
+                let t = pair["temperature"].as_f64().unwrap();
+                assert!([1.0, 2.0, 4.0].contains(&t), "temperature {t}");
+                for key in ["hard_test_accuracy", "soft_test_accuracy"] {
+                    let a = pair[key].as_f64().unwrap();
+                    assert!(a > 30.0 && a <= 100.0, "{kind} {key} {a}");
+                }
+            }
+        }
+    }
+    assert!(dir.path().join("tree_mnist.md").exists());
+}
+
 #[test]
 fn bad_input_gets_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["tree-mnist", "--share", "0"][..],
+            "error: --share must be a fraction in (0, 1], found 0",
+        ),
         (
             &["tree-toy", "--train-points", "0"][..],
             "error: --train-points must be at least 1, found 0",
