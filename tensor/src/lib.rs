@@ -24,8 +24,9 @@
 //! ## Reading order
 //! [`reference`](mod@reference) first: what each kernel computes, as plain loops. Then how:
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
-//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] → [`gemm`] →
-//! softmax → [`conv`] (im2col) → [`pool`]. Apart: [`block_cache`], the allocator the apps install
+//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`layout`] (how a
+//! matrix is handed to a product) → [`matmul`] → [`gemm`] → softmax → [`conv`] (im2col) →
+//! [`pool`]. Apart: [`block_cache`], the allocator the apps install
 //! so that a training step reuses its large buffers instead of faulting in fresh pages.
 
 mod error;
@@ -43,6 +44,7 @@ mod softmax;
 
 pub mod conv;
 pub mod gemm;
+pub mod layout;
 pub mod matmul;
 pub mod pool;
 
@@ -50,4 +52,5 @@ pub mod reference;
 
 pub use block_cache::BlockCache;
 pub use error::TensorError;
+pub use layout::{MatMut, MatRef, Scale};
 pub use tensor::Tensor;
