@@ -19,7 +19,7 @@
 //! [`crate::parallel::new_with_chunks_init`]).
 //! Transposes cost nothing: `sgemm` reads a stored matrix transposed through its strides.
 
-use super::geometry::Conv2dGeometry;
+use super::geometry::{Conv2dGeometry, Conv2dParams};
 use super::im2col::{col2im_2d, im2col_2d};
 use crate::error::{fail, TensorError};
 use crate::layout::{MatMut, MatRef, Scale};
@@ -45,12 +45,10 @@ pub fn conv2d(
     input: &Tensor,
     weight: &Tensor,
     bias: Option<&Tensor>,
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Tensor {
     let op = "conv2d";
-    let (n, o, g) = check(op, input.shape(), weight.shape(), stride, padding, dilation);
+    let (n, o, g) = check(op, input.shape(), weight.shape(), params);
     let bias = bias.map(|b| check_bias(op, b, weight.shape()));
     let y = forward(input.data(), n, weight.data(), o, bias, &g);
     Tensor::from_parts(vec![n, o, g.out_height(), g.out_width()], y)
@@ -66,12 +64,10 @@ pub fn conv2d_backward_input(
     grad_out: &Tensor,
     weight: &Tensor,
     input_shape: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Tensor {
     let op = "conv2d_backward_input";
-    let (n, o, g) = check(op, input_shape, weight.shape(), stride, padding, dilation);
+    let (n, o, g) = check(op, input_shape, weight.shape(), params);
     check_grad_out(op, grad_out.shape(), &[n, o, g.out_height(), g.out_width()]);
     let dx = backward_input(grad_out.data(), n, weight.data(), o, &g);
     Tensor::from_parts(input_shape.to_vec(), dx)
@@ -87,12 +83,10 @@ pub fn conv2d_backward_weight(
     grad_out: &Tensor,
     input: &Tensor,
     weight_shape: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Tensor {
     let op = "conv2d_backward_weight";
-    let (n, o, g) = check(op, input.shape(), weight_shape, stride, padding, dilation);
+    let (n, o, g) = check(op, input.shape(), weight_shape, params);
     check_grad_out(op, grad_out.shape(), &[n, o, g.out_height(), g.out_width()]);
     let dw = backward_weight(grad_out.data(), n, input.data(), o, &g);
     Tensor::from_parts(weight_shape.to_vec(), dw)
@@ -249,9 +243,7 @@ fn check(
     op: &'static str,
     input: &[usize],
     weight: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> (usize, usize, Conv2dGeometry) {
     let [n, c, h, w] = ranked(op, "input [N, C, H, W]", input);
     let [o, c_w, kh, kw] = ranked(op, "weight [O, C, KH, KW]", weight);
@@ -262,7 +254,7 @@ fn check(
             rhs: weight.to_vec(),
         });
     }
-    let g = Conv2dGeometry::checked(op, c, h, w, kh, kw, stride, padding, dilation);
+    let g = Conv2dGeometry::checked(op, [c, h, w], [kh, kw], params);
     (n, o, g)
 }
 
