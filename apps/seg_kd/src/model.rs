@@ -3,11 +3,14 @@
 //! logits. Written `fcn:a,b,c` (the channel widths of the three encoder stages):
 //!
 //! ```text
-//! [N, 1, S, S]   conv 3×3 (a) ReLU → maxpool 2 → conv 3×3 (b) ReLU → maxpool 2
-//!                → conv 3×3 (c) ReLU                      "encoder": [N, c, S/4, S/4]
-//!                → upsample 2 → conv 3×3 (b) ReLU → upsample 2 → conv 3×3 (a) ReLU
+//! [N, 1, S, S]   conv 3×3 (a) → maxpool 2 → conv 3×3 (b) → maxpool 2
+//!                → conv 3×3 (c)                           "encoder": [N, c, S/4, S/4]
+//!                → upsample 2 → conv 3×3 (b) → upsample 2 → conv 3×3 (a)
 //!                → conv 1×1 (classes)                     logits: [N, classes, S, S]
 //! ```
+//!
+//! Every 3 × 3 convolution is followed by batch normalisation and a ReLU: without it, the few
+//! epochs a 2-core run affords leave the networks predicting little but background.
 //!
 //! Every 3 × 3 convolution is padded by one pixel, so only the pools and upsamplings change the
 //! size, and `S` must be a multiple of 4. The map named `encoder` is what feature distillation
@@ -16,7 +19,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use nn::{Conv2d, MaxPool2d, Relu, Sequential, Upsample};
+use nn::{BatchNorm2d, Conv2d, MaxPool2d, Relu, Sequential, Upsample};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -66,18 +69,23 @@ impl FcnSpec {
         let conv = |from, to, rng: &mut StdRng| Conv2d::new(from, to, (3, 3), rng).padding((1, 1));
         Sequential::new()
             .push_named("enc1", conv(1, a, &mut rng))
+            .push_named("bn1", BatchNorm2d::new(a))
             .push_named("relu1", Relu)
             .push_named("pool1", MaxPool2d::new((2, 2)))
             .push_named("enc2", conv(a, b, &mut rng))
+            .push_named("bn2", BatchNorm2d::new(b))
             .push_named("relu2", Relu)
             .push_named("pool2", MaxPool2d::new((2, 2)))
             .push_named("enc3", conv(b, c, &mut rng))
+            .push_named("bn3", BatchNorm2d::new(c))
             .push_named(ENCODER, Relu)
             .push_named("up1", Upsample { factor: 2 })
             .push_named("dec1", conv(c, b, &mut rng))
+            .push_named("bn4", BatchNorm2d::new(b))
             .push_named("relu4", Relu)
             .push_named("up2", Upsample { factor: 2 })
             .push_named("dec2", conv(b, a, &mut rng))
+            .push_named("bn5", BatchNorm2d::new(a))
             .push_named("relu5", Relu)
             .push_named("head", Conv2d::new(a, classes, (1, 1), &mut rng))
     }
