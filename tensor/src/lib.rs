@@ -25,8 +25,9 @@
 //! [`reference`](mod@reference) first: what each kernel computes, as plain loops. Then how:
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
 //! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] → [`gemm`] →
-//! softmax → [`conv`] (im2col) → [`pool`]. Apart: [`block_cache`], the allocator the apps install
-//! so that a training step reuses its large buffers instead of faulting in fresh pages.
+//! softmax → [`conv`] (im2col) → [`pool`] → [`upsample`]. Apart: [`block_cache`], the allocator
+//! the apps install so that a training step reuses its large buffers instead of faulting in fresh
+//! pages.
 
 mod error;
 pub mod shape;
@@ -45,6 +46,7 @@ pub mod conv;
 pub mod gemm;
 pub mod matmul;
 pub mod pool;
+pub mod upsample;
 
 pub mod reference;
 
