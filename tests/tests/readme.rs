@@ -80,6 +80,11 @@ fn doc_examples() -> Vec<Vec<String>> {
     examples
 }
 
+/// Lines an excerpt does not need to match: blank ones, and comments marking a gap (`// …`).
+fn left_out(line: &str) -> bool {
+    line.is_empty() || (line.starts_with("//") && line.contains('…'))
+}
+
 /// The first of `excerpt`'s lines (blank lines and `…` comments left out) that does not appear
 /// in `example` after the ones before it, with how many did; `None` when all do.
 fn first_unmatched(excerpt: &[String], example: &[String]) -> Option<(usize, String)> {
@@ -87,7 +92,7 @@ fn first_unmatched(excerpt: &[String], example: &[String]) -> Option<(usize, Str
     excerpt
         .iter()
         .map(|l| l.trim())
-        .filter(|l| !l.is_empty() && !(l.starts_with("//") && l.contains('…')))
+        .filter(|l| !left_out(l))
         .enumerate()
         .find(|(_, line)| !rest.any(|e| e == line))
         .map(|(i, line)| (i, line.to_string()))
