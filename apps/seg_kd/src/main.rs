@@ -139,7 +139,7 @@ fn range(flag: &str, text: &str) -> Result<(usize, usize), String> {
 fn check(cli: &Cli) -> Result<SceneSpec, String> {
     let (min_digits, max_digits) = range("--digits", &cli.digits)?;
     let (min_scale, max_scale) = range("--scales", &cli.scales)?;
-    if cli.size < 8 || cli.size % 4 != 0 {
+    if cli.size < 8 || !cli.size.is_multiple_of(4) {
         return Err(format!(
             "--size must be a multiple of 4 of at least 8 (the network halves it twice), found {}",
             cli.size
