@@ -41,12 +41,13 @@
 //! forward pass cost only the kernels. [`Var::detach`] cuts one value off the graph.
 //!
 //! ## The hand-written derivatives
-//! 40 ops, in `ops/`, each with its derivative in the file's doc comment:
+//! 41 ops, in `ops/`, each with its derivative in the file's doc comment:
 //! add, sub, mul, div, neg, add_scalar, mul_scalar (`arithmetic`); exp, ln, sqrt, powf, abs, relu,
 //! leaky_relu, sigmoid, tanh (`unary`, one generic rule `g·f'`); sum_all, mean_all, sum_axis,
 //! mean_axis, max_axis (`reduce`); matmul with transposes (`matmul`); reshape, permute, slice,
 //! concat, gather_rows (`shape`; transpose and flatten are built from these); softmax, log_softmax
-//! (`softmax`); conv1d, conv2d (`conv`); max_pool1d/2d, avg_pool1d/2d (`pool`); dropout; and the
+//! (`softmax`); conv1d, conv2d (`conv`); max_pool1d/2d, avg_pool1d/2d (`pool`);
+//! upsample_nearest2d (`upsample`); dropout; and the
 //! fused losses cross_entropy, cross_entropy_soft, bce_with_logits, kl_div (`losses`), whose
 //! closed-form gradients are both faster and more stable than composing them.
 //!

@@ -26,8 +26,8 @@
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
 //! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`layout`] (how a
 //! matrix is handed to a product) → [`matmul`] → [`gemm`] → softmax → [`conv`] (im2col) →
-//! [`pool`]. Apart: [`block_cache`], the allocator the apps install
-//! so that a training step reuses its large buffers instead of faulting in fresh pages.
+//! [`pool`] → [`upsample`]. Apart: [`block_cache`], the allocator the apps install so that a
+//! training step reuses its large buffers instead of faulting in fresh pages.
 
 mod error;
 pub mod shape;
@@ -47,6 +47,7 @@ pub mod gemm;
 pub mod layout;
 pub mod matmul;
 pub mod pool;
+pub mod upsample;
 
 pub mod reference;
 

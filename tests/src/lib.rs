@@ -76,3 +76,20 @@ pub fn distributions(rows: usize, classes: usize, seed: u64) -> Tensor {
     let raw = uniform(&[rows, classes], -2.0, 2.0, seed);
     raw.softmax(1.0)
 }
+
+/// The Rust blocks of the book's chapters (docs/book/), compiled and run as this package's
+/// doctests, so that an example in the book cannot go stale: `cargo test -p distillery-tests
+/// --doc`. (Shell and text blocks are marked `sh` and `text`, which rustdoc leaves alone.)
+#[cfg(doctest)]
+pub mod book {
+    #[doc = include_str!("../../docs/book/01-tensor.md")]
+    pub struct Tensor;
+    #[doc = include_str!("../../docs/book/02-autograd.md")]
+    pub struct Autograd;
+    #[doc = include_str!("../../docs/book/03-nn.md")]
+    pub struct Nn;
+    #[doc = include_str!("../../docs/book/04-distillation.md")]
+    pub struct Distillation;
+    #[doc = include_str!("../../docs/book/05-performance.md")]
+    pub struct Performance;
+}

@@ -194,6 +194,13 @@ proptest! {
     }
 
     #[test]
+    fn upsampling(n in 1usize..3, c in 1usize..3, h in 1usize..5, w in 1usize..5,
+                  factor in 1usize..4, seed in any::<u64>()) {
+        let x = uniform(&[n, c, h, w], -2.0, 2.0, seed);
+        check("upsample_nearest2d", &[x], |v| v[0].upsample_nearest2d(factor))?;
+    }
+
+    #[test]
     fn dropout(s in shape(), seed in any::<u64>(), p in prop::sample::select(vec![0.0f32, 0.3, 0.5])) {
         let x = uniform(&s, -2.0, 2.0, seed);
         // The same seed inside f: every evaluation of the check draws the same mask.

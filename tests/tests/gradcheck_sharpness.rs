@@ -245,6 +245,51 @@ fn a_backward_that_forgets_to_accumulate_fails() {
     );
 }
 
+/// Nearest upsampling by 2 with a broken backward: the block sums scaled by `factor`, or (when
+/// `top_left_only`) only the top-left gradient of each block passed back.
+fn upsample_broken(x: &Var, factor: f32, top_left_only: bool) -> Var {
+    let y = tensor::upsample::upsample_nearest2d(&x.value(), 2);
+    Var::from_op("upsample (broken backward)", y, &[x], move |g, inputs| {
+        let grad = if top_left_only {
+            let [n, c, oh, ow] = g.shape()[..] else {
+                unreachable!()
+            };
+            let mut dx = Vec::new();
+            for plane in g.data().chunks(oh * ow) {
+                for i in 0..oh / 2 {
+                    for j in 0..ow / 2 {
+                        dx.push(plane[2 * i * ow + 2 * j]);
+                    }
+                }
+            }
+            Tensor::from_vec(dx, &[n, c, oh / 2, ow / 2]).unwrap()
+        } else {
+            tensor::upsample::upsample_nearest2d_backward(g, 2).mul_scalar(factor)
+        };
+        inputs[0].accumulate_grad(grad);
+    })
+}
+
+#[test]
+fn an_upsampling_backward_off_by_one_percent_or_missing_a_block_fails() {
+    let x = uniform(&[2, 3, 4, 5], -1.0, 1.0, 11);
+    gradcheck("upsample", std::slice::from_ref(&x), |v| {
+        v[0].upsample_nearest2d(2)
+    })
+    .expect("the real backward passes");
+    gradcheck("upsample", std::slice::from_ref(&x), |v| {
+        upsample_broken(&v[0], 1.0, false)
+    })
+    .expect("the helper with factor 1 is the real backward");
+    assert!(
+        gradcheck("upsample", std::slice::from_ref(&x), |v| upsample_broken(
+            &v[0], 1.01, false
+        ))
+        .is_err()
+    );
+    assert!(gradcheck("upsample", &[x], |v| upsample_broken(&v[0], 1.0, true)).is_err());
+}
+
 #[test]
 fn a_failure_names_the_op_the_input_the_element_and_both_values() {
     let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).unwrap();

@@ -116,7 +116,7 @@ enum Experiment {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = command_line();
+    let command = study::output::command_line();
     // Everything the command line can get wrong is checked before the threads start and the
     // data loads.
     let result = cli
@@ -130,20 +130,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The command as typed (program name without its folder), printed above each table so that
-/// every number in a report says how to reproduce it.
-fn command_line() -> String {
-    let mut args = std::env::args();
-    let program = args.next().unwrap_or_default();
-    let program = std::path::Path::new(&program)
-        .file_name()
-        .map_or(program.clone(), |f| f.to_string_lossy().into_owned());
-    std::iter::once(program)
-        .chain(args.map(|a| if a.contains(' ') { format!("'{a}'") } else { a }))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn run(cli: &Cli, command: &str) -> Result<(), String> {

@@ -90,6 +90,20 @@ pub fn machine() -> String {
     format!("{model}, {threads} thread(s)")
 }
 
+/// The command as typed (program name without its folder), printed above each table so that
+/// every number in a report says how to reproduce it.
+pub fn command_line() -> String {
+    let mut args = std::env::args();
+    let program = args.next().unwrap_or_default();
+    let program = std::path::Path::new(&program)
+        .file_name()
+        .map_or(program.clone(), |f| f.to_string_lossy().into_owned());
+    std::iter::once(program)
+        .chain(args.map(|a| if a.contains(' ') { format!("'{a}'") } else { a }))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

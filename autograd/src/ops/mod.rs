@@ -11,3 +11,4 @@ pub mod reduce;
 pub mod shape;
 pub mod softmax;
 pub mod unary;
+pub mod upsample;

@@ -8,6 +8,7 @@ pub mod dense;
 pub mod dropout;
 pub mod flatten;
 pub mod pool;
+pub mod upsample;
 
 pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
 pub use batch_norm::{BatchNorm1d, BatchNorm2d};
@@ -16,3 +17,4 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};
+pub use upsample::Upsample;

@@ -30,12 +30,14 @@
 //! - [`softmax`](mod@softmax): softmax and log-softmax at a temperature.
 //! - [`conv`]: 1-D and 2-D convolution, forward and both backwards, im2col and col2im.
 //! - [`pool`]: max and average pooling, forward and backward.
+//! - [`upsample`]: nearest-neighbour upsampling, forward and backward.
 
 pub mod conv;
 pub mod matmul;
 pub mod pool;
 pub mod reduce;
 pub mod softmax;
+pub mod upsample;
 pub mod vector;
 
 pub use conv::{
