@@ -87,8 +87,8 @@ pub fn scenes_svg(title: &str, headers: &[String], columns: &[Column], size: usi
         let x = width - 16.0 - (10 - d) as f64 * 26.0;
         let _ = writeln!(
             s,
-            "<rect x=\"{x:.1}\" y=\"30\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.1}\" \
-             y=\"40\">{d}</text>",
+            "<rect x=\"{x:.1}\" y=\"12\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.1}\" \
+             y=\"22\">{d}</text>",
             CLASS_COLOURS[d + 1],
             x + 12.0
         );
