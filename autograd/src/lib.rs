@@ -65,6 +65,6 @@ pub mod var;
 
 pub use gradcheck::{gradcheck, GradcheckError};
 pub use no_grad::{is_recording, no_grad};
-pub use ops::conv::{Conv1dParams, Conv2dParams};
 pub use ops::losses::Reduction;
+pub use tensor::conv::{Conv1dParams, Conv2dParams};
 pub use var::{live_nodes, BackwardFn, OwnedBackwardFn, Var};

@@ -35,6 +35,7 @@ fn now(cpu: bool, wall: Instant) -> f64 {
 
 use tensor::gemm;
 use tensor::matmul::sgemm_matrixmultiply;
+use tensor::{MatMut, MatRef, Scale};
 
 /// One product: its label, sizes and which operands are stored transposed.
 struct Shape {
@@ -145,6 +146,18 @@ fn main() {
         let a: Vec<f32> = (0..s.m * s.k).map(|_| next()).collect();
         let b: Vec<f32> = (0..s.k * s.n).map(|_| next()).collect();
         let mut c = vec![0.0f32; s.m * s.n];
+        let op_a = MatRef {
+            data: &a,
+            rows: s.m,
+            cols: s.k,
+            transposed: s.ta,
+        };
+        let op_b = MatRef {
+            data: &b,
+            rows: s.k,
+            cols: s.n,
+            transposed: s.tb,
+        };
         let flops = 2.0 * (s.m * s.k * s.n) as f64 / 1e9;
         let mut line = format!(
             "{:<22} {:>16}",
@@ -164,8 +177,11 @@ fn main() {
                 seconds(
                     repeats,
                     pool.current_num_threads() == 1,
-                    || gemm::sgemm(s.m, s.k, s.n, 1.0, &a, s.ta, &b, s.tb, 0.0, &mut c),
-                    || sgemm_matrixmultiply(s.m, s.k, s.n, 1.0, &a, s.ta, &b, s.tb, 0.0, &mut c2),
+                    || gemm::sgemm(op_a, op_b, Scale::OVERWRITE, MatMut::new(&mut c, s.m, s.n)),
+                    || {
+                        let c2 = MatMut::new(&mut c2, s.m, s.n);
+                        sgemm_matrixmultiply(op_a, op_b, Scale::OVERWRITE, c2)
+                    },
                 )
             });
             let (ours, theirs) = (flops / ours, flops / theirs);

@@ -45,6 +45,8 @@ fn micros(repeats: usize, mut f: impl FnMut()) -> f64 {
     per_call[repeats / 2]
 }
 
+use tensor::{MatMut, MatRef, Scale};
+
 fn main() {
     // One thread: above GEMV_PARALLEL_MIN_MACS the products would otherwise use rayon's global pool,
     // and this thread's on-CPU time would miss the other thread's share.
@@ -71,12 +73,17 @@ fn main() {
     println!("|---|---:|---:|---:|");
     let (mut ours_total, mut theirs_total) = (0.0, 0.0);
     for (l, &(k, n)) in layers.iter().enumerate() {
-        let (a, b, c) = (&inputs[l], &weights[l], &mut outputs[l]);
+        // x·Wᵀ: the weight W [n, k] read transposed.
+        let (a, b) = (
+            MatRef::new(&inputs[l], 1, k),
+            MatRef::new(&weights[l], n, k).t(),
+        );
+        let c = &mut outputs[l];
         let ours = micros(repeats, || {
-            tensor::gemm::sgemm(1, k, n, 1.0, a, false, b, true, 0.0, c)
+            tensor::gemm::sgemm(a, b, Scale::OVERWRITE, MatMut::new(c, 1, n))
         });
         let theirs = micros(repeats, || {
-            tensor::matmul::sgemm_matrixmultiply(1, k, n, 1.0, a, false, b, true, 0.0, c)
+            tensor::matmul::sgemm_matrixmultiply(a, b, Scale::OVERWRITE, MatMut::new(c, 1, n))
         });
         ours_total += ours;
         theirs_total += theirs;
@@ -91,8 +98,12 @@ fn main() {
     );
     let forward = micros(repeats, || {
         for (l, &(k, n)) in layers.iter().enumerate() {
-            let c = &mut outputs[l];
-            tensor::gemm::sgemm(1, k, n, 1.0, &inputs[l], false, &weights[l], true, 0.0, c);
+            let (a, b) = (
+                MatRef::new(&inputs[l], 1, k),
+                MatRef::new(&weights[l], n, k).t(),
+            );
+            let c = MatMut::new(&mut outputs[l], 1, n);
+            tensor::gemm::sgemm(a, b, Scale::OVERWRITE, c);
         }
     });
     println!("| forward (the three in turn) | {forward:.1} | | |");
@@ -113,19 +124,12 @@ fn main() {
         .collect();
     let forward_t = micros(repeats, || {
         for (l, &(k, n)) in layers.iter().enumerate() {
-            let c = &mut outputs[l];
-            tensor::gemm::sgemm(
-                1,
-                k,
-                n,
-                1.0,
-                &inputs[l],
-                false,
-                &weights_t[l],
-                false,
-                0.0,
-                c,
+            let (a, b) = (
+                MatRef::new(&inputs[l], 1, k),
+                MatRef::new(&weights_t[l], k, n),
             );
+            let c = MatMut::new(&mut outputs[l], 1, n);
+            tensor::gemm::sgemm(a, b, Scale::OVERWRITE, c);
         }
     });
     println!("| forward from Wᵀ (B as is) | {forward_t:.1} | | |");

@@ -24,10 +24,10 @@
 //! ## Reading order
 //! [`reference`](mod@reference) first: what each kernel computes, as plain loops. Then how:
 //! [`tensor`](crate::Tensor) (the type) → [`shape`] (broadcasting) → [`simd`] (the vector kernels
-//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`matmul`] → [`gemm`] →
-//! softmax → [`conv`] (im2col) → [`pool`] → [`upsample`]. Apart: [`block_cache`], the allocator
-//! the apps install so that a training step reuses its large buffers instead of faulting in fresh
-//! pages.
+//! and how a path is chosen) → [`parallel`] → elementwise ops → reductions → [`layout`] (how a
+//! matrix is handed to a product) → [`matmul`] → [`gemm`] → softmax → [`conv`] (im2col) →
+//! [`pool`] → [`upsample`]. Apart: [`block_cache`], the allocator the apps install so that a
+//! training step reuses its large buffers instead of faulting in fresh pages.
 
 mod error;
 pub mod shape;
@@ -44,6 +44,7 @@ mod softmax;
 
 pub mod conv;
 pub mod gemm;
+pub mod layout;
 pub mod matmul;
 pub mod pool;
 pub mod upsample;
@@ -52,4 +53,5 @@ pub mod reference;
 
 pub use block_cache::BlockCache;
 pub use error::TensorError;
+pub use layout::{MatMut, MatRef, Scale};
 pub use tensor::Tensor;

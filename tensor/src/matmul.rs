@@ -10,11 +10,11 @@
 //! See [`GemmBackend`].
 //!
 //! ## The layout contract
-//! `matrixmultiply` reads a matrix through a pointer, its sizes, a row stride and a column stride
-//! (in elements). A row-major `r×c` matrix has row stride `c` and column stride 1; reading the same
-//! buffer with the strides swapped (row stride 1, column stride `r`) reads its transpose `c×r`. So a
-//! transposed operand costs nothing: no copy, only other strides. Our own GEMM does the same when
-//! it packs an operand.
+//! Every product takes its operands as [`MatRef`]s, its output as a [`MatMut`] and `alpha` and
+//! `beta` as a [`Scale`]: row-major buffers, each operand stored as is or transposed, documented
+//! once in [`crate::layout`]. `matrixmultiply` reads a matrix through a pointer, its sizes, a row
+//! stride and a column stride (in elements), so a transposed operand is only other strides
+//! ([`MatRef::strides`]), never a copy. Our own GEMM does the same when it packs an operand.
 //!
 //! ## Threads (the `matrixmultiply` path)
 //! `matrixmultiply` runs on one thread (its optional `threading` feature aside). A large product is
@@ -29,11 +29,13 @@
 //! every kernel alike, and a product called from inside a parallel loop (a batch of convolutions)
 //! does not start a second set of threads that fight rayon's for the same cores.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
 use crate::error::{fail, TensorError};
+use crate::layout::{product_sizes, MatMut, MatRef, Scale};
 use crate::shape::{broadcast_shapes, broadcast_strides, numel, strides};
 use crate::Tensor;
 
@@ -78,35 +80,19 @@ pub fn gemm_backend() -> GemmBackend {
 
 /// `C = alpha · op(A) · op(B) + beta · C`, all row-major `f32` slices.
 ///
-/// `op(A)` is `m×k` and `op(B)` is `k×n`; `C` is `m×n`. When `transpose_a` is false, `a` holds `A`
-/// as an `m×k` row-major matrix; when true, it holds `Aᵀ` as a `k×m` row-major matrix, and is read
-/// transposed. Likewise for `b`. With `beta == 0`, `C` is only written (its old contents, even NaN,
-/// are ignored); with `beta == 1` the product is accumulated into `C`, which is what gradients want.
+/// The layout contract is [`crate::layout`]'s: `op(A)` is `a`, `m×k`, stored as is or transposed
+/// (`a.transposed`: the buffer holds `Aᵀ`, `k×m`, read transposed); likewise `op(B)`, `k×n`; `C` is
+/// `c`, `m×n`. With `scale.beta == 0`, `C` is only written (its old contents, even NaN, are
+/// ignored); with `beta == 1` the product is accumulated into `C`, which is what gradients want.
 ///
 /// Runs on the backend of [`gemm_backend`]; large products use rayon's threads either way.
 ///
 /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
-#[allow(clippy::too_many_arguments)]
 #[track_caller]
-pub fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
+pub fn sgemm(a: MatRef, b: MatRef, scale: Scale, c: MatMut) {
     match gemm_backend() {
-        GemmBackend::Distillery => {
-            crate::gemm::sgemm(m, k, n, alpha, a, transpose_a, b, transpose_b, beta, c)
-        }
-        GemmBackend::MatrixMultiply => {
-            sgemm_matrixmultiply(m, k, n, alpha, a, transpose_a, b, transpose_b, beta, c)
-        }
+        GemmBackend::Distillery => crate::gemm::sgemm(a, b, scale, c),
+        GemmBackend::MatrixMultiply => sgemm_matrixmultiply(a, b, scale, c),
     }
 }
 
@@ -114,27 +100,15 @@ pub fn sgemm(
 /// threads (see the module doc). The reference our own GEMM is tested and measured against.
 ///
 /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
-#[allow(clippy::too_many_arguments)]
 #[track_caller]
-pub fn sgemm_matrixmultiply(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
-    crate::gemm::check_lengths(m, k, n, a.len(), b.len(), c.len());
+pub fn sgemm_matrixmultiply(a: MatRef, b: MatRef, scale: Scale, c: MatMut) {
+    let (m, k, n) = product_sizes("sgemm", &a, &b, Some(&c));
     if m == 0 || n == 0 {
         return;
     }
     let threads = rayon::current_num_threads();
     if threads == 1 || m * k * n < PARALLEL_MIN_MACS || m < 2 * MIN_BAND_ROWS {
-        sgemm_strided(m, k, n, alpha, a, transpose_a, m, b, transpose_b, beta, c);
+        sgemm_strided(&a, 0..m, &b, scale, c.data);
         return;
     }
     // Two bands per thread lets a thread that finishes early take over part of a slow one's work;
@@ -143,55 +117,26 @@ pub fn sgemm_matrixmultiply(
         .div_ceil(2 * threads)
         .max(MIN_BAND_ROWS)
         .next_multiple_of(16);
-    c.par_chunks_mut(band * n)
+    c.data
+        .par_chunks_mut(band * n)
         .enumerate()
         .for_each(|(i, c_band)| {
-            let rows = c_band.len() / n;
             let first = i * band;
-            // Band rows of op(A): rows first.. of a stored A (contiguous), or columns first.. of a
-            // stored Aᵀ (the slice starting at column `first`, read with row stride 1, column stride m).
-            let a_band = if transpose_a {
-                &a[first..]
-            } else {
-                &a[first * k..(first + rows) * k]
-            };
-            sgemm_strided(
-                rows,
-                k,
-                n,
-                alpha,
-                a_band,
-                transpose_a,
-                m,
-                b,
-                transpose_b,
-                beta,
-                c_band,
-            );
+            let rows = first..first + c_band.len() / n;
+            sgemm_strided(&a, rows, &b, scale, c_band);
         });
 }
 
-/// The one unsafe call. `a_rows` is the number of rows of the *full* `op(A)` that `a` belongs to:
-/// when `a` is a stored `Aᵀ`, that is its row length, hence the column stride of the transposed read.
-#[allow(clippy::too_many_arguments)]
-fn sgemm_strided(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    a_rows: usize,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
-    // Strides of op(A) (m×k): stored A (m×k) is (k, 1); stored Aᵀ (k×a_rows) read transposed is
-    // (1, a_rows).
-    let (rsa, csa) = if transpose_a { (1, a_rows) } else { (k, 1) };
-    // Strides of op(B) (k×n): stored B (k×n) is (n, 1); stored Bᵀ (n×k) read transposed is (1, k).
-    let (rsb, csb) = if transpose_b { (1, k) } else { (n, 1) };
+/// The one unsafe call: rows `rows` of `C = alpha · op(A) · op(B) + beta · C`, that is
+/// `c_band = alpha · op(A)[rows, ..] · op(B) + beta · c_band` (`c_band` holding those rows of `C`).
+fn sgemm_strided(a: &MatRef, rows: Range<usize>, b: &MatRef, scale: Scale, c_band: &mut [f32]) {
+    let (m, k, n) = (rows.len(), a.cols, b.cols);
+    // The band's rows of op(A): rows `rows` of a stored A (contiguous), or columns `rows` of a
+    // stored Aᵀ (the slice starting at column `rows.start`, read with row stride 1 and column
+    // stride the full op(A)'s row count): either way op(A)'s own strides, from another start.
+    let (rsa, csa) = a.strides();
+    let a_band = &a.data[rows.start * rsa..];
+    let (rsb, csb) = b.strides();
     // The furthest element each operand's strides reach must lie inside its slice.
     let last = |rows: usize, cols: usize, rs: usize, cs: usize| {
         if rows == 0 || cols == 0 {
@@ -200,24 +145,24 @@ fn sgemm_strided(
             (rows - 1) * rs + (cols - 1) * cs + 1
         }
     };
-    assert!(last(m, k, rsa, csa) <= a.len() && last(k, n, rsb, csb) <= b.len());
-    assert!(c.len() == m * n);
+    assert!(last(m, k, rsa, csa) <= a_band.len() && last(k, n, rsb, csb) <= b.data.len());
+    assert!(c_band.len() == m * n);
     // SAFETY: the assertions above show every (row, column) the strides address lies inside its
-    // slice, and `c` is borrowed mutably so it cannot alias `a` or `b`.
+    // slice, and `c_band` is borrowed mutably so it cannot alias `a` or `b`.
     unsafe {
         matrixmultiply::sgemm(
             m,
             k,
             n,
-            alpha,
-            a.as_ptr(),
+            scale.alpha,
+            a_band.as_ptr(),
             rsa as isize,
             csa as isize,
-            b.as_ptr(),
+            b.data.as_ptr(),
             rsb as isize,
             csb as isize,
-            beta,
-            c.as_mut_ptr(),
+            scale.beta,
+            c_band.as_mut_ptr(),
             n as isize,
             1,
         );
@@ -251,18 +196,11 @@ impl Tensor {
             other.shape(),
             transpose_other,
         );
-        let out = match plan.single_product() {
-            Some((m, transpose_a)) => new_product(
-                (m, plan.k, plan.n),
-                self.data(),
-                transpose_a,
-                other.data(),
-                plan.transpose_b,
-                None,
-            ),
+        let out = match plan.single_product(self.data(), other.data()) {
+            Some((a, b)) => new_product(a, b, None),
             None => {
                 let mut out = crate::parallel::zeroed(numel(&plan.out_shape));
-                plan.run(1.0, self.data(), other.data(), 0.0, &mut out);
+                plan.run(self.data(), other.data(), Scale::OVERWRITE, &mut out);
                 out
             }
         };
@@ -299,19 +237,20 @@ impl Tensor {
             "linear_t (x [N, I], weight_t [I, O])",
         )
     }
-    /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm). With
-    /// `beta = 1` a product is added into a gradient that is already there, with no temporary.
+    /// `out = alpha · op(a) · op(b) + beta · out`, into an existing tensor (BLAS's gemm), `op`
+    /// transposing the last two axes when its flag is set, as in [`matmul_t`](Tensor::matmul_t).
+    /// With [`Scale::ACCUMULATE`] a product is added into a gradient that is already there, with no
+    /// temporary.
     ///
     /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
     #[track_caller]
     pub fn gemm_into(
         out: &mut Tensor,
-        alpha: f32,
         a: &Tensor,
         transpose_a: bool,
         b: &Tensor,
         transpose_b: bool,
-        beta: f32,
+        scale: Scale,
     ) {
         let plan = Plan::new("gemm_into", a.shape(), transpose_a, b.shape(), transpose_b);
         if plan.out_shape != out.shape() {
@@ -321,40 +260,23 @@ impl Tensor {
                 rhs: out.shape().to_vec(),
             });
         }
-        plan.run(alpha, a.data(), b.data(), beta, out.data_mut());
+        plan.run(a.data(), b.data(), scale, out.data_mut());
     }
 }
 
 /// A new `m×n` matrix `op(A)·op(B)`, plus `bias` on every row when given, on the backend of
 /// [`gemm_backend`]: Distillery's writes it without zeroing it first (see
 /// [`crate::gemm::sgemm_new`]); matrixmultiply's gets a buffer filled with zeros or the bias rows.
-fn new_product(
-    (m, k, n): (usize, usize, usize),
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    bias: Option<&[f32]>,
-) -> Vec<f32> {
+fn new_product(a: MatRef, b: MatRef, bias: Option<&[f32]>) -> Vec<f32> {
     match gemm_backend() {
-        GemmBackend::Distillery => crate::gemm::sgemm_new(
-            crate::simd::level(),
-            m,
-            k,
-            n,
-            1.0,
-            a,
-            transpose_a,
-            b,
-            transpose_b,
-            bias,
-        ),
+        GemmBackend::Distillery => crate::gemm::sgemm_new(crate::simd::level(), a, b, 1.0, bias),
         GemmBackend::MatrixMultiply => {
-            let (mut c, beta) = match bias {
-                Some(bias) => (bias.repeat(m), 1.0),
-                None => (crate::parallel::zeroed(m * n), 0.0),
+            let (m, n) = (a.rows, b.cols);
+            let (mut c, scale) = match bias {
+                Some(bias) => (bias.repeat(m), Scale::ACCUMULATE),
+                None => (crate::parallel::zeroed(m * n), Scale::OVERWRITE),
             };
-            sgemm_matrixmultiply(m, k, n, 1.0, a, transpose_a, b, transpose_b, beta, &mut c);
+            sgemm_matrixmultiply(a, b, scale, MatMut::new(&mut c, m, n));
             c
         }
     }
@@ -421,42 +343,48 @@ impl Plan {
         }
     }
 
+    /// The operand `op(X)` (`rows × cols`) of one product, from the matrix `x` stored as is or,
+    /// with `transposed`, as its transpose.
+    fn operand(x: &[f32], rows: usize, cols: usize, transposed: bool) -> MatRef<'_> {
+        MatRef {
+            data: x,
+            rows,
+            cols,
+            transposed,
+        }
+    }
+
     /// When the whole product is one `sgemm` call — no batch axes, or a stack of untransposed left
-    /// operands times one shared right operand (`[B·M, K] · [K, N]`) — its `m` rows and whether `A`
-    /// is read transposed.
-    fn single_product(&self) -> Option<(usize, bool)> {
+    /// operands times one shared right operand (`[B·M, K] · [K, N]`) — its two operands, from the
+    /// tensors' data `a` and `b`.
+    fn single_product<'a>(&self, a: &'a [f32], b: &'a [f32]) -> Option<(MatRef<'a>, MatRef<'a>)> {
         let batches = numel(&self.batch);
-        if batches == 1 {
-            Some((self.m, self.transpose_a))
+        let rows = if batches == 1 {
+            self.m
         } else if self.b_batch_strides.iter().all(|&s| s == 0)
             && !self.transpose_a
             && self.a_batch_strides == strides(&self.batch)
         {
-            Some((batches * self.m, false))
+            batches * self.m
         } else {
-            None
-        }
+            return None;
+        };
+        Some((
+            Plan::operand(a, rows, self.k, self.transpose_a),
+            Plan::operand(b, self.k, self.n, self.transpose_b),
+        ))
     }
 
-    fn run(&self, alpha: f32, a: &[f32], b: &[f32], beta: f32, out: &mut [f32]) {
+    /// `out = alpha · op(a) · op(b) + beta · out` over the whole (batched) product.
+    fn run(&self, a: &[f32], b: &[f32], scale: Scale, out: &mut [f32]) {
         let (m, k, n) = (self.m, self.k, self.n);
         let batches = numel(&self.batch);
         if batches == 0 || m == 0 || n == 0 {
             return;
         }
-        if let Some((rows, transpose_a)) = self.single_product() {
-            sgemm(
-                rows,
-                k,
-                n,
-                alpha,
-                a,
-                transpose_a,
-                b,
-                self.transpose_b,
-                beta,
-                out,
-            );
+        if let Some((a, b)) = self.single_product(a, b) {
+            let rows = a.rows;
+            sgemm(a, b, scale, MatMut::new(out, rows, n));
             return;
         }
         let batch_strides = strides(&self.batch);
@@ -471,20 +399,9 @@ impl Plan {
         let one = |(i, c): (usize, &mut [f32])| {
             let a_i = offset(i, &self.a_batch_strides) * m * k;
             let b_i = offset(i, &self.b_batch_strides) * k * n;
-            let a_mat = &a[a_i..a_i + m * k];
-            let b_mat = &b[b_i..b_i + k * n];
-            sgemm(
-                m,
-                k,
-                n,
-                alpha,
-                a_mat,
-                self.transpose_a,
-                b_mat,
-                self.transpose_b,
-                beta,
-                c,
-            );
+            let a_mat = Plan::operand(&a[a_i..a_i + m * k], m, k, self.transpose_a);
+            let b_mat = Plan::operand(&b[b_i..b_i + k * n], k, n, self.transpose_b);
+            sgemm(a_mat, b_mat, scale, MatMut::new(c, m, n));
         };
         if batches > 1 && batches * m * k * n >= PARALLEL_MIN_MACS {
             out.par_chunks_mut(m * n).enumerate().for_each(one);
@@ -530,14 +447,13 @@ fn affine(
         });
     }
     // `b` is read as the product's B: `W` stored transposed, `Wᵀ` stored as is.
-    let out = new_product(
-        (n, i, o),
-        x.data(),
-        false,
-        weight.data(),
-        !weight_is_transposed,
-        bias.map(Tensor::data),
-    );
+    let w = MatRef {
+        data: weight.data(),
+        rows: i,
+        cols: o,
+        transposed: !weight_is_transposed,
+    };
+    let out = new_product(MatRef::new(x.data(), n, i), w, bias.map(Tensor::data));
     Tensor::from_parts(vec![n, o], out)
 }
 
@@ -546,16 +462,8 @@ mod tests {
     use super::*;
 
     /// [`crate::reference::gemm`] with `alpha = 1`, `beta = 0`, rounded to f32.
-    fn reference(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: &[f32],
-        ta: bool,
-        b: &[f32],
-        tb: bool,
-    ) -> Vec<f32> {
-        crate::reference::gemm((m, k, n), 1.0, (a, ta), (b, tb), 0.0, &[])
+    fn reference(a: MatRef, b: MatRef) -> Vec<f32> {
+        crate::reference::gemm(a, b, Scale::OVERWRITE, &[])
             .into_iter()
             .map(|x| x as f32)
             .collect()
@@ -581,12 +489,16 @@ mod tests {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = ints(m * k, 1);
             let b = ints(k * n, 2);
-            let want = reference(m, k, n, &a, ta, &b, tb);
+            let a = Plan::operand(&a, m, k, ta);
+            let b = Plan::operand(&b, k, n, tb);
+            let want = reference(a, b);
             let mut c = vec![f32::NAN; m * n];
-            pool.install(|| sgemm_matrixmultiply(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            pool.install(|| {
+                sgemm_matrixmultiply(a, b, Scale::OVERWRITE, MatMut::new(&mut c, m, n))
+            });
             assert_eq!(c, want, "matrixmultiply bands, layout ta={ta} tb={tb}");
             let mut c = vec![f32::NAN; m * n];
-            pool.install(|| crate::gemm::sgemm(m, k, n, 1.0, &a, ta, &b, tb, 0.0, &mut c));
+            pool.install(|| crate::gemm::sgemm(a, b, Scale::OVERWRITE, MatMut::new(&mut c, m, n)));
             assert_eq!(c, want, "our gemm, layout ta={ta} tb={tb}");
         }
     }

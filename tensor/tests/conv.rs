@@ -29,6 +29,24 @@ fn abs(t: &Tensor) -> Tensor {
     Tensor::from_vec(data, t.shape()).unwrap()
 }
 
+/// The settings of a 2-D convolution: stride, padding and dilation, each (height, width).
+fn p2(stride: (usize, usize), padding: (usize, usize), dilation: (usize, usize)) -> Conv2dParams {
+    Conv2dParams {
+        stride,
+        padding,
+        dilation,
+    }
+}
+
+/// The settings of a 1-D convolution: stride, padding and dilation.
+fn p1(stride: usize, padding: usize, dilation: usize) -> Conv1dParams {
+    Conv1dParams {
+        stride,
+        padding,
+        dilation,
+    }
+}
+
 // ----- the cases --------------------------------------------------------------------------------
 
 /// One 2-D convolution problem; a 1-D one is `h = kh = 1` with `stride.0 = dilation.0 = 1`,
@@ -77,17 +95,11 @@ impl Case {
             ),
         )
     }
+    fn params(&self) -> Conv2dParams {
+        p2(self.stride, self.padding, self.dilation)
+    }
     fn geometry(&self) -> Conv2dGeometry {
-        Conv2dGeometry::new(
-            self.c,
-            self.h,
-            self.w,
-            self.kh,
-            self.kw,
-            self.stride,
-            self.padding,
-            self.dilation,
-        )
+        Conv2dGeometry::new([self.c, self.h, self.w], [self.kh, self.kw], self.params())
     }
     fn x_shape(&self) -> [usize; 4] {
         [self.n, self.c, self.h, self.w]
@@ -101,38 +113,22 @@ impl Case {
     }
     /// [`reference::conv2d`] with this case's settings.
     fn want_conv(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Vec<f64> {
-        reference::conv2d(x, w, b, self.stride, self.padding, self.dilation)
+        reference::conv2d(x, w, b, self.params())
     }
     fn want_back_input(&self, dy: &Tensor, w: &Tensor) -> Vec<f64> {
-        let (s, p, d) = (self.stride, self.padding, self.dilation);
-        reference::conv2d_backward_input(dy, w, &self.x_shape(), s, p, d)
+        reference::conv2d_backward_input(dy, w, &self.x_shape(), self.params())
     }
     fn want_back_weight(&self, dy: &Tensor, x: &Tensor) -> Vec<f64> {
-        let (s, p, d) = (self.stride, self.padding, self.dilation);
-        reference::conv2d_backward_weight(dy, x, &self.w_shape(), s, p, d)
+        reference::conv2d_backward_weight(dy, x, &self.w_shape(), self.params())
     }
     fn conv(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Tensor {
-        conv2d(x, w, b, self.stride, self.padding, self.dilation)
+        conv2d(x, w, b, self.params())
     }
     fn back_input(&self, dy: &Tensor, w: &Tensor) -> Tensor {
-        conv2d_backward_input(
-            dy,
-            w,
-            &self.x_shape(),
-            self.stride,
-            self.padding,
-            self.dilation,
-        )
+        conv2d_backward_input(dy, w, &self.x_shape(), self.params())
     }
     fn back_weight(&self, dy: &Tensor, x: &Tensor) -> Tensor {
-        conv2d_backward_weight(
-            dy,
-            x,
-            &self.w_shape(),
-            self.stride,
-            self.padding,
-            self.dilation,
-        )
+        conv2d_backward_weight(dy, x, &self.w_shape(), self.params())
     }
 }
 
@@ -198,14 +194,14 @@ fn exact_slice(got: &[f32], want: &[f64]) -> bool {
 #[test]
 fn geometry_sizes_match_hand_computed_examples() {
     // Expected values by hand from OH = ⌊(H + 2p − d(K−1) − 1)/s⌋ + 1.
-    let g = Conv2dGeometry::new(3, 5, 7, 3, 3, (1, 2), (0, 1), (1, 1));
+    let g = Conv2dGeometry::new([3, 5, 7], [3, 3], p2((1, 2), (0, 1), (1, 1)));
     assert_eq!((g.out_height(), g.out_width()), (3, 4)); // (5−3)/1+1 ; (7+2−3)/2+1
     assert_eq!(g.rows(), 27);
     assert_eq!(g.cols(), 12);
     assert_eq!(g.columns_len(), 27 * 12);
-    let g = Conv2dGeometry::new(1, 7, 7, 3, 2, (2, 1), (0, 0), (2, 3));
+    let g = Conv2dGeometry::new([1, 7, 7], [3, 2], p2((2, 1), (0, 0), (2, 3)));
     assert_eq!((g.out_height(), g.out_width()), (2, 4)); // (7−4−1)/2+1 ; (7−3−1)/1+1
-    let g = Conv1dGeometry::new(2, 257, 5, 4, 2, 3);
+    let g = Conv1dGeometry::new([2, 257], 5, p1(4, 2, 3));
     assert_eq!(g.out_length(), 63); // (257+4−12−1)/4+1 = 248/4+1
     assert_eq!((g.rows(), g.cols(), g.columns_len()), (10, 63, 630));
 }
@@ -225,25 +221,25 @@ proptest! {
                            the input width 4 with padding 1 on each side (6 cells)"
 )]
 fn geometry_rejects_a_kernel_that_does_not_fit() {
-    Conv2dGeometry::new(1, 9, 4, 1, 4, (1, 1), (0, 1), (1, 2));
+    Conv2dGeometry::new([1, 9, 4], [1, 4], p2((1, 1), (0, 1), (1, 2)));
 }
 
 #[test]
 #[should_panic(expected = "Conv2dGeometry::new: stride along height must be at least 1")]
 fn geometry_rejects_a_zero_stride() {
-    Conv2dGeometry::new(1, 4, 4, 2, 2, (0, 1), (0, 0), (1, 1));
+    Conv2dGeometry::new([1, 4, 4], [2, 2], p2((0, 1), (0, 0), (1, 1)));
 }
 
 #[test]
 #[should_panic(expected = "Conv1dGeometry::new: dilation along length must be at least 1")]
 fn geometry_rejects_a_zero_dilation() {
-    Conv1dGeometry::new(1, 4, 2, 1, 0, 0);
+    Conv1dGeometry::new([1, 4], 2, p1(1, 0, 0));
 }
 
 #[test]
 #[should_panic(expected = "Conv1dGeometry::new: kernel length must be at least 1")]
 fn geometry_rejects_an_empty_kernel() {
-    Conv1dGeometry::new(1, 4, 0, 1, 0, 1);
+    Conv1dGeometry::new([1, 4], 0, p1(1, 0, 1));
 }
 
 // ----- im2col / col2im --------------------------------------------------------------------------
@@ -291,8 +287,8 @@ proptest! {
 
     #[test]
     fn im2col_1d_matches_the_definition_and_col2im_1d_is_its_adjoint(case in case1d(), seed: u64) {
-        let g = Conv1dGeometry::new(case.c, case.w, case.kw, case.stride.1, case.padding.1,
-                                    case.dilation.1);
+        let params = p1(case.stride.1, case.padding.1, case.dilation.1);
+        let g = Conv1dGeometry::new([case.c, case.w], case.kw, params);
         let x = ints(&[case.c, case.w], 3, seed);
         let mut cols = vec![f32::NAN; g.columns_len()];
         im2col_1d(x.data(), &g, &mut cols);
@@ -310,7 +306,7 @@ proptest! {
                            columns of 8·4 = 32 values, found 18 and 31"
 )]
 fn im2col_checks_buffer_lengths() {
-    let g = Conv2dGeometry::new(2, 3, 3, 2, 2, (1, 1), (0, 0), (1, 1));
+    let g = Conv2dGeometry::new([2, 3, 3], [2, 2], p2((1, 1), (0, 0), (1, 1)));
     im2col_2d(&[0.0; 18], &g, &mut [0.0; 31]);
 }
 
@@ -378,21 +374,21 @@ proptest! {
     #[test]
     fn conv1d_and_its_backward_match_the_definition(case in case1d(), seed: u64) {
         let (n, c, o, l, k) = (case.n, case.c, case.o, case.w, case.kw);
-        let (s, p, d) = (case.stride.1, case.padding.1, case.dilation.1);
+        let params = p1(case.stride.1, case.padding.1, case.dilation.1);
         let x = ints(&[n, c, l], 3, seed);
         let w = ints(&[o, c, k], 3, seed ^ 1);
         let b = ints(&[o], 3, seed ^ 2);
-        let y = conv1d(&x, &w, Some(&b), s, p, d);
+        let y = conv1d(&x, &w, Some(&b), params);
         prop_assert_eq!(y.shape(), &[n, o, case.out().1]);
-        prop_assert!(exact(&y, &reference::conv1d(&x, &w, Some(&b), s, p, d)));
+        prop_assert!(exact(&y, &reference::conv1d(&x, &w, Some(&b), params)));
 
         let dy = ints(y.shape(), 3, seed ^ 3);
-        let dx = conv1d_backward_input(&dy, &w, &[n, c, l], s, p, d);
+        let dx = conv1d_backward_input(&dy, &w, &[n, c, l], params);
         prop_assert_eq!(dx.shape(), &[n, c, l]);
-        prop_assert!(exact(&dx, &reference::conv1d_backward_input(&dy, &w, &[n, c, l], s, p, d)));
-        let dw = conv1d_backward_weight(&dy, &x, &[o, c, k], s, p, d);
+        prop_assert!(exact(&dx, &reference::conv1d_backward_input(&dy, &w, &[n, c, l], params)));
+        let dw = conv1d_backward_weight(&dy, &x, &[o, c, k], params);
         prop_assert_eq!(dw.shape(), &[o, c, k]);
-        prop_assert!(exact(&dw, &reference::conv1d_backward_weight(&dy, &x, &[o, c, k], s, p, d)));
+        prop_assert!(exact(&dw, &reference::conv1d_backward_weight(&dy, &x, &[o, c, k], params)));
     }
 
     #[test]
@@ -486,11 +482,11 @@ fn conv1d_gradients_match_finite_differences() {
         floats(&[2, 3, 3], 2),
         floats(&[2], 3),
     );
-    let forward = |x: &Tensor, w: &Tensor, b: &Tensor| conv1d(x, w, Some(b), s, p, d);
+    let forward = |x: &Tensor, w: &Tensor, b: &Tensor| conv1d(x, w, Some(b), p1(s, p, d));
     let g = floats(forward(&x, &w, &b).shape(), 99);
     let analytic = [
-        conv1d_backward_input(&g, &w, x.shape(), s, p, d),
-        conv1d_backward_weight(&g, &x, w.shape(), s, p, d),
+        conv1d_backward_input(&g, &w, x.shape(), p1(s, p, d)),
+        conv1d_backward_weight(&g, &x, w.shape(), p1(s, p, d)),
         conv_backward_bias(&g),
     ];
     finite_difference_check(
@@ -576,17 +572,17 @@ fn empty_batch_and_empty_channels_give_well_shaped_results() {
     // N = 0: nothing to compute, but every shape is still right.
     let x = Tensor::zeros(&[0, 3, 5, 5]);
     let w = ints(&[4, 3, 3, 3], 3, 1);
-    let y = conv2d(&x, &w, None, (1, 1), (0, 0), (1, 1));
+    let y = conv2d(&x, &w, None, p2((1, 1), (0, 0), (1, 1)));
     assert_eq!(y.shape(), &[0, 4, 3, 3]);
-    let dw = conv2d_backward_weight(&y, &x, &[4, 3, 3, 3], (1, 1), (0, 0), (1, 1));
+    let dw = conv2d_backward_weight(&y, &x, &[4, 3, 3, 3], p2((1, 1), (0, 0), (1, 1)));
     assert_eq!(dw, Tensor::zeros(&[4, 3, 3, 3]));
-    let dx = conv2d_backward_input(&y, &w, &[0, 3, 5, 5], (1, 1), (0, 0), (1, 1));
+    let dx = conv2d_backward_input(&y, &w, &[0, 3, 5, 5], p2((1, 1), (0, 0), (1, 1)));
     assert_eq!(dx.shape(), &[0, 3, 5, 5]);
     // C = 0: a sum over no channels, so the output is the bias alone.
     let x = Tensor::zeros(&[2, 0, 4, 4]);
     let w = Tensor::zeros(&[3, 0, 2, 2]);
     let b = Tensor::from_vec(vec![1.0, -2.0, 5.0], &[3]).unwrap();
-    let y = conv2d(&x, &w, Some(&b), (1, 1), (0, 0), (1, 1));
+    let y = conv2d(&x, &w, Some(&b), p2((1, 1), (0, 0), (1, 1)));
     assert_eq!(y.shape(), &[2, 3, 3, 3]);
     assert!((0..2 * 3 * 9).all(|i| y.data()[i] == b.data()[(i / 9) % 3]));
     // An empty image with padding: every cell the kernel sees is padding.
@@ -596,18 +592,14 @@ fn empty_batch_and_empty_channels_give_well_shaped_results() {
         &Tensor::zeros(&[1, 1, 0]),
         &w.reshape(&[1, 1, 1]),
         None,
-        1,
-        1,
-        1,
+        p1(1, 1, 1),
     );
     assert_eq!(y, Tensor::zeros(&[1, 1, 2]));
     let y = conv2d(
         &x,
         &Tensor::ones(&[1, 1, 1, 1]),
         None,
-        (1, 1),
-        (1, 2),
-        (1, 1),
+        p2((1, 1), (1, 2), (1, 1)),
     );
     assert_eq!(y, Tensor::zeros(&[1, 1, 2, 4]));
 }
@@ -665,9 +657,7 @@ fn conv2d_names_both_shapes_on_a_channel_mismatch() {
         &Tensor::zeros(&[1, 3, 5, 5]),
         &Tensor::zeros(&[2, 4, 3, 3]),
         None,
-        (1, 1),
-        (0, 0),
-        (1, 1),
+        p2((1, 1), (0, 0), (1, 1)),
     );
 }
 
@@ -678,9 +668,7 @@ fn conv2d_rejects_a_rank_3_input() {
         &Tensor::zeros(&[3, 5, 5]),
         &Tensor::zeros(&[2, 3, 3, 3]),
         None,
-        (1, 1),
-        (0, 0),
-        (1, 1),
+        p2((1, 1), (0, 0), (1, 1)),
     );
 }
 
@@ -693,9 +681,7 @@ fn conv2d_rejects_a_bias_of_the_wrong_length() {
         &Tensor::zeros(&[1, 3, 5, 5]),
         &Tensor::zeros(&[2, 3, 3, 3]),
         Some(&Tensor::zeros(&[3])),
-        (1, 1),
-        (0, 0),
-        (1, 1),
+        p2((1, 1), (0, 0), (1, 1)),
     );
 }
 
@@ -709,9 +695,7 @@ fn conv2d_rejects_a_kernel_larger_than_the_input() {
         &Tensor::zeros(&[1, 3, 5, 5]),
         &Tensor::zeros(&[2, 3, 6, 1]),
         None,
-        (1, 1),
-        (0, 0),
-        (1, 1),
+        p2((1, 1), (0, 0), (1, 1)),
     );
 }
 
@@ -724,9 +708,7 @@ fn conv2d_backward_input_checks_the_gradient_shape() {
         &Tensor::zeros(&[1, 2, 3, 4]),
         &Tensor::zeros(&[2, 3, 3, 3]),
         &[1, 3, 5, 5],
-        (1, 1),
-        (0, 0),
-        (1, 1),
+        p2((1, 1), (0, 0), (1, 1)),
     );
 }
 
@@ -739,9 +721,7 @@ fn conv2d_backward_weight_checks_the_weight_rank() {
         &Tensor::zeros(&[1, 2, 3, 3]),
         &Tensor::zeros(&[1, 3, 5, 5]),
         &[2, 3, 3],
-        (1, 1),
-        (0, 0),
-        (1, 1),
+        p2((1, 1), (0, 0), (1, 1)),
     );
 }
 
@@ -752,9 +732,7 @@ fn conv1d_names_both_shapes_on_a_channel_mismatch() {
         &Tensor::zeros(&[2, 3, 10]),
         &Tensor::zeros(&[4, 2, 3]),
         None,
-        1,
-        0,
-        1,
+        p1(1, 0, 1),
     );
 }
 
@@ -765,9 +743,7 @@ fn conv1d_backward_weight_checks_the_gradient_shape() {
         &Tensor::zeros(&[2, 4, 7]),
         &Tensor::zeros(&[2, 3, 10]),
         &[4, 3, 3],
-        1,
-        0,
-        1,
+        p1(1, 0, 1),
     );
 }
 

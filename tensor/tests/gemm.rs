@@ -24,45 +24,56 @@ use tensor::gemm;
 use tensor::matmul::sgemm_matrixmultiply;
 use tensor::reference;
 use tensor::simd::{available_levels, Level};
+use tensor::{MatMut, MatRef, Scale};
+
+/// The operand `op(X)`, `rows × cols`, of the buffer `x`: stored as is, or (`transposed`) as its
+/// transpose.
+fn op(x: &[f32], rows: usize, cols: usize, transposed: bool) -> MatRef<'_> {
+    MatRef {
+        data: x,
+        rows,
+        cols,
+        transposed,
+    }
+}
+
+/// `op(A)` (`m×k`) and `op(B)` (`k×n`) of the buffers `a` and `b`, stored transposed as `(ta, tb)`
+/// says.
+fn operands<'a>(
+    (m, k, n): (usize, usize, usize),
+    (a, b): (&'a [f32], &'a [f32]),
+    (ta, tb): (bool, bool),
+) -> (MatRef<'a>, MatRef<'a>) {
+    (op(a, m, k, ta), op(b, k, n, tb))
+}
 
 /// [`reference::gemm`] (`alpha · op(A)·op(B) + beta · C` in f64) and per element the scale its
 /// rounding error is measured against, `|alpha|·Σ|a·b| + |beta·c|`: the same definition on the
 /// absolute values.
-#[allow(clippy::too_many_arguments)]
-fn reference(
-    dims: (usize, usize, usize),
-    alpha: f32,
-    a: &[f32],
-    ta: bool,
-    b: &[f32],
-    tb: bool,
-    beta: f32,
-    c: &[f32],
-) -> (Vec<f64>, Vec<f64>) {
+fn reference(a: MatRef, b: MatRef, scale: Scale, c: &[f32]) -> (Vec<f64>, Vec<f64>) {
     let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
-    let out = reference::gemm(dims, alpha, (a, ta), (b, tb), beta, c);
-    let (a, b, c) = (abs(a), abs(b), abs(c));
-    let scale = reference::gemm(dims, alpha.abs(), (&a, ta), (&b, tb), beta.abs(), &c);
-    (out, scale)
+    let out = reference::gemm(a, b, scale, c);
+    let (a_abs, b_abs, c_abs) = (abs(a.data), abs(b.data), abs(c));
+    let abs_scale = Scale {
+        alpha: scale.alpha.abs(),
+        beta: scale.beta.abs(),
+    };
+    let bound = reference::gemm(
+        MatRef { data: &a_abs, ..a },
+        MatRef { data: &b_abs, ..b },
+        abs_scale,
+        &c_abs,
+    );
+    (out, bound)
 }
 
 /// Runs our GEMM on `level` and matrixmultiply on copies of `c`; returns both results.
-#[allow(clippy::too_many_arguments)]
-fn both(
-    level: Level,
-    (m, k, n): (usize, usize, usize),
-    alpha: f32,
-    a: &[f32],
-    ta: bool,
-    b: &[f32],
-    tb: bool,
-    beta: f32,
-    c: &[f32],
-) -> (Vec<f32>, Vec<f32>) {
+fn both(level: Level, a: MatRef, b: MatRef, scale: Scale, c: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let (m, n) = (a.rows, b.cols);
     let mut ours = c.to_vec();
-    gemm::sgemm_with(level, m, k, n, alpha, a, ta, b, tb, beta, &mut ours);
+    gemm::sgemm_with(level, a, b, scale, MatMut::new(&mut ours, m, n));
     let mut theirs = c.to_vec();
-    sgemm_matrixmultiply(m, k, n, alpha, a, ta, b, tb, beta, &mut theirs);
+    sgemm_matrixmultiply(a, b, scale, MatMut::new(&mut theirs, m, n));
     (ours, theirs)
 }
 
@@ -94,28 +105,11 @@ fn edge_sizes_are_exact_on_every_level_layout_alpha_and_beta() {
                             let what = format!(
                                 "{level:?} m={m} k={k} n={n} ta={ta} tb={tb} alpha={alpha} beta={beta}"
                             );
-                            let (want, _) = reference(
-                                (m, k, n),
-                                alpha,
-                                a.data(),
-                                ta,
-                                b.data(),
-                                tb,
-                                beta,
-                                c.data(),
-                            );
+                            let (op_a, op_b) = operands((m, k, n), (a.data(), b.data()), (ta, tb));
+                            let scale = Scale { alpha, beta };
+                            let (want, _) = reference(op_a, op_b, scale, c.data());
                             let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
-                            let (ours, theirs) = both(
-                                level,
-                                (m, k, n),
-                                alpha,
-                                a.data(),
-                                ta,
-                                b.data(),
-                                tb,
-                                beta,
-                                c.data(),
-                            );
+                            let (ours, theirs) = both(level, op_a, op_b, scale, c.data());
                             assert_eq!(ours, want, "ours vs reference, {what}");
                             assert_eq!(ours, theirs, "ours vs matrixmultiply, {what}");
                         }
@@ -136,9 +130,10 @@ fn long_thin_products_are_exact() {
                 let a = ints(&[m * k], 3, 4);
                 let b = ints(&[k * n], 3, 5);
                 let c = vec![f32::NAN; m * n];
-                let (want, _) = reference((m, k, n), 1.0, a.data(), ta, b.data(), tb, 0.0, &c);
+                let (op_a, op_b) = operands((m, k, n), (a.data(), b.data()), (ta, tb));
+                let (want, _) = reference(op_a, op_b, Scale::OVERWRITE, &c);
                 let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
-                let (ours, _) = both(level, (m, k, n), 1.0, a.data(), ta, b.data(), tb, 0.0, &c);
+                let (ours, _) = both(level, op_a, op_b, Scale::OVERWRITE, &c);
                 assert_eq!(ours, want, "{level:?} {m}×{k}×{n} ta={ta} tb={tb}");
             }
         }
@@ -156,16 +151,10 @@ fn beta_zero_ignores_nan_in_c_and_k_zero_scales_c() {
             let mut c = vec![f32::NAN; m * n];
             gemm::sgemm_with(
                 level,
-                m,
-                k,
-                n,
-                1.0,
-                a.data(),
-                false,
-                b.data(),
-                false,
-                0.0,
-                &mut c,
+                MatRef::new(a.data(), m, k),
+                MatRef::new(b.data(), k, n),
+                Scale::OVERWRITE,
+                MatMut::new(&mut c, m, n),
             );
             assert!(
                 c.iter().all(|x| x.is_finite()),
@@ -174,7 +163,12 @@ fn beta_zero_ignores_nan_in_c_and_k_zero_scales_c() {
         }
         // k = 0: C = beta·C (the product of an empty sum is zero).
         let mut c = vec![1.0, -2.0, 3.0, 4.0];
-        gemm::sgemm_with(level, 2, 0, 2, 1.0, &[], false, &[], false, 0.5, &mut c);
+        let (a, b) = (MatRef::new(&[], 2, 0), MatRef::new(&[], 0, 2));
+        let scale = Scale {
+            alpha: 1.0,
+            beta: 0.5,
+        };
+        gemm::sgemm_with(level, a, b, scale, MatMut::new(&mut c, 2, 2));
         assert_eq!(c, [0.5, -1.0, 1.5, 2.0], "{level:?}: k = 0 with beta = 0.5");
     }
 }
@@ -202,9 +196,10 @@ proptest! {
         let a = random(m * k, seed);
         let b = random(k * n, seed + 1);
         let c = random(m * n, seed + 2);
-        let (want, scale) = reference((m, k, n), alpha, &a, ta, &b, tb, beta, &c);
+        let (op_a, op_b) = operands((m, k, n), (&a, &b), (ta, tb));
+        let (want, scale) = reference(op_a, op_b, Scale { alpha, beta }, &c);
         for level in available_levels() {
-            let (ours, theirs) = both(level, (m, k, n), alpha, &a, ta, &b, tb, beta, &c);
+            let (ours, theirs) = both(level, op_a, op_b, Scale { alpha, beta }, &c);
             for i in 0..m * n {
                 let tol = (2 * k + 8) as f64 * U * scale[i];
                 let what = format!("{level:?} {m}×{k}×{n} ta={ta} tb={tb} element {i}");
@@ -266,10 +261,15 @@ fn assert_same_bits_on_one_and_two_threads(shapes: &[(usize, usize, usize)], see
                 let a = random(m * k, seed);
                 let b = random(k * n, seed + 1);
                 let c0 = random(m * n, seed + 2);
+                let (op_a, op_b) = operands((m, k, n), (&a, &b), (ta, tb));
+                let scale = Scale {
+                    alpha: 0.5,
+                    beta: 1.0,
+                };
                 let results = pools.each_ref().map(|pool| {
                     let mut c = c0.clone();
                     pool.install(|| {
-                        gemm::sgemm_with(level, m, k, n, 0.5, &a, ta, &b, tb, 1.0, &mut c)
+                        gemm::sgemm_with(level, op_a, op_b, scale, MatMut::new(&mut c, m, n))
                     });
                     c
                 });
@@ -317,10 +317,11 @@ fn a_new_product_has_the_bits_of_a_filled_buffer_and_sgemm() {
                         None => vec![f32::NAN; m * n],
                     };
                     let beta = if bias.is_some() { 1.0 } else { 0.0 };
-                    gemm::sgemm_with(level, m, k, n, 0.5, &a, ta, &b, tb, beta, &mut want);
+                    let (op_a, op_b) = operands((m, k, n), (&a, &b), (ta, tb));
+                    let scale = Scale { alpha: 0.5, beta };
+                    gemm::sgemm_with(level, op_a, op_b, scale, MatMut::new(&mut want, m, n));
                     for pool in &pools {
-                        let got = pool
-                            .install(|| gemm::sgemm_new(level, m, k, n, 0.5, &a, ta, &b, tb, bias));
+                        let got = pool.install(|| gemm::sgemm_new(level, op_a, op_b, 0.5, bias));
                         let same = got.len() == want.len()
                             && got
                                 .iter()
@@ -344,14 +345,9 @@ fn a_new_product_has_the_bits_of_a_filled_buffer_and_sgemm() {
 fn a_bias_of_the_wrong_length_is_reported() {
     gemm::sgemm_new(
         tensor::simd::level(),
-        2,
-        3,
-        2,
+        MatRef::new(&[0.0; 6], 2, 3),
+        MatRef::new(&[0.0; 6], 3, 2),
         1.0,
-        &[0.0; 6],
-        false,
-        &[0.0; 6],
-        false,
         Some(&[0.0; 3]),
     );
 }
@@ -361,7 +357,10 @@ fn a_bias_of_the_wrong_length_is_reported() {
 fn wrong_lengths_are_reported() {
     let mut c = vec![0.0; 4];
     gemm::sgemm(
-        2, 3, 2, 1.0, &[0.0; 6], false, &[0.0; 5], false, 0.0, &mut c,
+        MatRef::new(&[0.0; 6], 2, 3),
+        MatRef::new(&[0.0; 5], 3, 2),
+        Scale::OVERWRITE,
+        MatMut::new(&mut c, 2, 2),
     );
 }
 
@@ -399,23 +398,12 @@ fn matrix_vector_products_are_exact_on_every_level_layout_alpha_and_beta() {
                     let what = format!(
                         "{level:?} m={m} k={k} n={n} ta={ta} tb={tb} alpha={alpha} beta={beta}"
                     );
-                    let (want, _) =
-                        reference((m, k, n), alpha, a.data(), ta, b.data(), tb, beta, c);
+                    let (op_a, op_b) = operands((m, k, n), (a.data(), b.data()), (ta, tb));
+                    let scale = Scale { alpha, beta };
+                    let (want, _) = reference(op_a, op_b, scale, c);
                     let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
                     let mut ours = c.to_vec();
-                    gemm::sgemm_with(
-                        level,
-                        m,
-                        k,
-                        n,
-                        alpha,
-                        a.data(),
-                        ta,
-                        b.data(),
-                        tb,
-                        beta,
-                        &mut ours,
-                    );
+                    gemm::sgemm_with(level, op_a, op_b, scale, MatMut::new(&mut ours, m, n));
                     assert_eq!(ours, want, "matrix-vector vs reference, {what}");
                 }
             }
@@ -443,9 +431,11 @@ fn matrix_vector_products_of_floats_are_within_the_rounding_bound() {
                 let b = random(k * n, 22);
                 let c = random(m * n, 23);
                 for (alpha, beta) in [(1.0, 0.0), (3.0, 0.25)] {
-                    let (want, scale) = reference((m, k, n), alpha, &a, ta, &b, tb, beta, &c);
+                    let (op_a, op_b) = operands((m, k, n), (&a, &b), (ta, tb));
+                    let (want, scale) = reference(op_a, op_b, Scale { alpha, beta }, &c);
                     let mut ours = c.clone();
-                    gemm::sgemm_with(level, m, k, n, alpha, &a, ta, &b, tb, beta, &mut ours);
+                    let out = MatMut::new(&mut ours, m, n);
+                    gemm::sgemm_with(level, op_a, op_b, Scale { alpha, beta }, out);
                     for i in 0..m * n {
                         let tol = (2 * k + 8) as f64 * U * scale[i];
                         assert!(
@@ -509,13 +499,16 @@ proptest! {
         let a = random(m * k, seed);
         let b = random(k * n, seed + 1);
         let c0 = if beta == 0.0 { vec![f32::NAN; m * n] } else { random(m * n, seed + 2) };
+        let scale = Scale { alpha, beta };
         for level in available_levels() {
             let mut batch = c0.clone();
-            gemm::sgemm_with(level, m, k, n, alpha, &a, ta, &b, tb, beta, &mut batch);
+            let (op_a, op_b) = operands((m, k, n), (&a, &b), (ta, tb));
+            gemm::sgemm_with(level, op_a, op_b, scale, MatMut::new(&mut batch, m, n));
             for i in 0..m {
                 let row = row_of(&a, (m, k), ta, i);
                 let mut alone = c0[i * n..(i + 1) * n].to_vec();
-                gemm::sgemm_with(level, 1, k, n, alpha, &row, ta, &b, tb, beta, &mut alone);
+                let op_row = op(&row, 1, k, ta);
+                gemm::sgemm_with(level, op_row, op_b, scale, MatMut::new(&mut alone, 1, n));
                 let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 prop_assert_eq!(
                     bits(&alone),
@@ -528,7 +521,8 @@ proptest! {
             for j in 0..n {
                 let column = row_of(&b, (n, k), !tb, j);
                 let mut alone: Vec<f32> = (0..m).map(|i| c0[i * n + j]).collect();
-                gemm::sgemm_with(level, m, k, 1, alpha, &a, ta, &column, tb, beta, &mut alone);
+                let op_column = op(&column, k, 1, tb);
+                gemm::sgemm_with(level, op_a, op_column, scale, MatMut::new(&mut alone, m, 1));
                 for (i, got) in alone.iter().enumerate() {
                     prop_assert_eq!(
                         got.to_bits(),
@@ -562,13 +556,13 @@ fn a_new_product_writes_every_element_exactly() {
                 let b = ints(&[k * n], 3, 41);
                 let bias = ints(&[n], 9, 42);
                 for bias in [None, Some(bias.data())] {
-                    let got =
-                        gemm::sgemm_new(level, m, k, n, 1.0, a.data(), ta, b.data(), tb, bias);
+                    let (op_a, op_b) = operands((m, k, n), (a.data(), b.data()), (ta, tb));
+                    let got = gemm::sgemm_new(level, op_a, op_b, 1.0, bias);
                     let c = match bias {
                         Some(bias) => bias.repeat(m),
                         None => vec![0.0; m * n],
                     };
-                    let (want, _) = reference((m, k, n), 1.0, a.data(), ta, b.data(), tb, 1.0, &c);
+                    let (want, _) = reference(op_a, op_b, Scale::ACCUMULATE, &c);
                     assert!(
                         got.len() == want.len()
                             && got.iter().zip(&want).all(|(&g, &w)| g as f64 == w),

@@ -9,7 +9,7 @@ mod common;
 use common::floats;
 use proptest::prelude::*;
 use tensor::reference;
-use tensor::Tensor;
+use tensor::{Scale, Tensor};
 
 /// [`reference::matmul_t`], and per entry `Σ|a·b|` (the same product of the absolute values), the
 /// scale that rounding errors are measured against.
@@ -95,7 +95,11 @@ fn gemm_into_accumulates_with_beta_one() {
     let b = floats(&[6, 4], 2);
     let mut c = Tensor::ones(&[5, 4]);
     // c = 2·aᵀ·b + 1·c: the product enters scaled, the old ones stay.
-    Tensor::gemm_into(&mut c, 2.0, &a, true, &b, false, 1.0);
+    let scale = Scale {
+        alpha: 2.0,
+        beta: 1.0,
+    };
+    Tensor::gemm_into(&mut c, &a, true, &b, false, scale);
     let product = a.matmul_t(true, &b, false);
     for (got, p) in c.data().iter().zip(product.data()) {
         assert!((got - (2.0 * p + 1.0)).abs() < 1e-5, "{got} vs 2·{p} + 1");

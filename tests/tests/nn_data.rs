@@ -891,7 +891,7 @@ fn fast_shift_equals_naive_for_every_offset() {
     for dy in -(h as isize + 1)..=(h as isize + 1) {
         for dx in -(w as isize + 1)..=(w as isize + 1) {
             let mut dst = vec![f32::NAN; src.len()];
-            shift_2d(&src, &mut dst, c, h, w, dy, dx, fill);
+            shift_2d(&src, &mut dst, [c, h, w], (dy, dx), fill);
             assert_eq!(
                 dst,
                 naive_shift(&src, &[c, h, w], dy, dx),
@@ -901,7 +901,13 @@ fn fast_shift_equals_naive_for_every_offset() {
     }
     for d in -9isize..=9 {
         let mut dst = vec![f32::NAN; c * 8];
-        shift_1d(&src[..c * 8], &mut dst, c, 8, d, background(&src[..c * 8]));
+        shift_1d(
+            &src[..c * 8],
+            &mut dst,
+            [c, 8],
+            d,
+            background(&src[..c * 8]),
+        );
         assert_eq!(dst, naive_shift(&src[..c * 8], &[c, 8], 0, d), "d {d}");
     }
 }

@@ -21,7 +21,7 @@
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tensor::conv::{conv2d, im2col_2d, Conv2dGeometry};
+use tensor::conv::{conv2d, im2col_2d, Conv2dGeometry, Conv2dParams};
 use tensor::Tensor;
 
 use crate::timing::{seconds_per_call, Settings};
@@ -275,7 +275,7 @@ fn softmax(settings: &Settings) -> f64 {
 }
 
 fn im2col(settings: &Settings) -> f64 {
-    let geometry = Conv2dGeometry::new(32, 28, 28, 3, 3, (1, 1), (0, 0), (1, 1));
+    let geometry = Conv2dGeometry::new([32, 28, 28], [3, 3], Conv2dParams::default());
     let image = Tensor::uniform(&[32, 28, 28], -1.0, 1.0, &mut rng());
     let mut columns = vec![0.0f32; geometry.columns_len()];
     seconds_per_call(settings, || {
@@ -291,8 +291,8 @@ fn conv2d_fwd_cnn(settings: &Settings) -> f64 {
     let b1 = Tensor::zeros(&[32]);
     let b2 = Tensor::zeros(&[64]);
     let t = seconds_per_call(settings, || {
-        let h = conv2d(&images, &w1, Some(&b1), (1, 1), (0, 0), (1, 1));
-        conv2d(&h, &w2, Some(&b2), (1, 1), (0, 0), (1, 1))
+        let h = conv2d(&images, &w1, Some(&b1), Conv2dParams::default());
+        conv2d(&h, &w2, Some(&b2), Conv2dParams::default())
     });
     BATCH as f64 / t
 }

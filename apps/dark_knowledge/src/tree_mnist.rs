@@ -90,16 +90,8 @@ pub fn shifted_copies(data: &Dataset, seed: u64) -> Result<Dataset, String> {
             }
         };
         let background = src.iter().copied().fold(f32::INFINITY, f32::min);
-        shift_2d(
-            src,
-            dst,
-            1,
-            height,
-            width,
-            dy as isize,
-            dx as isize,
-            background,
-        );
+        let offset = (dy as isize, dx as isize);
+        shift_2d(src, dst, [1, height, width], offset, background);
     }
     Ok(Dataset::new(
         inputs,

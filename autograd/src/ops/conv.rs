@@ -10,48 +10,14 @@
 //! ∂L/∂b   = Σ_{n, positions} G
 //! ```
 //!
-//! The three products are `tensor::conv`'s kernels; this file only wires them to the graph.
+//! The three products are `tensor::conv`'s kernels; this file only wires them to the graph. The
+//! settings (stride, padding, dilation) are tensor's own [`Conv2dParams`] and [`Conv1dParams`],
+//! re-exported by this crate, so they are described once.
 
-use tensor::conv;
+use tensor::conv::{self, Conv1dParams, Conv2dParams};
 use tensor::Tensor;
 
 use crate::var::Var;
-
-/// The geometry of a 2-D convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Conv2dParams {
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
-    pub dilation: (usize, usize),
-}
-
-impl Default for Conv2dParams {
-    fn default() -> Self {
-        Conv2dParams {
-            stride: (1, 1),
-            padding: (0, 0),
-            dilation: (1, 1),
-        }
-    }
-}
-
-/// The geometry of a 1-D convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Conv1dParams {
-    pub stride: usize,
-    pub padding: usize,
-    pub dilation: usize,
-}
-
-impl Default for Conv1dParams {
-    fn default() -> Self {
-        Conv1dParams {
-            stride: 1,
-            padding: 0,
-            dilation: 1,
-        }
-    }
-}
 
 impl Var {
     /// 2-D convolution of `self` (`[N, C, H, W]`) with `weight` (`[O, C, KH, KW]`), plus `bias` (`[O]`).
@@ -60,19 +26,16 @@ impl Var {
             &self.value(),
             &weight.value(),
             bias.map(|b| b.value().clone()).as_ref(),
-            p.stride,
-            p.padding,
-            p.dilation,
+            p,
         );
-        let (s, pad, d) = (p.stride, p.padding, p.dilation);
         record(
             "conv2d",
             y,
             self,
             weight,
             bias,
-            move |g, w, shape| conv::conv2d_backward_input(g, w, shape, s, pad, d),
-            move |g, x, shape| conv::conv2d_backward_weight(g, x, shape, s, pad, d),
+            move |g, w, shape| conv::conv2d_backward_input(g, w, shape, p),
+            move |g, x, shape| conv::conv2d_backward_weight(g, x, shape, p),
         )
     }
 
@@ -82,19 +45,16 @@ impl Var {
             &self.value(),
             &weight.value(),
             bias.map(|b| b.value().clone()).as_ref(),
-            p.stride,
-            p.padding,
-            p.dilation,
+            p,
         );
-        let (s, pad, d) = (p.stride, p.padding, p.dilation);
         record(
             "conv1d",
             y,
             self,
             weight,
             bias,
-            move |g, w, shape| conv::conv1d_backward_input(g, w, shape, s, pad, d),
-            move |g, x, shape| conv::conv1d_backward_weight(g, x, shape, s, pad, d),
+            move |g, w, shape| conv::conv1d_backward_input(g, w, shape, p),
+            move |g, x, shape| conv::conv1d_backward_weight(g, x, shape, p),
         )
     }
 }

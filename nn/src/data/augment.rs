@@ -24,20 +24,16 @@ pub fn background(sample: &[f32]) -> f32 {
     sample.iter().copied().fold(f32::INFINITY, f32::min)
 }
 
-/// `dst = src` moved by `(dy, dx)` within each of its `channels` planes of `height × width`, the
-/// vacated pixels set to `fill`.
+/// `dst = src` moved by `(dy, dx)` within each of its `channels` planes of `height × width` (the
+/// sample's shape `[C, H, W]`), the vacated pixels set to `fill`.
 ///
 /// # Panics
 /// If `src` or `dst` does not hold `channels × height × width` values.
-#[allow(clippy::too_many_arguments)]
 pub fn shift_2d(
     src: &[f32],
     dst: &mut [f32],
-    channels: usize,
-    height: usize,
-    width: usize,
-    dy: isize,
-    dx: isize,
+    [channels, height, width]: [usize; 3],
+    (dy, dx): (isize, isize),
     fill: f32,
 ) {
     let plane = height * width;
@@ -67,10 +63,11 @@ pub fn shift_2d(
     }
 }
 
-/// `dst = src` moved by `d` along each of its `channels` rows of `length`, the vacated positions
-/// set to `fill`. A 1-D shift is a 2-D shift of a `1 × length` image.
-pub fn shift_1d(src: &[f32], dst: &mut [f32], channels: usize, length: usize, d: isize, fill: f32) {
-    shift_2d(src, dst, channels, 1, length, 0, d, fill);
+/// `dst = src` moved by `d` along each of its `channels` rows of `length` (the sample's shape
+/// `[C, L]`), the vacated positions set to `fill`. A 1-D shift is a 2-D shift of a `1 × length`
+/// image.
+pub fn shift_1d(src: &[f32], dst: &mut [f32], [channels, length]: [usize; 2], d: isize, fill: f32) {
+    shift_2d(src, dst, [channels, 1, length], (0, d), fill);
 }
 
 /// The output range `[lo, hi)` of an axis of `size` positions that a shift by `d` fills from the

@@ -150,10 +150,10 @@ fn shift_sample(src: &[f32], dst: &mut [f32], shape: &[usize], shift: usize, rng
         [c, h, w] => {
             let dy = offset();
             let dx = offset();
-            shift_2d(src, dst, c, h, w, dy, dx, fill);
+            shift_2d(src, dst, [c, h, w], (dy, dx), fill);
         }
-        [c, l] => shift_1d(src, dst, c, l, offset(), fill),
-        [l] => shift_1d(src, dst, 1, l, offset(), fill),
+        [c, l] => shift_1d(src, dst, [c, l], offset(), fill),
+        [l] => shift_1d(src, dst, [1, l], offset(), fill),
         _ => unreachable!("batches() checked the sample rank"),
     }
 }

@@ -10,7 +10,7 @@
 //! im2col, one set of loops to get right, at the cost of a few loop levels that run once.
 
 use super::conv2d::{backward_input, backward_weight, check_bias, check_grad_out, forward, ranked};
-use super::geometry::Conv1dGeometry;
+use super::geometry::{Conv1dGeometry, Conv1dParams};
 use crate::error::{fail, TensorError};
 use crate::Tensor;
 
@@ -25,12 +25,10 @@ pub fn conv1d(
     input: &Tensor,
     weight: &Tensor,
     bias: Option<&Tensor>,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
+    params: Conv1dParams,
 ) -> Tensor {
     let op = "conv1d";
-    let (n, o, g) = check(op, input.shape(), weight.shape(), stride, padding, dilation);
+    let (n, o, g) = check(op, input.shape(), weight.shape(), params);
     let bias = bias.map(|b| check_bias(op, b, weight.shape()));
     let y = forward(input.data(), n, weight.data(), o, bias, &g.as_2d());
     Tensor::from_parts(vec![n, o, g.out_length()], y)
@@ -46,12 +44,10 @@ pub fn conv1d_backward_input(
     grad_out: &Tensor,
     weight: &Tensor,
     input_shape: &[usize],
-    stride: usize,
-    padding: usize,
-    dilation: usize,
+    params: Conv1dParams,
 ) -> Tensor {
     let op = "conv1d_backward_input";
-    let (n, o, g) = check(op, input_shape, weight.shape(), stride, padding, dilation);
+    let (n, o, g) = check(op, input_shape, weight.shape(), params);
     check_grad_out(op, grad_out.shape(), &[n, o, g.out_length()]);
     let dx = backward_input(grad_out.data(), n, weight.data(), o, &g.as_2d());
     Tensor::from_parts(input_shape.to_vec(), dx)
@@ -67,12 +63,10 @@ pub fn conv1d_backward_weight(
     grad_out: &Tensor,
     input: &Tensor,
     weight_shape: &[usize],
-    stride: usize,
-    padding: usize,
-    dilation: usize,
+    params: Conv1dParams,
 ) -> Tensor {
     let op = "conv1d_backward_weight";
-    let (n, o, g) = check(op, input.shape(), weight_shape, stride, padding, dilation);
+    let (n, o, g) = check(op, input.shape(), weight_shape, params);
     check_grad_out(op, grad_out.shape(), &[n, o, g.out_length()]);
     let dw = backward_weight(grad_out.data(), n, input.data(), o, &g.as_2d());
     Tensor::from_parts(weight_shape.to_vec(), dw)
@@ -84,9 +78,7 @@ fn check(
     op: &'static str,
     input: &[usize],
     weight: &[usize],
-    stride: usize,
-    padding: usize,
-    dilation: usize,
+    params: Conv1dParams,
 ) -> (usize, usize, Conv1dGeometry) {
     let [n, c, l] = ranked(op, "input [N, C, L]", input);
     let [o, c_w, k] = ranked(op, "weight [O, C, K]", weight);
@@ -97,6 +89,6 @@ fn check(
             rhs: weight.to_vec(),
         });
     }
-    let g = Conv1dGeometry::checked(op, c, l, k, stride, padding, dilation);
+    let g = Conv1dGeometry::checked(op, [c, l], k, params);
     (n, o, g)
 }

@@ -19,9 +19,10 @@
 //! [`crate::parallel::new_with_chunks_init`]).
 //! Transposes cost nothing: `sgemm` reads a stored matrix transposed through its strides.
 
-use super::geometry::Conv2dGeometry;
+use super::geometry::{Conv2dGeometry, Conv2dParams};
 use super::im2col::{col2im_2d, im2col_2d};
 use crate::error::{fail, TensorError};
+use crate::layout::{MatMut, MatRef, Scale};
 use crate::matmul::sgemm;
 use crate::parallel::new_with_chunks_init;
 use crate::Tensor;
@@ -44,12 +45,10 @@ pub fn conv2d(
     input: &Tensor,
     weight: &Tensor,
     bias: Option<&Tensor>,
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Tensor {
     let op = "conv2d";
-    let (n, o, g) = check(op, input.shape(), weight.shape(), stride, padding, dilation);
+    let (n, o, g) = check(op, input.shape(), weight.shape(), params);
     let bias = bias.map(|b| check_bias(op, b, weight.shape()));
     let y = forward(input.data(), n, weight.data(), o, bias, &g);
     Tensor::from_parts(vec![n, o, g.out_height(), g.out_width()], y)
@@ -65,12 +64,10 @@ pub fn conv2d_backward_input(
     grad_out: &Tensor,
     weight: &Tensor,
     input_shape: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Tensor {
     let op = "conv2d_backward_input";
-    let (n, o, g) = check(op, input_shape, weight.shape(), stride, padding, dilation);
+    let (n, o, g) = check(op, input_shape, weight.shape(), params);
     check_grad_out(op, grad_out.shape(), &[n, o, g.out_height(), g.out_width()]);
     let dx = backward_input(grad_out.data(), n, weight.data(), o, &g);
     Tensor::from_parts(input_shape.to_vec(), dx)
@@ -86,12 +83,10 @@ pub fn conv2d_backward_weight(
     grad_out: &Tensor,
     input: &Tensor,
     weight_shape: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Tensor {
     let op = "conv2d_backward_weight";
-    let (n, o, g) = check(op, input.shape(), weight_shape, stride, padding, dilation);
+    let (n, o, g) = check(op, input.shape(), weight_shape, params);
     check_grad_out(op, grad_out.shape(), &[n, o, g.out_height(), g.out_width()]);
     let dw = backward_weight(grad_out.data(), n, input.data(), o, &g);
     Tensor::from_parts(weight_shape.to_vec(), dw)
@@ -124,16 +119,17 @@ pub(super) fn forward(
         };
         // The bias is added by starting each output row at b[o] and letting sgemm accumulate
         // (beta = 1) onto it, which saves a second pass over Y.
-        let beta = match bias {
+        let scale = match bias {
             Some(b) => {
                 for (row, &b_o) in y_n.chunks_exact_mut(p).zip(b) {
                     row.fill(b_o);
                 }
-                1.0
+                Scale::ACCUMULATE
             }
-            None => 0.0,
+            None => Scale::OVERWRITE,
         };
-        sgemm(o, k, p, 1.0, w, false, cols, false, beta, y_n);
+        let (w, cols) = (MatRef::new(w, o, k), MatRef::new(cols, k, p));
+        sgemm(w, cols, scale, MatMut::new(y_n, o, p));
     })
 }
 
@@ -158,14 +154,15 @@ pub(super) fn backward_input(
             let i = offset / image_len;
             let dy_n = &dy[i * o * p..(i + 1) * o * p];
             // The forward was Y_n = W·cols_n, so dcols_n = Wᵀ·dY_n: the weight is stored as [O, K],
-            // which is Wᵀ's transpose, so sgemm reads it with transpose_a.
+            // and sgemm reads its transpose through the strides, without a copy.
+            let (wt, dy_n) = (MatRef::new(w, o, k).t(), MatRef::new(dy_n, o, p));
             if g.is_identity() {
                 // ...and cols_n was X_n itself, so dcols_n is dX_n: write it straight there.
-                sgemm(k, o, p, 1.0, w, true, dy_n, false, 0.0, dx_n);
+                sgemm(wt, dy_n, Scale::OVERWRITE, MatMut::new(dx_n, k, p));
             } else {
                 // ...and cols_n was im2col(X_n), so dX_n = col2im(dcols_n), the adjoint of im2col.
                 // (dx_n starts at zero and col2im accumulates into it.)
-                sgemm(k, o, p, 1.0, w, true, dy_n, false, 0.0, dcols);
+                sgemm(wt, dy_n, Scale::OVERWRITE, MatMut::new(dcols, k, p));
                 col2im_2d(dcols, g, dx_n);
             }
         },
@@ -215,10 +212,15 @@ pub(super) fn backward_weight(
                     buf
                 };
                 // The forward was Y_n = W·cols_n, so dW gains dY_n·cols_nᵀ: cols_n is stored [K, P],
-                // which is cols_nᵀ's transpose, so sgemm reads it with transpose_b. The first image of
-                // a block overwrites (beta = 0), the rest accumulate (beta = 1).
-                let beta = if i == b * block_len { 0.0 } else { 1.0 };
-                sgemm(o, p, k, 1.0, dy_n, false, cols, true, beta, dw_b);
+                // and sgemm reads its transpose through the strides. The first image of a block
+                // overwrites (beta = 0), the rest accumulate (beta = 1).
+                let scale = if i == b * block_len {
+                    Scale::OVERWRITE
+                } else {
+                    Scale::ACCUMULATE
+                };
+                let (dy_n, cols_t) = (MatRef::new(dy_n, o, p), MatRef::new(cols, k, p).t());
+                sgemm(dy_n, cols_t, scale, MatMut::new(dw_b, o, k));
             }
         },
     );
@@ -241,9 +243,7 @@ fn check(
     op: &'static str,
     input: &[usize],
     weight: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> (usize, usize, Conv2dGeometry) {
     let [n, c, h, w] = ranked(op, "input [N, C, H, W]", input);
     let [o, c_w, kh, kw] = ranked(op, "weight [O, C, KH, KW]", weight);
@@ -254,7 +254,7 @@ fn check(
             rhs: weight.to_vec(),
         });
     }
-    let g = Conv2dGeometry::checked(op, c, h, w, kh, kw, stride, padding, dilation);
+    let g = Conv2dGeometry::checked(op, [c, h, w], [kh, kw], params);
     (n, o, g)
 }
 

@@ -18,7 +18,65 @@
 
 use crate::error::{fail, TensorError};
 
-/// The sizes of a 2-D convolution of one image `[C, H, W]` with a kernel `KH × KW`.
+/// The settings of a 2-D convolution, each `(along the height, along the width)`: what a layer
+/// chooses, apart from the sizes of its input and kernel. The one description of them, used by
+/// every convolution here, by `autograd` (`Var::conv2d`) and by `nn` (`Conv2d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dParams {
+    /// `(sh, sw)`, the step between output cells, in input cells.
+    pub stride: (usize, usize),
+    /// `(ph, pw)`, zeros added on each side (top and bottom, left and right).
+    pub padding: (usize, usize),
+    /// `(dh, dw)`, the step between kernel taps, in input cells (1 is an ordinary kernel).
+    pub dilation: (usize, usize),
+}
+
+impl Default for Conv2dParams {
+    /// Stride 1, no padding, no dilation: the ordinary "valid" convolution.
+    fn default() -> Self {
+        Conv2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+        }
+    }
+}
+
+/// The settings of a 1-D convolution, as [`Conv2dParams`] along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv1dParams {
+    /// `s`, the step between output cells.
+    pub stride: usize,
+    /// `p`, zeros added at each end.
+    pub padding: usize,
+    /// `d`, the step between kernel taps.
+    pub dilation: usize,
+}
+
+impl Default for Conv1dParams {
+    /// Stride 1, no padding, no dilation.
+    fn default() -> Self {
+        Conv1dParams {
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+        }
+    }
+}
+
+impl Conv1dParams {
+    /// The same settings for a 2-D convolution of height 1: nothing moves along the height.
+    pub fn as_2d(self) -> Conv2dParams {
+        Conv2dParams {
+            stride: (1, self.stride),
+            padding: (0, self.padding),
+            dilation: (1, self.dilation),
+        }
+    }
+}
+
+/// The sizes of a 2-D convolution of one image `[C, H, W]` with a kernel `KH × KW`, and its
+/// settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv2dGeometry {
     /// `C`, input channels.
@@ -31,56 +89,32 @@ pub struct Conv2dGeometry {
     pub kernel_h: usize,
     /// `KW`, kernel width.
     pub kernel_w: usize,
-    /// `(sh, sw)`, the step between output cells, in input cells.
-    pub stride: (usize, usize),
-    /// `(ph, pw)`, zeros added on each side (top and bottom, left and right).
-    pub padding: (usize, usize),
-    /// `(dh, dw)`, the step between kernel taps, in input cells (1 is an ordinary kernel).
-    pub dilation: (usize, usize),
+    /// Stride, padding and dilation.
+    pub params: Conv2dParams,
 }
 
 impl Conv2dGeometry {
-    /// Builds and checks a geometry. Panics when a stride, dilation or kernel size is 0, or when the
-    /// dilated kernel is larger than the padded input.
-    #[allow(clippy::too_many_arguments)]
+    /// Builds and checks the geometry of an image `[C, H, W]` and a kernel `[KH, KW]`. Panics when
+    /// a stride, dilation or kernel size is 0, or when the dilated kernel is larger than the padded
+    /// input.
     #[track_caller]
-    pub fn new(
-        channels: usize,
-        height: usize,
-        width: usize,
-        kernel_h: usize,
-        kernel_w: usize,
-        stride: (usize, usize),
-        padding: (usize, usize),
-        dilation: (usize, usize),
-    ) -> Self {
-        Self::checked(
-            "Conv2dGeometry::new",
-            channels,
-            height,
-            width,
-            kernel_h,
-            kernel_w,
-            stride,
-            padding,
-            dilation,
-        )
+    pub fn new(image: [usize; 3], kernel: [usize; 2], params: Conv2dParams) -> Self {
+        Self::checked("Conv2dGeometry::new", image, kernel, params)
     }
 
     /// [`Conv2dGeometry::new`] with the op named in a failure (so that `conv2d` says `conv2d:`).
-    #[allow(clippy::too_many_arguments)]
     #[track_caller]
     pub(crate) fn checked(
         op: &'static str,
-        channels: usize,
-        height: usize,
-        width: usize,
-        kernel_h: usize,
-        kernel_w: usize,
-        stride: (usize, usize),
-        padding: (usize, usize),
-        dilation: (usize, usize),
+        [channels, height, width]: [usize; 3],
+        [kernel_h, kernel_w]: [usize; 2],
+        params: Conv2dParams,
     ) -> Self {
+        let Conv2dParams {
+            stride,
+            padding,
+            dilation,
+        } = params;
         check_axis(
             op, "height", height, kernel_h, stride.0, padding.0, dilation.0,
         );
@@ -93,31 +127,31 @@ impl Conv2dGeometry {
             width,
             kernel_h,
             kernel_w,
-            stride,
-            padding,
-            dilation,
+            params,
         }
     }
 
     /// `OH`, the output height.
     pub fn out_height(&self) -> usize {
+        let p = &self.params;
         out_size(
             self.height,
             self.kernel_h,
-            self.stride.0,
-            self.padding.0,
-            self.dilation.0,
+            p.stride.0,
+            p.padding.0,
+            p.dilation.0,
         )
     }
 
     /// `OW`, the output width.
     pub fn out_width(&self) -> usize {
+        let p = &self.params;
         out_size(
             self.width,
             self.kernel_w,
-            self.stride.1,
-            self.padding.1,
-            self.dilation.1,
+            p.stride.1,
+            p.padding.1,
+            p.dilation.1,
         )
     }
 
@@ -144,11 +178,15 @@ impl Conv2dGeometry {
     /// True when im2col would copy the image unchanged (a 1×1 kernel, stride 1, no padding): then
     /// the image itself *is* the column matrix `[C, H·W]`, and the copy can be skipped.
     pub(crate) fn is_identity(&self) -> bool {
-        self.kernel_h == 1 && self.kernel_w == 1 && self.stride == (1, 1) && self.padding == (0, 0)
+        self.kernel_h == 1
+            && self.kernel_w == 1
+            && self.params.stride == (1, 1)
+            && self.params.padding == (0, 0)
     }
 }
 
-/// The sizes of a 1-D convolution of one signal `[C, L]` with a kernel of `K` taps.
+/// The sizes of a 1-D convolution of one signal `[C, L]` with a kernel of `K` taps, and its
+/// settings.
 ///
 /// A 1-D convolution is a 2-D one with `H = KH = 1` (see [`Conv1dGeometry::as_2d`]); every 1-D
 /// kernel here runs through the 2-D code, so there is only one im2col to get right.
@@ -160,66 +198,43 @@ pub struct Conv1dGeometry {
     pub length: usize,
     /// `K`, kernel taps.
     pub kernel: usize,
-    /// `s`, the step between output cells.
-    pub stride: usize,
-    /// `p`, zeros added at each end.
-    pub padding: usize,
-    /// `d`, the step between kernel taps.
-    pub dilation: usize,
+    /// Stride, padding and dilation.
+    pub params: Conv1dParams,
 }
 
 impl Conv1dGeometry {
-    /// Builds and checks a geometry; panics like [`Conv2dGeometry::new`].
+    /// Builds and checks the geometry of a signal `[C, L]` and a kernel of `K` taps; panics like
+    /// [`Conv2dGeometry::new`].
     #[track_caller]
-    pub fn new(
-        channels: usize,
-        length: usize,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-        dilation: usize,
-    ) -> Self {
-        Self::checked(
-            "Conv1dGeometry::new",
-            channels,
-            length,
-            kernel,
-            stride,
-            padding,
-            dilation,
-        )
+    pub fn new(signal: [usize; 2], kernel: usize, params: Conv1dParams) -> Self {
+        Self::checked("Conv1dGeometry::new", signal, kernel, params)
     }
 
     #[track_caller]
     pub(crate) fn checked(
         op: &'static str,
-        channels: usize,
-        length: usize,
+        [channels, length]: [usize; 2],
         kernel: usize,
-        stride: usize,
-        padding: usize,
-        dilation: usize,
+        params: Conv1dParams,
     ) -> Self {
+        let Conv1dParams {
+            stride,
+            padding,
+            dilation,
+        } = params;
         check_axis(op, "length", length, kernel, stride, padding, dilation);
         Conv1dGeometry {
             channels,
             length,
             kernel,
-            stride,
-            padding,
-            dilation,
+            params,
         }
     }
 
     /// `OL`, the output length.
     pub fn out_length(&self) -> usize {
-        out_size(
-            self.length,
-            self.kernel,
-            self.stride,
-            self.padding,
-            self.dilation,
-        )
+        let p = &self.params;
+        out_size(self.length, self.kernel, p.stride, p.padding, p.dilation)
     }
 
     /// `C·K`, the rows of the column matrix.
@@ -247,9 +262,7 @@ impl Conv1dGeometry {
             width: self.length,
             kernel_h: 1,
             kernel_w: self.kernel,
-            stride: (1, self.stride),
-            padding: (0, self.padding),
-            dilation: (1, self.dilation),
+            params: self.params.as_2d(),
         }
     }
 }

@@ -40,28 +40,37 @@ pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry, columns: &mut [f32]) {
     for c in 0..g.channels {
         let channel = &image[c * plane..(c + 1) * plane];
         for kh in 0..g.kernel_h {
-            let (oh_lo, oh_hi) =
-                valid_outputs(oh_n, g.height, g.stride.0, g.padding.0, kh * g.dilation.0);
+            let (oh_lo, oh_hi) = valid_outputs(
+                oh_n,
+                g.height,
+                g.params.stride.0,
+                g.params.padding.0,
+                kh * g.params.dilation.0,
+            );
             for kw in 0..g.kernel_w {
                 let row = rows.next().expect("rows() = C·KH·KW chunks");
-                let offset = kw * g.dilation.1;
-                let (ow_lo, ow_hi) = valid_outputs(ow_n, g.width, g.stride.1, g.padding.1, offset);
+                let offset = kw * g.params.dilation.1;
+                let (ow_lo, ow_hi) =
+                    valid_outputs(ow_n, g.width, g.params.stride.1, g.params.padding.1, offset);
                 for (oh, out) in row.chunks_exact_mut(ow_n).enumerate() {
                     if oh < oh_lo || oh >= oh_hi || ow_lo == ow_hi {
                         out.fill(0.0);
                         continue;
                     }
-                    let ih = oh * g.stride.0 + kh * g.dilation.0 - g.padding.0;
+                    let ih = oh * g.params.stride.0 + kh * g.params.dilation.0 - g.params.padding.0;
                     let src = &channel[ih * g.width..(ih + 1) * g.width];
                     out[..ow_lo].fill(0.0);
                     out[ow_hi..].fill(0.0);
                     // First input column read: ow_lo·sw + kw·dw − pw, which valid_outputs keeps ≥ 0.
-                    let iw0 = ow_lo * g.stride.1 + offset - g.padding.1;
+                    let iw0 = ow_lo * g.params.stride.1 + offset - g.params.padding.1;
                     let dst = &mut out[ow_lo..ow_hi];
-                    if g.stride.1 == 1 {
+                    if g.params.stride.1 == 1 {
                         copy_row(dst, &src[iw0..iw0 + dst.len()]);
                     } else {
-                        for (d, &s) in dst.iter_mut().zip(src[iw0..].iter().step_by(g.stride.1)) {
+                        for (d, &s) in dst
+                            .iter_mut()
+                            .zip(src[iw0..].iter().step_by(g.params.stride.1))
+                        {
                             *d = s;
                         }
                     }
@@ -101,23 +110,29 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
     for c in 0..g.channels {
         let channel = &mut image[c * plane..(c + 1) * plane];
         for kh in 0..g.kernel_h {
-            let (oh_lo, oh_hi) =
-                valid_outputs(oh_n, g.height, g.stride.0, g.padding.0, kh * g.dilation.0);
+            let (oh_lo, oh_hi) = valid_outputs(
+                oh_n,
+                g.height,
+                g.params.stride.0,
+                g.params.padding.0,
+                kh * g.params.dilation.0,
+            );
             for kw in 0..g.kernel_w {
                 let row = rows.next().expect("rows() = C·KH·KW chunks");
-                let offset = kw * g.dilation.1;
-                let (ow_lo, ow_hi) = valid_outputs(ow_n, g.width, g.stride.1, g.padding.1, offset);
+                let offset = kw * g.params.dilation.1;
+                let (ow_lo, ow_hi) =
+                    valid_outputs(ow_n, g.width, g.params.stride.1, g.params.padding.1, offset);
                 // The forward copied image cells into these columns (and zeros into the rest), so
                 // the backward adds these columns back onto the same cells and drops the rest.
                 if ow_lo == ow_hi {
                     continue;
                 }
                 for oh in oh_lo..oh_hi {
-                    let ih = oh * g.stride.0 + kh * g.dilation.0 - g.padding.0;
+                    let ih = oh * g.params.stride.0 + kh * g.params.dilation.0 - g.params.padding.0;
                     let dst = &mut channel[ih * g.width..(ih + 1) * g.width];
                     let src = &row[oh * ow_n + ow_lo..oh * ow_n + ow_hi];
-                    let iw0 = ow_lo * g.stride.1 + offset - g.padding.1;
-                    if g.stride.1 == 1 {
+                    let iw0 = ow_lo * g.params.stride.1 + offset - g.params.padding.1;
+                    if g.params.stride.1 == 1 {
                         // Contiguous on both sides: a plain loop over two slices, which the
                         // compiler turns into vector adds (the strided loop below does one float
                         // at a time, and stride 1 is the common case of every CNN here).
@@ -125,7 +140,7 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry, image: &mut [f32]) {
                             *d += s;
                         }
                     } else {
-                        for (d, &s) in dst[iw0..].iter_mut().step_by(g.stride.1).zip(src) {
+                        for (d, &s) in dst[iw0..].iter_mut().step_by(g.params.stride.1).zip(src) {
                             *d += s;
                         }
                     }

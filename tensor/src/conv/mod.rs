@@ -10,7 +10,8 @@
 //! `dX` is the columns added back where they came from ([`col2im_2d`], the adjoint of im2col).
 //!
 //! ## Reading order
-//! - [`geometry`](Conv2dGeometry): output sizes and the checks on stride, padding, dilation.
+//! - [`geometry`](Conv2dGeometry): the settings ([`Conv2dParams`]: stride, padding, dilation), the
+//!   output sizes and the checks on them.
 //! - `im2col`: [`im2col_2d`] / [`col2im_2d`] and the 1-D forms.
 //! - `conv2d`: [`conv2d`], [`conv2d_backward_input`], [`conv2d_backward_weight`], and where the
 //!   threads go.
@@ -31,5 +32,5 @@ mod im2col;
 pub use bias::conv_backward_bias;
 pub use conv1d::{conv1d, conv1d_backward_input, conv1d_backward_weight};
 pub use conv2d::{conv2d, conv2d_backward_input, conv2d_backward_weight};
-pub use geometry::{Conv1dGeometry, Conv2dGeometry};
+pub use geometry::{Conv1dGeometry, Conv1dParams, Conv2dGeometry, Conv2dParams};
 pub use im2col::{col2im_1d, col2im_2d, im2col_1d, im2col_2d};

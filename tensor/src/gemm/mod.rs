@@ -98,7 +98,7 @@ mod split;
 
 pub use gemv::GEMV_PARALLEL_MIN_MACS;
 
-use crate::error::{fail, TensorError};
+use crate::layout::{product_sizes, MatMut, MatRef, Scale};
 use crate::simd::{self, Level};
 use kernel::MicroKernel;
 use split::run;
@@ -180,6 +180,19 @@ impl Blocking {
     }
 }
 
+/// The scale of the store of the depth block starting at `start`: the caller's for the first block,
+/// then `beta = 1` (each later block adds onto what the earlier ones stored).
+fn scale_at(scale: Scale, start: usize) -> Scale {
+    if start == 0 {
+        scale
+    } else {
+        Scale {
+            alpha: scale.alpha,
+            beta: 1.0,
+        }
+    }
+}
+
 /// The register tile `(MR, NR)` of `level`'s micro-kernel (for tests that aim at edge tiles).
 pub fn tile(level: Level) -> (usize, usize) {
     let b = blocking(level);
@@ -194,100 +207,52 @@ pub fn depth_block(level: Level) -> usize {
 
 /// `C = alpha · op(A) · op(B) + beta · C` on the SIMD level of [`simd::level()`].
 ///
-/// Row-major, the same contract as [`crate::matmul::sgemm`]: `op(A)` is `m×k`, `op(B)` is `k×n`,
-/// `C` is `m×n`; `a` holds `A` (`m×k`) or, with `transpose_a`, `Aᵀ` (`k×m`), and likewise `b`.
-/// With `beta == 0`, `C` is only written (old contents, even NaN, ignored); with `beta == 1` the
-/// product is added in. Large products run on rayon's threads (see the module doc).
+/// The layout contract is [`crate::layout`]'s, the same as [`crate::matmul::sgemm`]'s: `op(A)` is
+/// `a`, `m×k`; `op(B)` is `b`, `k×n`; `C` is `c`, `m×n`, all row-major, `a` and `b` stored as is or
+/// transposed. With `scale.beta == 0`, `C` is only written (old contents, even NaN, ignored); with
+/// `beta == 1` the product is added in. Large products run on rayon's threads (see the module doc).
 ///
 /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
-#[allow(clippy::too_many_arguments)]
 #[track_caller]
-pub fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
-    sgemm_with(
-        simd::level(),
-        m,
-        k,
-        n,
-        alpha,
-        a,
-        transpose_a,
-        b,
-        transpose_b,
-        beta,
-        c,
-    );
+pub fn sgemm(a: MatRef, b: MatRef, scale: Scale, c: MatMut) {
+    sgemm_with(simd::level(), a, b, scale, c);
 }
 
 /// [`sgemm`] with the micro-kernel of an explicit level, which must be available on this CPU.
 ///
 /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
-#[allow(clippy::too_many_arguments)]
 #[track_caller]
-pub fn sgemm_with(
-    level: Level,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
+pub fn sgemm_with(level: Level, a: MatRef, b: MatRef, scale: Scale, c: MatMut) {
     assert!(
         level.is_available(),
         "gemm::sgemm_with: level {level:?} is not available on this CPU (available: {:?})",
         simd::available_levels()
     );
-    check_lengths(m, k, n, a.len(), b.len(), c.len());
+    let (m, k, n) = product_sizes("sgemm", &a, &b, Some(&c));
     if m == 0 || n == 0 {
         return;
     }
+    let Scale { alpha, beta } = scale;
     if k == 0 {
         // An empty sum: op(A)·op(B) is the zero matrix, so C = beta·C.
-        for x in c.iter_mut() {
+        for x in c.data.iter_mut() {
             *x = if beta == 0.0 { 0.0 } else { beta * *x };
         }
         return;
     }
     if m == 1 || n == 1 {
         // One row or column of C: a matrix–vector product, no packing (see gemv/).
-        gemv::gemv(
-            &blocking(level),
-            m,
-            k,
-            n,
-            alpha,
-            a,
-            transpose_a,
-            b,
-            transpose_b,
-            beta,
-            c,
-        );
+        gemv::gemv(&blocking(level), a, b, scale, c.data);
         return;
     }
-    // SAFETY: c holds m·n initialised floats (check_lengths) and is borrowed mutably here.
+    // SAFETY: c holds m·n initialised floats (product_sizes) and is borrowed mutably here.
     unsafe {
         run(
             &blocking(level),
-            &operands(m, k, n, a, transpose_a, b, transpose_b),
+            &Operands::new(a, b),
             alpha,
             Start::Scaled(beta),
-            c.as_mut_ptr(),
+            c.data.as_mut_ptr(),
             threads_for(m, k, n),
         )
     };
@@ -304,26 +269,14 @@ pub fn sgemm_with(
 /// half of each thread's band in the other core's cache.
 ///
 /// The definition, as plain loops: [`reference::gemm`](crate::reference::gemm).
-#[allow(clippy::too_many_arguments)]
 #[track_caller]
-pub fn sgemm_new(
-    level: Level,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    bias: Option<&[f32]>,
-) -> Vec<f32> {
+pub fn sgemm_new(level: Level, a: MatRef, b: MatRef, alpha: f32, bias: Option<&[f32]>) -> Vec<f32> {
     assert!(
         level.is_available(),
         "gemm::sgemm_new: level {level:?} is not available on this CPU (available: {:?})",
         simd::available_levels()
     );
-    check_lengths(m, k, n, a.len(), b.len(), m * n);
+    let (m, k, n) = product_sizes("sgemm", &a, &b, None);
     if let Some(bias) = bias {
         assert_eq!(
             bias.len(),
@@ -341,16 +294,10 @@ pub fn sgemm_new(
         let beta = if bias.is_some() { 1.0 } else { 0.0 };
         sgemm_with(
             level,
-            m,
-            k,
-            n,
-            alpha,
             a,
-            transpose_a,
             b,
-            transpose_b,
-            beta,
-            &mut c,
+            Scale { alpha, beta },
+            MatMut::new(&mut c, m, n),
         );
         return c;
     }
@@ -364,7 +311,7 @@ pub fn sgemm_new(
     unsafe {
         run(
             &blocking(level),
-            &operands(m, k, n, a, transpose_a, b, transpose_b),
+            &Operands::new(a, b),
             alpha,
             start,
             c.as_mut_ptr(),
@@ -386,28 +333,6 @@ fn threads_for(m: usize, k: usize, n: usize) -> usize {
     }
 }
 
-/// The operands of a product, with the strides (row, column) of `op(A)` (`m×k`) and `op(B)`
-/// (`k×n`) in their stored buffers.
-fn operands<'a>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &'a [f32],
-    transpose_a: bool,
-    b: &'a [f32],
-    transpose_b: bool,
-) -> Operands<'a> {
-    Operands {
-        m,
-        k,
-        n,
-        a,
-        a_strides: if transpose_a { (1, m) } else { (k, 1) },
-        b,
-        b_strides: if transpose_b { (1, k) } else { (n, 1) },
-    }
-}
-
 /// What `C` holds before the product, and so what its first depth block does with it.
 #[derive(Clone, Copy)]
 enum Start<'a> {
@@ -420,7 +345,8 @@ enum Start<'a> {
     Bias(&'a [f32]),
 }
 
-/// The two input matrices and their sizes.
+/// The two input matrices of a checked product, with their sizes and the strides (row, column)
+/// of `op(A)` (`m×k`) and `op(B)` (`k×n`) in their stored buffers.
 struct Operands<'a> {
     m: usize,
     k: usize,
@@ -431,17 +357,16 @@ struct Operands<'a> {
     b_strides: (usize, usize),
 }
 
-/// The one length check of every sgemm path: each operand must hold exactly its matrix.
-#[track_caller]
-pub(crate) fn check_lengths(m: usize, k: usize, n: usize, a: usize, b: usize, c: usize) {
-    for (name, len, want) in [("A", a, m * k), ("B", b, k * n), ("C", c, m * n)] {
-        if len != want {
-            fail(TensorError::InvalidArgument {
-                op: "sgemm",
-                message: format!(
-                    "operand {name} holds {len} values but m={m}, k={k}, n={n} needs {want}"
-                ),
-            });
+impl<'a> Operands<'a> {
+    fn new(a: MatRef<'a>, b: MatRef<'a>) -> Self {
+        Operands {
+            m: a.rows,
+            k: a.cols,
+            n: b.cols,
+            a: a.data,
+            a_strides: a.strides(),
+            b: b.data,
+            b_strides: b.strides(),
         }
     }
 }

@@ -6,7 +6,9 @@ use std::cell::Cell;
 use std::ops::Range;
 use std::thread::LocalKey;
 
-use super::{pack, Blocking, Operands};
+use super::kernel::CRegion;
+use super::{pack, scale_at, Blocking, Operands};
+use crate::layout::Scale;
 
 /// A block of `C`: its rows and its columns.
 pub(super) type Part = (Range<usize>, Range<usize>);
@@ -58,13 +60,12 @@ fn with_buffer<R>(
 ///
 /// # Safety
 /// `c` is `C`'s base (row stride `n`), and the block `rows × cols` of it is this call's alone. With
-/// `beta == 0` the block may be uninitialised memory: its first depth block only stores.
+/// `scale.beta == 0` the block may be uninitialised memory: its first depth block only stores.
 pub(super) unsafe fn loop_nest(
     bl: &Blocking,
     ops: &Operands,
     (rows, cols): Part,
-    alpha: f32,
-    beta: f32,
+    scale: Scale,
     c: CPtr,
 ) {
     let (k, n) = (ops.k, ops.n);
@@ -77,7 +78,7 @@ pub(super) unsafe fn loop_nest(
         for depth in bl.depth_blocks(k) {
             let (pc, kb) = (depth.start, depth.len());
             // The first depth block applies the caller's beta; the rest add onto it.
-            let beta = if pc == 0 { beta } else { 1.0 };
+            let scale = scale_at(scale, pc);
             with_buffer(&B_PACK, b_panels * bl.nr * kb, |b_pack| {
                 // NR-wide panels of op(B) are NR-tall panels of op(B)ᵀ: swap the strides.
                 let (rs, cs) = ops.b_strides;
@@ -101,14 +102,14 @@ pub(super) unsafe fn loop_nest(
                                 bl,
                                 kb,
                                 a_pack,
-                                mb,
                                 b_pack,
-                                0..b_panels,
-                                nb,
-                                c.at(ic * n + jc),
-                                n,
-                                alpha,
-                                beta,
+                                CRegion {
+                                    ptr: c.at(ic * n + jc),
+                                    ldc: n,
+                                    rows: mb,
+                                    cols: nb,
+                                },
+                                scale,
                             )
                         };
                     });
@@ -118,27 +119,28 @@ pub(super) unsafe fn loop_nest(
     }
 }
 
-/// The two innermost loops: every `MR×NR` tile of an `mb`-row block of C over the B panels
-/// `panels`, `C_tile = alpha · A_panel · B_panel + beta · C_tile`.
+/// The two innermost loops: every `MR×NR` tile of the block `c` of `C` (`mb × nb`, from the packed
+/// `A` block's `mb` rows and the packed `B` block's `nb` columns, both of depth `kb`),
+/// `C_tile = alpha · A_panel · B_panel + beta · C_tile`.
 ///
 /// # Safety
-/// `c` points at the block's top-left element of C (row stride `ldc`), and rows `0..mb` × the
-/// columns of `panels` (clipped to `nb`) are this call's alone.
-#[allow(clippy::too_many_arguments)]
+/// `c` is a region of C that is this call's alone; the packed blocks hold `⌈mb/MR⌉` and `⌈nb/NR⌉`
+/// panels of depth `kb`.
 unsafe fn macro_kernel(
     bl: &Blocking,
     kb: usize,
     a_pack: &[f32],
-    mb: usize,
     b_pack: &[f32],
-    panels: std::ops::Range<usize>,
-    nb: usize,
-    c: *mut f32,
-    ldc: usize,
-    alpha: f32,
-    beta: f32,
+    c: CRegion,
+    scale: Scale,
 ) {
-    for jp in panels {
+    let CRegion {
+        ptr: c,
+        ldc,
+        rows: mb,
+        cols: nb,
+    } = c;
+    for jp in 0..nb.div_ceil(bl.nr) {
         let j0 = jp * bl.nr;
         let cols = bl.nr.min(nb - j0);
         let b_panel = &b_pack[jp * bl.nr * kb..(jp + 1) * bl.nr * kb];
@@ -152,12 +154,13 @@ unsafe fn macro_kernel(
                     kb,
                     a_panel.as_ptr(),
                     b_panel.as_ptr(),
-                    c.add(i0 * ldc + j0),
-                    ldc,
-                    rows,
-                    cols,
-                    alpha,
-                    beta,
+                    CRegion {
+                        ptr: c.add(i0 * ldc + j0),
+                        ldc,
+                        rows,
+                        cols,
+                    },
+                    scale,
                 )
             };
         }

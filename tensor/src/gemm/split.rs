@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::nest::{loop_nest, CPtr, Part};
 use super::{Blocking, Operands, Start};
+use crate::layout::Scale;
 
 /// The product, for `k ≥ 1`, `m, n ≥ 1`: on one thread the loop nest of the module doc over the
 /// whole of `C`; on several, the same loop nest over each thread's part of `C` (see [`parts`]).
@@ -45,7 +46,7 @@ pub(super) unsafe fn run(
             }
         };
         // SAFETY: the parts are disjoint blocks of C (see `parts`), each given to one call.
-        unsafe { loop_nest(bl, ops, part, alpha, beta, c) }
+        unsafe { loop_nest(bl, ops, part, Scale { alpha, beta }, c) }
     };
     let parts = parts(bl, ops.m, ops.n, threads);
     if parts.len() == 1 {

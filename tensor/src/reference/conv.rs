@@ -14,7 +14,7 @@
 //! Output sizes come from [`Conv2dGeometry`] / [`Conv1dGeometry`], which also check that the kernel
 //! fits; the geometry tests count the positions that fit independently of its formula.
 
-use crate::conv::{Conv1dGeometry, Conv2dGeometry};
+use crate::conv::{Conv1dGeometry, Conv1dParams, Conv2dGeometry, Conv2dParams};
 use crate::Tensor;
 
 /// The input cell that output cell `out` reads through tap `tap` along an axis of `size` cells
@@ -28,9 +28,7 @@ fn source(out: usize, tap: usize, size: usize, (s, p, d): (usize, usize, usize))
 fn sizes_2d(
     x: &[usize],
     w: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> ([usize; 4], [usize; 4], Conv2dGeometry) {
     let (&[n, c, h, wd], &[o, wc, kh, kw]) = (x, w) else {
         panic!("reference: conv2d needs [N, C, H, W] and [O, C, KH, KW], found {x:?} and {w:?}");
@@ -39,23 +37,20 @@ fn sizes_2d(
         c, wc,
         "reference: conv2d channels of {x:?} and {w:?} differ"
     );
-    let g = Conv2dGeometry::new(c, h, wd, kh, kw, stride, padding, dilation);
+    let g = Conv2dGeometry::new([c, h, wd], [kh, kw], params);
     ([n, c, h, wd], [o, c, kh, kw], g)
 }
 
 /// `Y[n, o, oh, ow] = b[o] + Σ_{c<C} Σ_{i<KH} Σ_{j<KW} W[o, c, i, j] · X[n, c, ih, iw]`
 /// with `ih = oh·sh + i·dh − ph`, `iw = ow·sw + j·dw − pw` (padding cells left out of the sum):
 /// seven nested loops, f64, in the row-major order of `Y [N, O, OH, OW]`.
-pub fn conv2d(
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
-) -> Vec<f64> {
-    let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) =
-        sizes_2d(x.shape(), w.shape(), stride, padding, dilation);
+pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, params: Conv2dParams) -> Vec<f64> {
+    let Conv2dParams {
+        stride,
+        padding,
+        dilation,
+    } = params;
+    let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) = sizes_2d(x.shape(), w.shape(), params);
     let (rows, cols) = (
         (stride.0, padding.0, dilation.0),
         (stride.1, padding.1, dilation.1),
@@ -100,12 +95,14 @@ pub fn conv2d_backward_input(
     dy: &Tensor,
     w: &Tensor,
     x_shape: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Vec<f64> {
-    let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) =
-        sizes_2d(x_shape, w.shape(), stride, padding, dilation);
+    let Conv2dParams {
+        stride,
+        padding,
+        dilation,
+    } = params;
+    let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) = sizes_2d(x_shape, w.shape(), params);
     let (rows, cols) = (
         (stride.0, padding.0, dilation.0),
         (stride.1, padding.1, dilation.1),
@@ -145,12 +142,14 @@ pub fn conv2d_backward_weight(
     dy: &Tensor,
     x: &Tensor,
     w_shape: &[usize],
-    stride: (usize, usize),
-    padding: (usize, usize),
-    dilation: (usize, usize),
+    params: Conv2dParams,
 ) -> Vec<f64> {
-    let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) =
-        sizes_2d(x.shape(), w_shape, stride, padding, dilation);
+    let Conv2dParams {
+        stride,
+        padding,
+        dilation,
+    } = params;
+    let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) = sizes_2d(x.shape(), w_shape, params);
     let (rows, cols) = (
         (stride.0, padding.0, dilation.0),
         (stride.1, padding.1, dilation.1),
@@ -193,21 +192,19 @@ fn sizes_1d(
         c, wc,
         "reference: conv1d channels of {x:?} and {w:?} differ"
     );
-    ([n, c, l], [o, c, k], Conv1dGeometry::new(c, l, k, s, p, d))
+    let params = Conv1dParams {
+        stride: s,
+        padding: p,
+        dilation: d,
+    };
+    ([n, c, l], [o, c, k], Conv1dGeometry::new([c, l], k, params))
 }
 
 /// `Y[n, o, ol] = b[o] + Σ_{c<C} Σ_{k<K} W[o, c, k] · X[n, c, ol·s + k·d − p]` (padding left
 /// out), f64, `[N, O, OL]`. Written on its own rather than as [`conv2d`] of height 1, so that the
 /// 1-D kernels, which do run through the 2-D ones, are checked against a separate definition.
-pub fn conv1d(
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
-) -> Vec<f64> {
-    let axis = (stride, padding, dilation);
+pub fn conv1d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, params: Conv1dParams) -> Vec<f64> {
+    let axis = (params.stride, params.padding, params.dilation);
     let ([n_, c_, l_], [o_, _, k_], g) = sizes_1d(x.shape(), w.shape(), axis);
     let mut y = Vec::new();
     for n in 0..n_ {
@@ -234,11 +231,9 @@ pub fn conv1d_backward_input(
     dy: &Tensor,
     w: &Tensor,
     x_shape: &[usize],
-    stride: usize,
-    padding: usize,
-    dilation: usize,
+    params: Conv1dParams,
 ) -> Vec<f64> {
-    let axis = (stride, padding, dilation);
+    let axis = (params.stride, params.padding, params.dilation);
     let ([n_, c_, l_], [o_, _, k_], g) = sizes_1d(x_shape, w.shape(), axis);
     let mut dx = vec![0.0f64; n_ * c_ * l_];
     for n in 0..n_ {
@@ -264,11 +259,9 @@ pub fn conv1d_backward_weight(
     dy: &Tensor,
     x: &Tensor,
     w_shape: &[usize],
-    stride: usize,
-    padding: usize,
-    dilation: usize,
+    params: Conv1dParams,
 ) -> Vec<f64> {
-    let axis = (stride, padding, dilation);
+    let axis = (params.stride, params.padding, params.dilation);
     let ([n_, c_, l_], [o_, _, k_], g) = sizes_1d(x.shape(), w_shape, axis);
     let mut dw = Vec::new();
     for o in 0..o_ {
@@ -325,8 +318,8 @@ pub fn im2col_2d(image: &[f32], g: &Conv2dGeometry) -> Vec<f32> {
         g.image_len(),
         "reference::im2col_2d: image length"
     );
-    let rows = (g.stride.0, g.padding.0, g.dilation.0);
-    let cols = (g.stride.1, g.padding.1, g.dilation.1);
+    let rows = (g.params.stride.0, g.params.padding.0, g.params.dilation.0);
+    let cols = (g.params.stride.1, g.params.padding.1, g.params.dilation.1);
     let mut out = Vec::with_capacity(g.columns_len());
     for c in 0..g.channels {
         for i in 0..g.kernel_h {
@@ -366,8 +359,8 @@ pub fn col2im_2d(columns: &[f32], g: &Conv2dGeometry) -> Vec<f64> {
         g.columns_len(),
         "reference::col2im_2d: columns length"
     );
-    let rows = (g.stride.0, g.padding.0, g.dilation.0);
-    let cols = (g.stride.1, g.padding.1, g.dilation.1);
+    let rows = (g.params.stride.0, g.params.padding.0, g.params.dilation.0);
+    let cols = (g.params.stride.1, g.params.padding.1, g.params.dilation.1);
     let (oh_n, ow_n) = (g.out_height(), g.out_width());
     let mut image = vec![0.0f64; g.image_len()];
     for c in 0..g.channels {

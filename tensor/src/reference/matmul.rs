@@ -2,31 +2,40 @@
 //! [`gemm::sgemm`](crate::gemm::sgemm) (packed, SIMD, threaded), its matrix–vector path and
 //! `Tensor::matmul_t` compute.
 //!
-//! Layout: every matrix is row-major and contiguous. `A` is `m×k` when stored as is, or stored as
-//! its transpose `k×m` when `ta` is set; likewise `B` (`k×n`, or `n×k` with `tb`); `C` is `m×n`.
+//! Layout: [`crate::layout`]'s contract. Every matrix is row-major and contiguous; `op(A)` is
+//! `m×k`, stored as `A` or, when `a.transposed`, as its transpose `k×m`; likewise `op(B)` (`k×n`);
+//! `C` is `m×n`.
 
+use crate::layout::{MatRef, Scale};
 use crate::Tensor;
 
 /// `C'[i, j] = alpha · Σ_{p<k} op(A)[i, p] · op(B)[p, j] + beta · C[i, j]`, in f64, row-major
-/// `m×n`, for `(m, k, n) = dims`, `a = (A, ta)`, `b = (B, tb)` and
+/// `m×n`, for `op(A) = a` (`m×k`), `op(B) = b` (`k×n`), `(alpha, beta) = scale` and
 ///
 /// ```text
-/// op(A)[i, p] = A[i·k + p]   (ta = false)      op(B)[p, j] = B[p·n + j]   (tb = false)
-///             = A[p·m + i]   (ta = true)                   = B[j·k + p]   (tb = true)
+/// op(A)[i, p] = a.data[i·k + p]   (stored as is)     op(B)[p, j] = b.data[p·n + j]   (as is)
+///             = a.data[p·m + i]   (a.transposed)                 = b.data[j·k + p]   (b.transposed)
 /// ```
 ///
 /// `beta = 0` means "ignore C": it is not read at all (it may hold NaN, or be empty), as in BLAS.
 /// `k = 0` is an empty sum, so the product term is 0 and `C' = beta·C`.
-pub fn gemm(
-    (m, k, n): (usize, usize, usize),
-    alpha: f32,
-    (a, ta): (&[f32], bool),
-    (b, tb): (&[f32], bool),
-    beta: f32,
-    c: &[f32],
-) -> Vec<f64> {
-    assert_eq!(a.len(), m * k, "reference::gemm: A must hold m·k values");
-    assert_eq!(b.len(), k * n, "reference::gemm: B must hold k·n values");
+pub fn gemm(a: MatRef, b: MatRef, scale: Scale, c: &[f32]) -> Vec<f64> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let Scale { alpha, beta } = scale;
+    assert_eq!(
+        b.rows, k,
+        "reference::gemm: op(A) is m×k, so op(B) must have k rows"
+    );
+    assert_eq!(
+        a.data.len(),
+        m * k,
+        "reference::gemm: A must hold m·k values"
+    );
+    assert_eq!(
+        b.data.len(),
+        k * n,
+        "reference::gemm: B must hold k·n values"
+    );
     if beta != 0.0 {
         assert_eq!(c.len(), m * n, "reference::gemm: C must hold m·n values");
     }
@@ -35,9 +44,7 @@ pub fn gemm(
         for j in 0..n {
             let mut sum = 0.0f64;
             for p in 0..k {
-                let x = if ta { a[p * m + i] } else { a[i * k + p] };
-                let y = if tb { b[j * k + p] } else { b[p * n + j] };
-                sum += x as f64 * y as f64;
+                sum += a.at(i, p) as f64 * b.at(p, j) as f64;
             }
             let old = if beta == 0.0 {
                 0.0
@@ -56,8 +63,16 @@ pub fn matmul_t(a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> Vec<f64> {
     let (&[ra, ca], &[rb, cb]) = (a.shape(), b.shape()) else {
         panic!("reference::matmul_t: both operands must be matrices");
     };
-    let (m, k) = if ta { (ca, ra) } else { (ra, ca) };
-    let (kb, n) = if tb { (cb, rb) } else { (rb, cb) };
-    assert_eq!(k, kb, "reference::matmul_t: inner sizes differ");
-    gemm((m, k, n), 1.0, (a.data(), ta), (b.data(), tb), 0.0, &[])
+    // A tensor is stored as is: a transposed operand is the stored matrix read transposed.
+    fn op(x: &Tensor, (r, c): (usize, usize), t: bool) -> MatRef<'_> {
+        let stored = MatRef::new(x.data(), r, c);
+        if t {
+            stored.t()
+        } else {
+            stored
+        }
+    }
+    let (a, b) = (op(a, (ra, ca), ta), op(b, (rb, cb), tb));
+    assert_eq!(a.cols, b.rows, "reference::matmul_t: inner sizes differ");
+    gemm(a, b, Scale::OVERWRITE, &[])
 }

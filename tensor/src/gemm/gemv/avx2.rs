@@ -9,6 +9,8 @@
 use std::arch::x86_64::*;
 use std::ops::Range;
 
+use crate::layout::Scale;
+
 const LANES: usize = 8;
 
 /// Groups of 8 rows taken side by side by [`rows`]: each group's 8 sums form one chain of FMAs
@@ -23,7 +25,7 @@ const CHUNK: usize = 32;
 
 /// The rows form over one depth block: for every row `j` of `matrix` (`y.len()` rows of `k`
 /// floats), `acc = Σ_{p ∈ depth} M[j,p]·v[p]` term by term in order, then
-/// `y[j] = alpha·acc + beta·y[j]` (`y` unread when `beta == 0`).
+/// `y[j] = alpha·acc + beta·y[j]` with `scale`'s alpha and beta (`y` unread when `beta == 0`).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
@@ -33,10 +35,10 @@ pub(super) unsafe fn rows(
     k: usize,
     v: &[f32],
     depth: Range<usize>,
-    alpha: f32,
-    beta: f32,
+    scale: Scale,
     y: &mut [f32],
 ) {
+    let Scale { alpha, beta } = scale;
     assert!(matrix.len() == y.len() * k && v.len() == k && depth.end <= k);
     let v = &v[depth.clone()];
     let mut done = 0;
@@ -211,12 +213,14 @@ pub(super) unsafe fn columns(
     }
 }
 
-/// `y[j] = alpha·acc[j] + beta·y[j]` as the micro-kernels store (`y` unread when `beta == 0`).
+/// `y[j] = alpha·acc[j] + beta·y[j]` with `scale`'s alpha and beta, as the micro-kernels store (`y`
+/// unread when `beta == 0`).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn store(alpha: f32, acc: &[f32], beta: f32, y: &mut [f32]) {
+pub(super) unsafe fn store(scale: Scale, acc: &[f32], y: &mut [f32]) {
+    let Scale { alpha, beta } = scale;
     let mut outs = y.chunks_exact_mut(LANES);
     let mut accs = acc.chunks_exact(LANES);
     for (outs, acc) in (&mut outs).zip(&mut accs) {

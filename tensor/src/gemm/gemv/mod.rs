@@ -66,7 +66,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::Blocking;
+use super::{scale_at, Blocking};
+use crate::layout::{MatRef, Scale};
 use crate::simd::Level;
 
 /// Matrix–vector products smaller than this many multiply-adds stay on the calling thread. Lower
@@ -116,50 +117,19 @@ impl Rounding {
     }
 }
 
-/// `alpha` and the `beta` of the first depth block: what each block's store needs.
-#[derive(Clone, Copy)]
-struct Scale {
-    alpha: f32,
-    beta: f32,
-}
-
-impl Scale {
-    /// The `beta` of the depth block starting at `start`: the caller's for the first block, then 1
-    /// (each later block adds onto what the earlier ones stored).
-    fn beta_at(self, start: usize) -> f32 {
-        if start == 0 {
-            self.beta
-        } else {
-            1.0
-        }
-    }
-}
-
-/// The `m == 1 || n == 1` case of `sgemm_with` (lengths already checked, `m, n, k ≥ 1`).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn gemv(
-    bl: &Blocking,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    transpose_a: bool,
-    b: &[f32],
-    transpose_b: bool,
-    beta: f32,
-    c: &mut [f32],
-) {
+/// The `m == 1 || n == 1` case of `sgemm_with` (sizes and lengths already checked, `m, n, k ≥ 1`):
+/// `c = alpha · op(A) · op(B) + beta · c`, `c` holding the `m·n` values of `C`.
+pub(super) fn gemv(bl: &Blocking, a: MatRef, b: MatRef, scale: Scale, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
     let parallel = m * k * n >= GEMV_PARALLEL_MIN_MACS && rayon::current_num_threads() > 1;
-    let scale = Scale { alpha, beta };
-    if m == 1 && (transpose_b || n == 1) {
-        rows_form(bl, k, b, a, scale, c, parallel);
+    if m == 1 && (b.transposed || n == 1) {
+        rows_form(bl, k, b.data, a.data, scale, c, parallel);
     } else if m == 1 {
-        columns_form(bl, k, b, a, scale, c, parallel);
-    } else if !transpose_a {
-        rows_form(bl, k, a, b, scale, c, parallel);
+        columns_form(bl, k, b.data, a.data, scale, c, parallel);
+    } else if !a.transposed {
+        rows_form(bl, k, a.data, b.data, scale, c, parallel);
     } else {
-        columns_form(bl, k, a, b, scale, c, parallel);
+        columns_form(bl, k, a.data, b.data, scale, c, parallel);
     }
 }
 
@@ -179,24 +149,13 @@ fn rows_form(
     // Outputs `y` of the rows `matrix` (whole rows), every depth block in turn.
     let rows = |(y, matrix): (&mut [f32], &[f32])| {
         for depth in bl.depth_blocks(k) {
-            let beta = scale.beta_at(depth.start);
+            let scale = scale_at(scale, depth.start);
             match level {
                 // SAFETY: the level (so AVX2 and FMA) was checked by sgemm_with; `matrix` holds
                 // y.len() rows of k = v.len() floats and depth lies in 0..k.
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx2 | Level::Avx512 => unsafe {
-                    avx2::rows(matrix, k, v, depth, scale.alpha, beta, y)
-                },
-                _ => rows_portable(
-                    Rounding::of(level),
-                    matrix,
-                    k,
-                    v,
-                    depth,
-                    scale.alpha,
-                    beta,
-                    y,
-                ),
+                Level::Avx2 | Level::Avx512 => unsafe { avx2::rows(matrix, k, v, depth, scale, y) },
+                _ => rows_portable(Rounding::of(level), matrix, k, v, depth, scale, y),
             }
         }
     };
@@ -237,21 +196,21 @@ fn columns_form(
         Level::Avx2 | Level::Avx512 => unsafe { avx2::columns(matrix, len, cols, v, depth, acc) },
         _ => columns_portable(Rounding::of(level), matrix, len, cols, v, depth, acc),
     };
-    // A depth block's store: `y = alpha·acc + beta·y`.
-    let store = |acc: &[f32], beta: f32, y: &mut [f32]| match level {
+    // A depth block's store: `y = alpha·acc + beta·y`, with the block's scale.
+    let store = |acc: &[f32], scale: Scale, y: &mut [f32]| match level {
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 | Level::Avx512 => unsafe { avx2::store(scale.alpha, acc, beta, y) },
-        _ => store_portable(Rounding::of(level), scale.alpha, acc, beta, y),
+        Level::Avx2 | Level::Avx512 => unsafe { avx2::store(scale, acc, y) },
+        _ => store_portable(Rounding::of(level), scale, acc, y),
     };
     let blocks: Vec<Range<usize>> = bl.depth_blocks(k).collect();
     if !parallel {
         let mut acc = vec![0.0f32; len];
         for depth in blocks {
             acc.fill(0.0);
-            let beta = scale.beta_at(depth.start);
+            let scale = scale_at(scale, depth.start);
             sum(depth, 0..len, &mut acc);
-            store(&acc, beta, y);
+            store(&acc, scale, y);
         }
         return;
     }
@@ -275,25 +234,24 @@ fn columns_form(
             })
         });
     for (acc, depth) in sums.chunks_exact(len).zip(&blocks) {
-        store(acc, scale.beta_at(depth.start), y);
+        store(acc, scale_at(scale, depth.start), y);
     }
 }
 
 /// The rows form over one depth block, in plain loops: for each row, `acc` from 0 along `p` in
-/// `depth`, then `y[j] = alpha·acc + beta·y[j]`. Eight rows at a time, so that eight independent
-/// sums are in flight rather than one chain waiting on each addition; each row's own sequence of
-/// operations is the same either way.
-#[allow(clippy::too_many_arguments)]
+/// `depth`, then `y[j] = alpha·acc + beta·y[j]` with `scale`'s alpha and beta. Eight rows at a
+/// time, so that eight independent sums are in flight rather than one chain waiting on each
+/// addition; each row's own sequence of operations is the same either way.
 fn rows_portable(
     rounding: Rounding,
     matrix: &[f32],
     k: usize,
     v: &[f32],
     depth: Range<usize>,
-    alpha: f32,
-    beta: f32,
+    scale: Scale,
     y: &mut [f32],
 ) {
+    let Scale { alpha, beta } = scale;
     const GROUP: usize = 8;
     let v = &v[depth.clone()];
     let mut groups = y.chunks_exact_mut(GROUP);
@@ -342,8 +300,10 @@ fn columns_portable(
     }
 }
 
-/// `y[j] = alpha·acc[j] + beta·y[j]` for every `j` (`y` unread when `beta == 0`).
-fn store_portable(rounding: Rounding, alpha: f32, acc: &[f32], beta: f32, y: &mut [f32]) {
+/// `y[j] = alpha·acc[j] + beta·y[j]` for every `j`, with `scale`'s alpha and beta (`y` unread when
+/// `beta == 0`).
+fn store_portable(rounding: Rounding, scale: Scale, acc: &[f32], y: &mut [f32]) {
+    let Scale { alpha, beta } = scale;
     for (out, &acc) in y.iter_mut().zip(acc) {
         *out = rounding.store(alpha, acc, beta, *out);
     }

@@ -10,6 +10,9 @@
 
 use std::arch::x86_64::*;
 
+use super::CRegion;
+use crate::layout::Scale;
+
 /// Rows of the tile.
 pub(in crate::gemm) const MR: usize = 6;
 /// Columns of the tile: two `ymm` registers.
@@ -19,19 +22,21 @@ pub(in crate::gemm) const NR: usize = 16;
 ///
 /// # Safety
 /// As [`super::MicroKernel`]; the CPU must have AVX2 and FMA.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub(in crate::gemm) unsafe fn kernel(
     kc: usize,
     a: *const f32,
     b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    rows: usize,
-    cols: usize,
-    alpha: f32,
-    beta: f32,
+    c: CRegion,
+    scale: Scale,
 ) {
+    let CRegion {
+        ptr: c,
+        ldc,
+        rows,
+        cols,
+    } = c;
+    let Scale { alpha, beta } = scale;
     // The loops over i have constant bounds: the compiler unrolls them and the array lives in
     // registers.
     super::prefetch_tile(c, ldc, rows, cols);

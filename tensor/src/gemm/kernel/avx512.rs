@@ -12,6 +12,9 @@
 
 use std::arch::x86_64::*;
 
+use super::CRegion;
+use crate::layout::Scale;
+
 /// Rows of the tile.
 pub(in crate::gemm) const MR: usize = 14;
 /// Columns of the tile: two `zmm` registers.
@@ -21,19 +24,21 @@ pub(in crate::gemm) const NR: usize = 32;
 ///
 /// # Safety
 /// As [`super::MicroKernel`]; the CPU must have AVX-512F.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f")]
 pub(in crate::gemm) unsafe fn kernel(
     kc: usize,
     a: *const f32,
     b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    rows: usize,
-    cols: usize,
-    alpha: f32,
-    beta: f32,
+    c: CRegion,
+    scale: Scale,
 ) {
+    let CRegion {
+        ptr: c,
+        ldc,
+        rows,
+        cols,
+    } = c;
+    let Scale { alpha, beta } = scale;
     super::prefetch_tile(c, ldc, rows, cols);
     let mut acc = [[_mm512_setzero_ps(); 2]; MR];
     let (mut a, mut b) = (a, b);

@@ -6,14 +6,18 @@
 //!   `0..kc`, the `MR` values `A[0..MR, p]` one after the other (see `pack.rs`).
 //! - `b` points at a packed `kc×NR` micro-panel of `B`, stored row by row: for each `p`, the `NR`
 //!   values `B[p, 0..NR]`.
-//! - `c` points at the tile's top-left element of `C`, whose rows are `ldc` elements apart. Only the
-//!   top-left `rows×cols` corner (`rows ≤ MR`, `cols ≤ NR`) is read or written: an edge tile is
-//!   computed whole in registers (the packing padded it with zeros) and only its valid part stored.
-//! - With `beta == 0`, `C` is not read at all (so a NaN there does not leak into the result).
+//! - `c` is a [`CRegion`]: the tile's top-left element of `C`, whose rows are `ldc` elements apart,
+//!   and its valid `rows×cols` corner (`rows ≤ MR`, `cols ≤ NR`), the only part read or written:
+//!   an edge tile is computed whole in registers (the packing padded it with zeros) and only its
+//!   valid part stored.
+//! - `scale` holds `alpha` and `beta`; with `beta == 0`, `C` is not read at all (so a NaN there
+//!   does not leak into the result).
 //!
 //! So each step `p` of the loop is one *outer product*: a column of `MR` values of `A` times a row
 //! of `NR` values of `B`, added into the `MR×NR` accumulators that live in registers for the whole
 //! loop. That is `MR·NR` multiply-adds for `MR + NR` loaded values — the whole point of the tile.
+
+use crate::layout::Scale;
 
 pub(super) mod scalar;
 
@@ -24,14 +28,27 @@ pub(super) mod avx512;
 #[cfg(target_arch = "aarch64")]
 pub(super) mod neon;
 
-/// The signature every micro-kernel has: `(kc, a, b, c, ldc, rows, cols, alpha, beta)`.
+/// The signature every micro-kernel has: `(kc, a, b, c, scale)`, computing
+/// `C_tile = scale.alpha · A_panel · B_panel + scale.beta · C_tile`.
 ///
 /// # Safety
-/// `a` must hold `MR·kc` and `b` `kc·NR` readable floats; `c` must address a `rows×cols` region
-/// with row stride `ldc` that nothing else touches during the call; the CPU must have the level's
-/// instructions.
-pub(super) type MicroKernel =
-    unsafe fn(usize, *const f32, *const f32, *mut f32, usize, usize, usize, f32, f32);
+/// `a` must hold `MR·kc` and `b` `kc·NR` readable floats; `c` must be a region of at most `MR×NR`
+/// that nothing else touches during the call; the CPU must have the level's instructions.
+pub(super) type MicroKernel = unsafe fn(usize, *const f32, *const f32, CRegion, Scale);
+
+/// A region of `C` lent to one call: `rows × cols` elements from `ptr`, the top-left one, with
+/// rows `ldc` elements apart. For a micro-kernel, the valid corner of its tile.
+#[derive(Clone, Copy)]
+pub(in crate::gemm) struct CRegion {
+    /// The region's top-left element.
+    pub(in crate::gemm) ptr: *mut f32,
+    /// The row stride of `C`, in elements.
+    pub(in crate::gemm) ldc: usize,
+    /// Rows of the region.
+    pub(in crate::gemm) rows: usize,
+    /// Columns of the region.
+    pub(in crate::gemm) cols: usize,
+}
 
 /// Asks for a `rows×cols` tile of `C` (row stride `ldc`) to be brought into L1 while the kernel's
 /// loop over `k` runs; the x86-64 kernels call it first thing.

@@ -12,6 +12,9 @@
 
 use std::arch::aarch64::*;
 
+use super::CRegion;
+use crate::layout::Scale;
+
 /// Rows of the tile: two registers of the `A` column.
 pub(in crate::gemm) const MR: usize = 8;
 /// Columns of the tile: three registers.
@@ -30,19 +33,21 @@ macro_rules! row {
 ///
 /// # Safety
 /// As [`super::MicroKernel`]; the CPU must have NEON.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 pub(in crate::gemm) unsafe fn kernel(
     kc: usize,
     a: *const f32,
     b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    rows: usize,
-    cols: usize,
-    alpha: f32,
-    beta: f32,
+    c: CRegion,
+    scale: Scale,
 ) {
+    let CRegion {
+        ptr: c,
+        ldc,
+        rows,
+        cols,
+    } = c;
+    let Scale { alpha, beta } = scale;
     let mut acc = [[vdupq_n_f32(0.0); 3]; MR];
     let (mut a, mut b) = (a, b);
     for _ in 0..kc {

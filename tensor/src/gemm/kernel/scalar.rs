@@ -4,6 +4,9 @@
 //! kernel runs. The loops have constant bounds, so the compiler unrolls them and keeps the 32
 //! accumulators in whatever registers the baseline target has (SSE2 on x86-64).
 
+use super::CRegion;
+use crate::layout::Scale;
+
 /// Rows of the tile.
 pub(in crate::gemm) const MR: usize = 4;
 /// Columns of the tile.
@@ -13,18 +16,20 @@ pub(in crate::gemm) const NR: usize = 8;
 ///
 /// # Safety
 /// As [`super::MicroKernel`].
-#[allow(clippy::too_many_arguments)]
 pub(in crate::gemm) unsafe fn kernel(
     kc: usize,
     a: *const f32,
     b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    rows: usize,
-    cols: usize,
-    alpha: f32,
-    beta: f32,
+    c: CRegion,
+    scale: Scale,
 ) {
+    let CRegion {
+        ptr: c,
+        ldc,
+        rows,
+        cols,
+    } = c;
+    let Scale { alpha, beta } = scale;
     // SAFETY: the caller guarantees a holds MR·kc floats and b kc·NR.
     let a = unsafe { std::slice::from_raw_parts(a, MR * kc) };
     // SAFETY: as above.
