@@ -96,7 +96,7 @@ pub(in crate::gemm) unsafe fn kernel(
 /// `C = alpha·acc + beta·C` over a whole `MR×NR` tile; `C` unread when `beta == 0`.
 #[inline(always)]
 unsafe fn store(acc: &[[float32x4_t; 3]; MR], c: *mut f32, ldc: usize, alpha: f32, beta: f32) {
-    // SAFETY (whole function): the caller lends MR rows of NR floats at c, ldc apart.
+    // SAFETY: for the whole function, the caller lends MR rows of NR floats at c, ldc apart.
     unsafe {
         let va = vdupq_n_f32(alpha);
         let vb = vdupq_n_f32(beta);
