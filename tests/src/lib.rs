@@ -7,6 +7,8 @@
 //! twice the check's step, and functions with a restricted domain (ln, sqrt, division) get inputs
 //! well inside it.
 
+pub mod sources;
+
 use autograd::{gradcheck, Var};
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError};
 use rand::rngs::StdRng;

@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+use distillery_tests::sources::rust_files;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -104,26 +106,6 @@ fn package_dir(package: &str) -> Option<PathBuf> {
             .find_map(|l| l.strip_prefix("name = "))
             .is_some_and(|n| n.trim_matches('"') == package)
     })
-}
-
-/// Every `.rs` file under `path` (a file, or a folder searched recursively).
-fn rust_files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(rust_files(&p));
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Why `citation` does not name an existing test, if it does not.

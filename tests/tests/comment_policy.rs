@@ -17,42 +17,9 @@
 //! Text in backticks is left out: it is code or a formula (`[N, C] → [N]`), not a figure. A number
 //! that is part of a name (`f32`, `avx512`, `sgemm_256`) is not a number.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Every `src` folder the policy covers: the library crates and each app.
-fn source_roots() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut dirs: Vec<PathBuf> = ["tensor", "autograd", "nn", "kd", "trees"]
-        .iter()
-        .map(|c| root.join(c).join("src"))
-        .filter(|d| d.is_dir())
-        .collect();
-    for app in std::fs::read_dir(root.join("apps")).unwrap() {
-        let src = app.unwrap().path().join("src");
-        if src.is_dir() {
-            dirs.push(src);
-        }
-    }
-    dirs
-}
-
-/// Every `.rs` file under `dir`, sorted.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use distillery_tests::sources::{crate_sources, rust_files};
 
 /// The comment on a line of Rust, if any: the whole line when it starts with `//`, or what follows
 /// a ` // ` after code. (A `//` inside a string such as `"http://…"` has no space before it.)
@@ -210,7 +177,7 @@ fn is_speedup(tail: &str) -> bool {
 fn no_comment_in_src_holds_a_measurement() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut found = Vec::new();
-    for dir in source_roots() {
+    for dir in crate_sources() {
         for path in rust_files(&dir) {
             let text = std::fs::read_to_string(&path).unwrap();
             for (n, line) in text.lines().enumerate() {

@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use distillery_tests::sources::crate_sources;
+
 /// Every `.rs` file under `src`, by module path ("" for lib.rs or main.rs, "gemm" for gemm/mod.rs,
 /// "gemm::nest" for gemm/nest.rs).
 fn modules(src: &Path) -> BTreeMap<String, PathBuf> {
@@ -196,22 +198,6 @@ fn graph_of(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
             (m.clone(), uses(m, &text, &all))
         })
         .collect()
-}
-
-/// Every crate's `src` in the workspace.
-fn crate_sources() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut dirs: Vec<PathBuf> = ["tensor", "autograd", "nn", "kd", "trees"]
-        .iter()
-        .map(|c| root.join(c).join("src"))
-        .collect();
-    for app in std::fs::read_dir(root.join("apps")).unwrap() {
-        let src = app.unwrap().path().join("src");
-        if src.is_dir() {
-            dirs.push(src);
-        }
-    }
-    dirs
 }
 
 #[test]

@@ -21,6 +21,17 @@ fn separable() -> impl Strategy<Value = (usize, Vec<f32>, Vec<usize>)> {
     })
 }
 
+/// xorshift64 from `seed`: enough spread for test data, and no dependency.
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 fn training_counts(tree: &Tree, features: &Features) -> Vec<usize> {
     let mut counts = vec![0; tree.nodes().len()];
     for r in 0..features.rows() {
@@ -75,14 +86,8 @@ proptest! {
         max_leaves in 1usize..8,
         perm in Just([0usize, 1, 2, 3]).prop_shuffle(),
     ) {
-        let mut state = seed | 1;
-        let mut uniform = move || {
-            // xorshift64: enough spread for test data, and no dependency.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32
-        };
+        let mut bits = xorshift(seed);
+        let mut uniform = move || (bits() >> 40) as f32 / (1u64 << 24) as f32;
         let values: Vec<f32> = (0..n * 4).map(|_| uniform()).collect();
         let targets: Vec<f32> = (0..n * 2).map(|_| uniform()).collect();
         let limits = Limits { max_leaves: Some(max_leaves), ..Limits::default() };
@@ -103,13 +108,9 @@ proptest! {
     #[test]
     fn same_tree_on_one_and_three_threads(seed in any::<u64>(), max_leaves in 1usize..60) {
         let (n, cols) = (1_500, 24);
-        let mut state = seed | 1;
-        let mut grid = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 61) as f32
-        };
+        let mut bits = xorshift(seed);
+        // Eight values, so that ties are common.
+        let mut grid = move || (bits() >> 61) as f32;
         let values: Vec<f32> = (0..n * cols).map(|_| grid()).collect();
         let targets: Vec<f32> = (0..n * 3).map(|_| grid() / 8.0).collect();
         let features = Features::new(n, cols, values).unwrap();
@@ -224,13 +225,9 @@ proptest! {
         seed in any::<u64>(),
         cut in 1usize..20,
     ) {
-        let mut state = seed | 1;
-        let mut grid = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 61) as f32
-        };
+        let mut bits = xorshift(seed);
+        // Eight values, so that ties are common.
+        let mut grid = move || (bits() >> 61) as f32;
         let values: Vec<f32> = (0..n * 3).map(|_| grid()).collect();
         let targets: Vec<f32> = (0..n * 2).map(|_| grid()).collect();
         let features = Features::new(n, 3, values).unwrap();
