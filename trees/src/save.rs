@@ -12,8 +12,9 @@
 //!
 //! A file is checked before it becomes a tree: every child index points *after* its parent and
 //! every node but the root is the child of exactly one node (so the nodes form one tree, with no
-//! cycle and nothing unreachable), features are in range, numbers finite, and every node's value
-//! has the same length.
+//! cycle and nothing unreachable), the two children of a node are an odd index and the next one
+//! (the order growth appends them in, which [`Tree::with_leaves`] reads), features are in range,
+//! numbers finite, and every node's value has the same length.
 
 use std::fs;
 use std::path::Path;
@@ -172,9 +173,9 @@ fn parse_node(
             })
     };
     let (left, right) = (child("left")?, child("right")?);
-    if left == right {
+    if left % 2 == 0 || right != left + 1 {
         return Err(malformed(
-            format!("node {index}: two different children"),
+            format!("node {index}: children at an odd index and the next (growth's order)"),
             node,
         ));
     }

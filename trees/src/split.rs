@@ -114,10 +114,10 @@ pub fn sweep(
 
 /// [`sweep`], with `add(row, acc)` adding one sample to running sums.
 ///
-/// The sweep runs from the largest value down, growing the *right* child, and stops at the first
-/// run of equal values: the left child is the node minus the right, and the last split it scores
-/// puts that whole run on the left. Only the samples after the first run are visited, which on
-/// image data, whose pixels are mostly the background value, is a small part of the node.
+/// The sweep runs from the largest value down, growing the *right* child, and stops before the
+/// run of the lowest value: the left child is the node minus the right, and the last split it
+/// scores puts that whole run on the left. Only the samples above the lowest value are visited,
+/// which on image data, whose pixels are mostly the background value, is a small part of the node.
 fn sweep_with(
     sorted: &[Entry],
     sums: &[f64],
@@ -142,7 +142,12 @@ fn sweep_with(
             break;
         }
         let (low, high) = (sorted[i - 1].value, sorted[i].value);
+        // Below this boundary every value is the lowest: no further threshold exists.
+        let last = low == lowest && low != high;
         if low == high || n_right < min_samples_leaf {
+            if last {
+                break;
+            }
             continue;
         }
         for ((l, t), r) in left.iter_mut().zip(sums).zip(&right) {
@@ -157,7 +162,7 @@ fn sweep_with(
                 decrease,
             });
         }
-        if low == lowest {
+        if last {
             break;
         }
     }

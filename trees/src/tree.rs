@@ -4,7 +4,7 @@
 //! stop at after `L` leaves depends on the order it visits nodes. Best-first growth keeps the
 //! splittable leaves in a priority queue keyed by the impurity decrease of their best split, and
 //! always makes the largest one next: stopped at `max_leaves` it gives, for that leaf count, the
-//! tree greedy splitting values most. That is what lets trees fitted on hard labels and on a
+//! tree made of the largest greedy decreases. That is what lets trees fitted on hard labels and on a
 //! teacher's soft targets be compared leaf count for leaf count.
 //!
 //! A leaf is split whenever it is impure and some split respects the limits, even one of zero
@@ -296,16 +296,21 @@ impl Tree {
     /// Best-first growth appends the two children of its `k`-th split (from 1) as nodes
     /// `2k − 1` and `2k`; stopping after `leaves − 1` splits keeps the nodes before `2·leaves − 1`,
     /// and a kept node whose children are not kept becomes a leaf predicting its own value.
-    /// This reads that order, which [`fit`](Tree::fit) makes and [`save`](crate::save) keeps.
+    /// This reads that order, which [`fit`](Tree::fit) makes and [`load`](Tree::load) checks.
     pub fn with_leaves(&self, leaves: usize) -> Result<Tree, TreeError> {
         if leaves == 0 {
             return Err(TreeError::ZeroLimit { name: "leaves" });
         }
-        let kept = (2 * leaves - 1).min(self.nodes.len());
+        let kept = leaves
+            .saturating_mul(2)
+            .saturating_sub(1)
+            .min(self.nodes.len());
         let nodes = self.nodes[..kept]
             .iter()
             .map(|node| match node {
-                Node::Internal { left, value, .. } if *left >= kept => Node::Leaf {
+                Node::Internal {
+                    left, right, value, ..
+                } if *left >= kept || *right >= kept => Node::Leaf {
                     value: value.clone(),
                 },
                 other => other.clone(),

@@ -57,7 +57,17 @@ fn bad_files_are_refused() {
         )
     };
     let leaf = r#"{"leaf": [1.0, 0.0]}"#;
+    // The reviewer's case: one tree, but not in growth's order, so cutting it would break.
+    let out_of_order = nodes(&format!(
+        "{}, {}, {leaf}, {leaf}, {leaf}",
+        split(1, 4),
+        split(2, 3)
+    ));
     let cases = [
+        (
+            out_of_order,
+            "node 0: children at an odd index and the next",
+        ),
         ("not json".to_string(), "valid JSON"),
         (
             r#"{"format": "other", "version": 1}"#.to_string(),
@@ -71,7 +81,7 @@ fn bad_files_are_refused() {
         (nodes(""), "a non-empty list"),
         (
             nodes(&format!("{}, {leaf}, {leaf}", split(1, 1))),
-            "two different children",
+            "children at an odd index and the next",
         ),
         (
             nodes(&format!("{}, {leaf}", split(0, 1))),
@@ -82,7 +92,12 @@ fn bad_files_are_refused() {
             "\"right\" between 1 and 2",
         ),
         (
-            nodes(&format!("{}, {}, {leaf}, {leaf}", split(1, 2), split(2, 3))),
+            nodes(&format!(
+                "{}, {}, {}, {leaf}, {leaf}",
+                split(1, 2),
+                split(3, 4),
+                split(3, 4)
+            )),
             "the child of exactly one node",
         ),
         (

@@ -13,8 +13,9 @@
 //! total:    (1 − α)·CE + α·(the distillation terms of --kd-method)
 //! ```
 //!
-//! The ignore label changes neither: an ignored pixel's row is never gathered, so it adds nothing
-//! to a sum and is not counted in a mean.
+//! The ignore label changes neither the sums nor the counts of these means: an ignored pixel's row
+//! is never gathered. (A batch with no kept pixel at all would give the mean of nothing, NaN; a
+//! scene always has background pixels, so it cannot happen here.)
 
 use autograd::{Reduction, Var};
 use kd::ResponseLoss;

@@ -24,10 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use kd::HintAdapter;
 use nn::{Module, Sequential};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 use crate::model::FcnSpec;
 use crate::report::{ModelRun, Report};
@@ -217,8 +214,8 @@ fn run(cli: &Cli, spec: &SceneSpec, command: &str) -> Result<(), String> {
     std::fs::create_dir_all(&cli.out)
         .map_err(|e| format!("cannot create the output folder {}: {e}", cli.out.display()))?;
     eprintln!("Drawing the scenes…");
-    // Training and validation scenes from the training images (different seeds), test scenes
-    // from the test images.
+    // Training and validation scenes from the training images (different seeds: different
+    // scenes, though a digit image may appear in both), test scenes from the test images.
     let train_scenes = generate(&mnist.train, cli.train_scenes, spec, 1);
     let validation_scenes = generate(&mnist.train, cli.validation_scenes, spec, 2);
     let test_scenes = generate(&mnist.test, cli.test_scenes, spec, 3);
@@ -288,20 +285,17 @@ fn run(cli: &Cli, spec: &SceneSpec, command: &str) -> Result<(), String> {
         alone.push(alone_model_run);
 
         let mut model = student_spec.build(CLASSES, 1000 + seed);
-        let adapter = (method != KdMethod::Response).then(|| {
-            HintAdapter::conv1x1(
+        let lesson = Lesson::new(
+            &outputs,
+            method,
+            cli.temperature,
+            cli.alpha,
+            (
                 student_spec.encoder_channels(),
                 teacher_spec.encoder_channels(),
-                &mut StdRng::seed_from_u64(2000 + seed),
-            )
-        });
-        let lesson = Lesson {
-            teacher: &outputs,
-            method,
-            temperature: cli.temperature,
-            alpha: cli.alpha,
-            adapter,
-        };
+            ),
+            2000 + seed,
+        );
         let epochs = fit(
             &mut model,
             &train_set,

@@ -9,7 +9,7 @@ use crate::scenes::IGNORE;
 /// A colour per class: background white-ish, one hue per digit; ignored pixels grey.
 const CLASS_COLOURS: [&str; 11] = [
     "#f4f4f4", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf",
+    "#393b79", "#bcbd22", "#17becf",
 ];
 const IGNORE_COLOUR: &str = "#c8c8c8";
 

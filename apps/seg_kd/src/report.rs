@@ -80,11 +80,14 @@ impl Report<'_> {
                 "T²·KL per pixel + mean (adapter(f_s) − f_t)² over the encoder maps".to_string()
             }
         };
+        let temperature = match self.method {
+            KdMethod::Feature => String::new(),
+            _ => format!(", T = {}", self.temperature),
+        };
         format!(
-            "{:.2}·CE + {:.2}·({terms}), T = {} (hard weight 1 − α, soft weight α = {})",
+            "{:.2}·CE + {:.2}·({terms}){temperature} (hard weight 1 − α, soft weight α = {})",
             1.0 - self.alpha,
             self.alpha,
-            self.temperature,
             self.alpha
         )
     }

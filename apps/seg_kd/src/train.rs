@@ -141,13 +141,42 @@ impl TeacherOutputs {
 
 /// A student's lesson: the teacher's outputs and how to learn from them.
 pub struct Lesson<'a> {
-    pub teacher: &'a TeacherOutputs,
-    pub method: KdMethod,
-    pub temperature: f32,
+    teacher: &'a TeacherOutputs,
+    method: KdMethod,
+    temperature: f32,
     /// The distillation terms' weight; the labels' is `1 − alpha`.
-    pub alpha: f32,
-    /// The 1 × 1 convolution from the student's encoder channels to the teacher's (feature KD).
-    pub adapter: Option<HintAdapter>,
+    alpha: f32,
+    /// The 1 × 1 convolution from the student's encoder channels to the teacher's: present
+    /// exactly when `method` has a feature term.
+    adapter: Option<HintAdapter>,
+}
+
+impl<'a> Lesson<'a> {
+    /// The lesson of `method`; a feature term gets its adapter from `(student, teacher)` encoder
+    /// channels, its weights drawn from `adapter_seed`.
+    pub fn new(
+        teacher: &'a TeacherOutputs,
+        method: KdMethod,
+        temperature: f32,
+        alpha: f32,
+        (student_channels, teacher_channels): (usize, usize),
+        adapter_seed: u64,
+    ) -> Lesson<'a> {
+        let adapter = (method != KdMethod::Response).then(|| {
+            HintAdapter::conv1x1(
+                student_channels,
+                teacher_channels,
+                &mut StdRng::seed_from_u64(adapter_seed),
+            )
+        });
+        Lesson {
+            teacher,
+            method,
+            temperature,
+            alpha,
+            adapter,
+        }
+    }
 }
 
 /// How long and how fast to train.
@@ -275,21 +304,8 @@ pub fn predict(model: &mut Sequential, set: &SceneSet, batch_size: usize) -> Vec
     for indices in all.chunks(batch_size) {
         let (x, _) = set.batch(indices);
         let logits = no_grad(|| model.forward(&Var::constant(x)).value().clone());
-        let [b, c, h, w] = logits.shape()[..] else {
-            unreachable!("the model gives [N, C, H, W] logits")
-        };
-        let area = h * w;
-        for scene in logits.data().chunks(c * area).take(b) {
-            for p in 0..area {
-                let mut best = 0;
-                for class in 1..c {
-                    if scene[class * area + p] > scene[best * area + p] {
-                        best = class;
-                    }
-                }
-                predicted.push(best);
-            }
-        }
+        // The class axis is 1: one argmax per pixel, in [N, H, W] order (the first of equals).
+        predicted.extend(logits.argmax_axis(1));
     }
     predicted
 }
