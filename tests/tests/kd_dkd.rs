@@ -67,8 +67,13 @@ proptest! {
         let teacher = uniform(&[n, c], -4.0, 4.0, seed ^ 1);
         let y = labels(n, c, seed);
         let student = Var::constant(z.clone());
-        prop_assert!(tckd(&student, &teacher, &y, t).value().item() >= 0.0);
-        prop_assert!(nckd(&student, &teacher, &y, t).value().item() >= 0.0);
+        // ≥ 0 up to f32 rounding: a student close to the teacher can land a few ulps below.
+        let (target, non_target) = (
+            tckd(&student, &teacher, &y, t).value().item(),
+            nckd(&student, &teacher, &y, t).value().item(),
+        );
+        prop_assert!(target >= -1e-6, "TCKD {}", target);
+        prop_assert!(non_target >= -1e-6, "NCKD {}", non_target);
         let same = Var::constant(teacher.clone());
         // Identical inputs: only the f32 rounding of the stored teacher probabilities remains.
         prop_assert!(tckd(&same, &teacher, &y, t).value().item().abs() < 1e-6);
