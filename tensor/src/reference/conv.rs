@@ -17,6 +17,20 @@
 use crate::conv::{Conv1dGeometry, Conv1dParams, Conv2dGeometry, Conv2dParams};
 use crate::Tensor;
 
+/// The settings along each axis, `(stride, padding, dilation)` for the rows then the columns: what
+/// [`source`] takes.
+fn axes(params: Conv2dParams) -> ((usize, usize, usize), (usize, usize, usize)) {
+    let Conv2dParams {
+        stride,
+        padding,
+        dilation,
+    } = params;
+    (
+        (stride.0, padding.0, dilation.0),
+        (stride.1, padding.1, dilation.1),
+    )
+}
+
 /// The input cell that output cell `out` reads through tap `tap` along an axis of `size` cells
 /// (`ih = out·s + tap·d − p`), or `None` when that cell is padding.
 fn source(out: usize, tap: usize, size: usize, (s, p, d): (usize, usize, usize)) -> Option<usize> {
@@ -45,16 +59,8 @@ fn sizes_2d(
 /// with `ih = oh·sh + i·dh − ph`, `iw = ow·sw + j·dw − pw` (padding cells left out of the sum):
 /// seven nested loops, f64, in the row-major order of `Y [N, O, OH, OW]`.
 pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, params: Conv2dParams) -> Vec<f64> {
-    let Conv2dParams {
-        stride,
-        padding,
-        dilation,
-    } = params;
     let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) = sizes_2d(x.shape(), w.shape(), params);
-    let (rows, cols) = (
-        (stride.0, padding.0, dilation.0),
-        (stride.1, padding.1, dilation.1),
-    );
+    let (rows, cols) = axes(params);
     let mut y = Vec::new();
     for n in 0..n_ {
         for o in 0..o_ {
@@ -97,16 +103,8 @@ pub fn conv2d_backward_input(
     x_shape: &[usize],
     params: Conv2dParams,
 ) -> Vec<f64> {
-    let Conv2dParams {
-        stride,
-        padding,
-        dilation,
-    } = params;
     let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) = sizes_2d(x_shape, w.shape(), params);
-    let (rows, cols) = (
-        (stride.0, padding.0, dilation.0),
-        (stride.1, padding.1, dilation.1),
-    );
+    let (rows, cols) = axes(params);
     let mut dx = vec![0.0f64; n_ * c_ * h_ * w_];
     for n in 0..n_ {
         for o in 0..o_ {
@@ -144,16 +142,8 @@ pub fn conv2d_backward_weight(
     w_shape: &[usize],
     params: Conv2dParams,
 ) -> Vec<f64> {
-    let Conv2dParams {
-        stride,
-        padding,
-        dilation,
-    } = params;
     let ([n_, c_, h_, w_], [o_, _, kh_, kw_], g) = sizes_2d(x.shape(), w_shape, params);
-    let (rows, cols) = (
-        (stride.0, padding.0, dilation.0),
-        (stride.1, padding.1, dilation.1),
-    );
+    let (rows, cols) = axes(params);
     let mut dw = Vec::new();
     for o in 0..o_ {
         for c in 0..c_ {
