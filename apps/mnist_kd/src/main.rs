@@ -26,6 +26,8 @@ use study::{
     KdLoss, Recipe, Settings, Splits, Study, Summary, TeacherOutcome, Weights,
 };
 
+mod serve;
+
 const ABOUT: About = About {
     name: "mnist_kd",
     about: "Knowledge distillation on MNIST or any image set in its IDX format: train a teacher \
@@ -36,7 +38,9 @@ const ABOUT: About = About {
                  scripts/fetch-fashion-mnist), or point --data-dir at a folder of one's own: the \
                  four IDX files under MNIST's names (train-images-idx3-ubyte, \
                  train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or \
-                 .gz) and optionally classes.txt, one class name per line.",
+                 .gz) and optionally classes.txt, one class name per line. After a run, \
+                 `mnist_kd serve` opens a local page to draw digits on and watch the teacher and \
+                 the students answer (`mnist_kd serve --help`).",
 };
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Preset {
@@ -114,6 +118,12 @@ struct Mnist {
 }
 
 fn main() -> ExitCode {
+    // `serve` is this app's own command, not one of the study driver's: it trains nothing, it
+    // shows what a run saved.
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|first| first == "serve") {
+        return serve::main(std::env::args_os().skip(1));
+    }
     study::main(&ABOUT, resolve)
 }
 
