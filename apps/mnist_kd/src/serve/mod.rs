@@ -82,8 +82,10 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
     }
     let shared = Shared { run, browser };
 
-    let server = tiny_http::Server::http((args.address, args.port))
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.address, args.port))?;
+    let listen_error =
+        |e: &dyn std::fmt::Display| format!("cannot listen on {}:{}: {e}", args.address, args.port);
+    let listener = listener((args.address, args.port).into()).map_err(|e| listen_error(&e))?;
+    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| listen_error(&e))?;
     let address = server
         .server_addr()
         .to_ip()
@@ -109,6 +111,27 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         }
     });
     Ok(())
+}
+
+/// A listening socket whose accepted connections have Nagle's algorithm off (`TCP_NODELAY`,
+/// which Linux passes from a listening socket to the sockets it accepts).
+///
+/// Why: tiny_http writes a reply's head and its body in two writes. With Nagle's algorithm the
+/// body waits until the client acknowledges the head, and a client waiting for the rest of a reply
+/// delays that acknowledgement (delayed ACK) by tens of milliseconds: every prediction would take
+/// that long, whatever the models cost.
+fn listener(address: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 /// One worker: its own copy of the models, then requests until the server stops.

@@ -54,13 +54,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server on a free port and waits for the line that gives its address.
+    /// Starts the server on `run` and the fixture's test images (see [`Server::start_with`]).
     pub fn start(run: &Path) -> Server {
+        Server::start_with(run, &fixture())
+    }
+
+    /// Starts the server on a free port, the second view on the test images of `data_dir`, and
+    /// waits for the line that gives its address.
+    pub fn start_with(run: &Path, data_dir: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mnist_kd"))
             .args(["serve", "--port", "0", "--run"])
             .arg(run)
             .arg("--data-dir")
-            .arg(fixture())
+            .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -127,21 +133,42 @@ pub fn request(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> Re
     stream.write_all(head.as_bytes()).expect("sends the head");
     // A server may answer before reading all of a body it refuses, and close: not an error here.
     let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (headers, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP reply: {text:?}"));
+    // The head, line by line; then as many bytes as Content-Length says (some servers keep the
+    // connection open after the reply, whatever the request asked), else all until closed.
+    let mut reader = BufReader::new(stream);
+    let mut headers = String::new();
+    loop {
+        let mut line = String::new();
+        let read = reader.read_line(&mut line).expect("reads the reply's head");
+        if read == 0 || line == "\r\n" {
+            break;
+        }
+        headers.push_str(&line);
+    }
     let status = headers
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status in {headers:?}"));
+    let length = headers.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())?
+    });
+    let mut body = Vec::new();
+    match length {
+        Some(n) => {
+            body.resize(n, 0);
+            reader.read_exact(&mut body).expect("reads the whole body");
+        }
+        None => {
+            let _ = reader.read_to_end(&mut body);
+        }
+    }
     Reply {
         status,
-        headers: headers.to_string(),
-        body: body.to_string(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
 

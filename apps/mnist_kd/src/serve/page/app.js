@@ -182,9 +182,12 @@ function clearPad() {
 
 let drawing = false;
 let last = null;
+/** Where a pointer event falls in the pad's own pixels (inside its border, whatever its CSS size). */
 function at(event) {
   const r = pad.getBoundingClientRect();
-  return [(event.clientX - r.left) * (pad.width / r.width), (event.clientY - r.top) * (pad.height / r.height)];
+  const x = event.clientX - r.left - pad.clientLeft;
+  const y = event.clientY - r.top - pad.clientTop;
+  return [x * (pad.width / pad.clientWidth), y * (pad.height / pad.clientHeight)];
 }
 pad.addEventListener("pointerdown", (e) => {
   drawing = true;
