@@ -254,6 +254,7 @@ fn teacher_bars(browser: &Browser, view: &str) -> (Vec<f64>, f64) {
 #[test]
 fn a_person_draws_a_test_digit_moves_the_temperature_and_browses_the_disagreements() {
     let (run, data_dir) = match std::env::var_os("DISTILLERY_BROWSER_RUN") {
+        // Relative to the workspace's root, where the README's commands run (and the server).
         Some(run) => (PathBuf::from(run), PathBuf::from("data/mnist")),
         None => (trained_run().to_path_buf(), fixture()),
     };

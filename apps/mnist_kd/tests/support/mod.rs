@@ -11,8 +11,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The workspace's root, where the README's commands run.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 pub fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
+    workspace_root().join("tests/fixtures/mnist")
 }
 
 /// A quick run on the fixture (a teacher, a student alone and distilled), trained once per test
@@ -60,9 +65,10 @@ impl Server {
     }
 
     /// Starts the server on a free port, the second view on the test images of `data_dir`, and
-    /// waits for the line that gives its address.
+    /// waits for the line that gives its address. Relative paths are from the workspace's root.
     pub fn start_with(run: &Path, data_dir: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mnist_kd"))
+            .current_dir(workspace_root())
             .args(["serve", "--port", "0", "--run"])
             .arg(run)
             .arg("--data-dir")

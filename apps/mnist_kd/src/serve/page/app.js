@@ -257,7 +257,15 @@ async function predictDrawing() {
 }
 
 function renderDraw() {
-  if (state.drawLogits) renderCards($("draw-models"), state.drawLogits, null);
+  if (!state.drawLogits) return;
+  renderCards($("draw-models"), state.drawLogits, null);
+  // Beside the teacher: how to read the rows below it.
+  const legend = document.createElement("p");
+  legend.className = "legend";
+  legend.innerHTML = `Below the <b class="teacher">teacher</b>, one row per student: on the left
+    <b class="alone">trained alone</b> on the labels, on the right the same network from the same
+    start <b class="distilled">distilled</b> from the teacher. The framed bar is each model's answer.`;
+  $("draw-models").firstChild.after(legend);
 }
 
 // ---------------------------------------------------------------- the disagreement view
