@@ -682,3 +682,35 @@ fn training_rejects_one_value_per_channel() {
 fn momentum_out_of_range_is_rejected() {
     let _ = BatchNorm2d::new(8).with_momentum(1.5);
 }
+
+/// A batch large enough to be split over the threads gives the same bits on one thread and on
+/// three: the sums go by channel, each in the order one thread adds them (module doc, "Threads").
+/// Checked on maps (`[N, C, H, W]`) and on features (`[N, C]`, one value per run).
+#[test]
+fn a_large_batch_gives_the_same_bits_on_one_thread_and_on_three() {
+    for (shape, seed) in [(vec![16, 8, 24, 24], 40), (vec![4096, 32], 41)] {
+        let channels = shape[1];
+        let x = uniform(&shape, -3.0, 5.0, seed);
+        let g = uniform(&shape, -1.0, 1.0, seed + 1);
+        let (gamma, beta) = affine(channels, seed + 2);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a rayon pool");
+            pool.install(|| {
+                let (y, stats) = batch_norm_forward(&x, gamma.data(), beta.data(), EPS);
+                let grads = batch_norm_backward(&g, &x, gamma.data(), &stats, true);
+                (y, stats, grads)
+            })
+        };
+        let (one, three) = (on(1), on(3));
+        assert!(one.0.data() == three.0.data(), "{shape:?}: y differs");
+        assert_eq!(one.1, three.1, "{shape:?}: the statistics differ");
+        assert_eq!(one.2, three.2, "{shape:?}: the gradients differ");
+        // And the split run is right, not only repeatable: its ∂L/∂x against f64 loops.
+        let expected = f64_input_gradient(&x, &g, gamma.data(), EPS as f64);
+        let dx = three.2.input.expect("asked for");
+        assert_close("dx, three threads", dx.data(), &expected, 1e-4, 1e-3);
+    }
+}

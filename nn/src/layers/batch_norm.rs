@@ -48,12 +48,15 @@
 //! `y = (x − running_mean)·γ/√(running_var + ε) + β`, composed from autograd ops (still
 //! differentiable in x, γ and β; fusing it would save little).
 //!
-//! ## Performance
-//! The kernels are single-threaded loops over memory in order, each pass reading x once
-//! (memory-bound: a handful of flops per value). The natural parallel split is over channels, or
-//! over samples with per-thread `[C]` accumulators. It is not done because a batch-norm layer
-//! costs little next to the convolution before it (not for want of threads: `nn` depends on
-//! rayon, which the optimisers' updates use).
+//! ## Threads
+//! Each pass reads x once and does a handful of flops per value: memory-bound. A large batch is
+//! split over the threads two ways. The sums go **by channel**: one task per channel, each
+//! adding its channel's values in exactly the order a single thread would (sample 0's run, then
+//! sample 1's, …), so the statistics, and every value computed from them, are the same bits on
+//! any number of threads. The elementwise passes (y, and ∂L/∂x) go **by sample**: each output
+//! value depends on its own input value and its channel's numbers only. A small batch stays on
+//! one thread, where a split would cost more than it saves. The layer runs once per convolution
+//! in a CNN, so kept serial it would hold the other cores idle for as long as it runs.
 //!
 //! Goals: PyTorch's semantics, names and defaults (momentum 0.1, ε = 1e-5, `weight`, `bias`,
 //! `running_mean`, `running_var`), so checkpoints interchange. Non-goals: `num_batches_tracked`
@@ -109,15 +112,54 @@ fn centred(x: f32, mean: f64) -> f32 {
     (x as f64 - mean) as f32
 }
 
-/// Calls `f(c, run)` for every contiguous run of `S` values, in memory order: sample 0's channels
-/// 0…C−1, then sample 1's, and so on. `data` is `[N, C, S]`.
-fn for_each_run(data: &[f32], c: usize, s: usize, mut f: impl FnMut(usize, &[f32])) {
-    if s == 0 {
-        return;
+/// Whether a batch of `len` values is worth splitting over the threads.
+fn worth_splitting(len: usize) -> bool {
+    len >= 2 * tensor::parallel::MIN_CHUNK
+}
+
+/// For each channel of a batch `[N, C, S]`, `fold(acc, channel, from)` over the channel's `N` runs
+/// of `S` values in sample order (`from`: where a run starts in the batch's buffer), starting from
+/// `start`: the channels in parallel when the batch is large, each channel's fold in the same order
+/// either way (see "Threads" above).
+fn fold_channels<A, F>((n, c, s): (usize, usize, usize), start: A, fold: F) -> Vec<A>
+where
+    A: Copy + Send + Sync,
+    F: Fn(A, usize, usize) -> A + Sync,
+{
+    let channel = |ch: usize| (0..n).fold(start, |acc, i| fold(acc, ch, (i * c + ch) * s));
+    if worth_splitting(n * c * s) {
+        use rayon::prelude::*;
+        (0..c).into_par_iter().map(channel).collect()
+    } else {
+        (0..c).map(channel).collect()
     }
-    for (i, run) in data.chunks_exact(s).enumerate() {
-        f(i % c, run);
+}
+
+/// A new tensor of `shape` (`[N, C, S]` as `(n, c, s)`) whose every run of `S` values is written by
+/// `fill(channel, offset, run)` (`offset`: the run's start in the buffer): by sample in parallel
+/// when the batch is large.
+fn map_runs<F>(shape: &[usize], (_, c, s): (usize, usize, usize), fill: F) -> Tensor
+where
+    F: Fn(usize, usize, &mut [f32]) + Sync,
+{
+    let mut out = Tensor::zeros(shape);
+    let sample = c * s;
+    if sample == 0 {
+        return out;
     }
+    let one_sample = |(i, values): (usize, &mut [f32])| {
+        for (ch, run) in values.chunks_exact_mut(s).enumerate() {
+            fill(ch, i * sample + ch * s, run);
+        }
+    };
+    let data = out.data_mut();
+    if worth_splitting(data.len()) {
+        use rayon::prelude::*;
+        data.par_chunks_mut(sample).enumerate().for_each(one_sample);
+    } else {
+        data.chunks_mut(sample).enumerate().for_each(one_sample);
+    }
+    out
 }
 
 /// The training-mode forward kernel: normalises `x [N, C, …]` with its own per-channel batch
@@ -151,19 +193,22 @@ pub fn batch_norm_forward(
         );
     }
     let data = x.data();
+    let layout = (n, c, s);
 
     // Pass 1: the mean of each channel.
-    let mut sum = vec![0f64; c];
-    for_each_run(data, c, s, |ch, run| {
-        sum[ch] += run.iter().map(|&v| v as f64).sum::<f64>();
+    let run = |from: usize| &data[from..from + s];
+    let sum = fold_channels(layout, 0f64, |acc, _, from| {
+        acc + run(from).iter().map(|&v| v as f64).sum::<f64>()
     });
     let mean: Vec<f64> = sum.iter().map(|&t| t / m as f64).collect();
 
     // Pass 2: the biased variance, around that mean.
-    let mut squares = vec![0f64; c];
-    for_each_run(data, c, s, |ch, run| {
+    let squares = fold_channels(layout, 0f64, |acc, ch, from| {
         let mu = mean[ch];
-        squares[ch] += run.iter().map(|&v| (v as f64 - mu).powi(2)).sum::<f64>();
+        acc + run(from)
+            .iter()
+            .map(|&v| (v as f64 - mu).powi(2))
+            .sum::<f64>()
     });
     let var: Vec<f64> = squares.iter().map(|&q| q / m as f64).collect();
     let rstd: Vec<f64> = var.iter().map(|&v| 1.0 / (v + eps as f64).sqrt()).collect();
@@ -174,21 +219,12 @@ pub fn batch_norm_forward(
     let scale: Vec<f32> = (0..c)
         .map(|ch| (weight[ch] as f64 * rstd[ch]) as f32)
         .collect();
-    let mut y = Tensor::zeros(x.shape());
-    if s > 0 {
-        for (i, (out, run)) in y
-            .data_mut()
-            .chunks_exact_mut(s)
-            .zip(data.chunks_exact(s))
-            .enumerate()
-        {
-            let ch = i % c;
-            let (mu, a, b) = (mean[ch], scale[ch], bias[ch]);
-            for (o, &v) in out.iter_mut().zip(run) {
-                *o = centred(v, mu) * a + b;
-            }
+    let y = map_runs(x.shape(), layout, |ch, from, out| {
+        let (mu, a, b) = (mean[ch], scale[ch], bias[ch]);
+        for (o, &v) in out.iter_mut().zip(run(from)) {
+            *o = centred(v, mu) * a + b;
         }
-    }
+    });
 
     let stats = BatchStats {
         mean,
@@ -213,7 +249,8 @@ pub fn batch_norm_backward(
     stats: &BatchStats,
     need_input: bool,
 ) -> BatchNormGrads {
-    let (_, c, s) = batch_layout("batch_norm backward", x.shape(), weight.len());
+    let layout = batch_layout("batch_norm backward", x.shape(), weight.len());
+    let s = layout.2;
     if grad_out.shape() != x.shape() {
         panic!(
             "batch_norm backward: gradient of shape {:?} for an input of shape {:?}",
@@ -228,44 +265,35 @@ pub fn batch_norm_backward(
     let (mean, rstd) = (&stats.mean, &stats.rstd);
 
     // Pass 1: Σ g and Σ g·x̂ per channel, which are ∂L/∂β and ∂L/∂γ.
-    let mut sum_g = vec![0f64; c];
-    let mut sum_g_xhat = vec![0f64; c];
-    if s > 0 {
-        for (i, (g_run, x_run)) in g.chunks_exact(s).zip(data.chunks_exact(s)).enumerate() {
-            let ch = i % c;
+    let runs = |from: usize| g[from..from + s].iter().zip(&data[from..from + s]);
+    let sums = fold_channels(
+        layout,
+        (0f64, 0f64),
+        |(mut sum_g, mut sum_g_xhat), ch, from| {
             let (mu, r) = (mean[ch], rstd[ch]);
-            for (&gv, &xv) in g_run.iter().zip(x_run) {
+            for (&gv, &xv) in runs(from) {
                 let xhat = (xv as f64 - mu) * r;
-                sum_g[ch] += gv as f64;
-                sum_g_xhat[ch] += gv as f64 * xhat;
+                sum_g += gv as f64;
+                sum_g_xhat += gv as f64 * xhat;
             }
-        }
-    }
+            (sum_g, sum_g_xhat)
+        },
+    );
+    let (sum_g, sum_g_xhat): (Vec<f64>, Vec<f64>) = sums.into_iter().unzip();
 
     // Pass 2: the forward was y = γ·x̂ + β with x̂ depending on the whole channel through μ and r,
     // so ∂L/∂x = γ·r·(g − mean(g) − x̂·mean(g·x̂)).
     let input = need_input.then(|| {
         let mean_g: Vec<f32> = sum_g.iter().map(|&t| (t / m) as f32).collect();
         let mean_g_xhat: Vec<f32> = sum_g_xhat.iter().map(|&t| (t / m) as f32).collect();
-        let mut dx = Tensor::zeros(x.shape());
-        if s > 0 {
-            for (i, ((out, g_run), x_run)) in dx
-                .data_mut()
-                .chunks_exact_mut(s)
-                .zip(g.chunks_exact(s))
-                .zip(data.chunks_exact(s))
-                .enumerate()
-            {
-                let ch = i % c;
-                let (mu, r) = (mean[ch], rstd[ch] as f32);
-                let (mg, mgx, k) = (mean_g[ch], mean_g_xhat[ch], weight[ch] * r);
-                for ((o, &gv), &xv) in out.iter_mut().zip(g_run).zip(x_run) {
-                    let xhat = centred(xv, mu) * r;
-                    *o = k * (gv - mg - xhat * mgx);
-                }
+        map_runs(x.shape(), layout, |ch, from, out| {
+            let (mu, r) = (mean[ch], rstd[ch] as f32);
+            let (mg, mgx, k) = (mean_g[ch], mean_g_xhat[ch], weight[ch] * r);
+            for (o, (&gv, &xv)) in out.iter_mut().zip(runs(from)) {
+                let xhat = centred(xv, mu) * r;
+                *o = k * (gv - mg - xhat * mgx);
             }
-        }
-        dx
+        })
     });
 
     BatchNormGrads {

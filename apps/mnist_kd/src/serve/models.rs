@@ -62,6 +62,8 @@ pub struct RunModels {
     pub models: Vec<ModelInfo>,
     /// The temperature the students were distilled at, from `results.json`.
     pub temperature: Option<f64>,
+    /// The data folder the run was trained on, from `results.json`.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl RunModels {
@@ -116,10 +118,16 @@ impl RunModels {
             .as_ref()
             .and_then(|r| r.pointer("/config/temperature"))
             .and_then(Value::as_f64);
+        let data_dir = results
+            .as_ref()
+            .and_then(|r| r.pointer("/config/data_dir"))
+            .and_then(Value::as_str)
+            .map(PathBuf::from);
         Ok(RunModels {
             dir: dir.to_path_buf(),
             models,
             temperature,
+            data_dir,
         })
     }
 
