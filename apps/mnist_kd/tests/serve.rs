@@ -6,6 +6,11 @@
 
 mod support;
 
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
 use serde_json::Value;
 use support::{predict_body, request, test_images, trained_run, Server};
 
@@ -133,65 +138,33 @@ fn bad_requests_get_a_4xx_and_a_json_error_and_the_server_keeps_serving() {
         serde_json::json!({ "pixels": images[0], "models": ["teacher", "nobody"] }).to_string();
     // Over the 64 KiB limit, and written as valid JSON so that only its size is wrong.
     let huge = format!("{{\"pixels\": [{}]}}", vec!["0.5"; 40_000].join(","));
-    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
-        ("POST", "/predict", predict_body(&short), 400, "found 783"),
-        ("POST", "/predict", predict_body(&long), 400, "found 785"),
-        ("POST", "/predict", with_nan.into_bytes(), 400, "not"),
-        (
-            "POST",
-            "/predict",
-            with_null.into_bytes(),
-            400,
-            "found null",
-        ),
-        (
-            "POST",
-            "/predict",
-            out_of_range.into_bytes(),
-            400,
-            "found 255",
-        ),
-        (
-            "POST",
-            "/predict",
-            b"{\"pixel\": []}".to_vec(),
-            400,
-            "\"pixels\"",
-        ),
-        ("POST", "/predict", b"[1, 2]".to_vec(), 400, "\"pixels\""),
-        (
-            "POST",
-            "/predict",
-            unknown_model.into_bytes(),
-            404,
-            "\"nobody\"",
-        ),
-        (
-            "POST",
-            "/predict",
-            huge.into_bytes(),
-            413,
-            "at most 65536 bytes",
-        ),
-        ("GET", "/predict", Vec::new(), 405, "takes POST"),
+    let twice =
+        serde_json::json!({ "pixels": images[0], "models": ["teacher", "teacher"] }).to_string();
+    let no_models = serde_json::json!({ "pixels": images[0], "models": [] }).to_string();
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, u16, &'a str);
+    let post =
+        |body: String, status, says| -> Case { ("POST", "/predict", body.into(), status, says) };
+    let get = |path, status, says| -> Case { ("GET", path, Vec::new(), status, says) };
+    let text = |body: Vec<u8>| String::from_utf8(body).unwrap();
+    let cases: Vec<Case> = vec![
+        post(text(predict_body(&short)), 400, "found 783"),
+        post(text(predict_body(&long)), 400, "found 785"),
+        post(with_nan, 400, "not"),
+        post(with_null, 400, "found null"),
+        post(out_of_range, 400, "found 255"),
+        post("{\"pixel\": []}".into(), 400, "\"pixels\""),
+        post("[1, 2]".into(), 400, "\"pixels\""),
+        post(unknown_model, 404, "\"nobody\""),
+        post(twice, 400, "each model once"),
+        post(no_models, 400, "empty list"),
+        post(huge, 413, "at most 65536 bytes"),
+        get("/predict", 405, "takes POST"),
         ("POST", "/models", Vec::new(), 405, "takes GET"),
-        ("GET", "/nowhere", Vec::new(), 404, "no such path"),
-        ("GET", "/disagreements", Vec::new(), 400, "pair"),
-        ("GET", "/disagreements?pair=7", Vec::new(), 404, "below 1"),
-        (
-            "GET",
-            "/disagreements?pair=0&limit=0",
-            Vec::new(),
-            400,
-            "limit",
-        ),
-        (
-            "GET",
-            "/disagreements?pair=x",
-            Vec::new(),
-            400,
-            "whole number",
-        ),
+        get("/nowhere", 404, "no such path"),
+        get("/disagreements", 400, "pair"),
+        get("/disagreements?pair=7", 404, "below 1"),
+        get("/disagreements?pair=0&limit=0", 400, "limit"),
+        get("/disagreements?pair=x", 400, "whole number"),
     ];
     for (method, path, body, status, says) in cases {
         let reply = request(server.address, method, path, &body);
@@ -296,4 +269,88 @@ fn the_disagreements_are_exactly_the_test_images_the_two_students_answer_differe
         }
     }
     assert_eq!(listed, differ);
+}
+
+/// A request that declares a body far over the limit (and sends a few bytes of it) is refused at
+/// once with a 413, without the server reading or making room for what was declared.
+#[test]
+fn a_huge_declared_body_is_refused_and_the_server_keeps_serving() {
+    let mut server = Server::start(trained_run());
+    let mut stream = TcpStream::connect(server.address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /predict HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 99999999999999\r\n\r\n{{}}",
+        server.address
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply:?}");
+    assert!(reply.contains("at most 65536 bytes"), "{reply:?}");
+    let (images, _) = test_images();
+    let after = request(
+        server.address,
+        "POST",
+        "/predict",
+        &predict_body(&images[0]),
+    );
+    assert_eq!(after.status, 200);
+    assert!(server.alive());
+}
+
+/// Clients that declare a body and then stall do not hold up the others: more of them than there
+/// are model threads, and a good request still gets its answer.
+#[test]
+fn stalled_uploads_do_not_hold_up_other_clients() {
+    let server = Server::start(trained_run());
+    let stalled: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.address).unwrap();
+            let head = format!(
+                "POST /predict HTTP/1.1\r\nHost: {}\r\nContent-Length: 2000\r\n\r\n{{\"pix",
+                server.address
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+    let (images, _) = test_images();
+    let reply = request(
+        server.address,
+        "POST",
+        "/predict",
+        &predict_body(&images[0]),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    drop(stalled);
+}
+
+/// A run folder that is missing, or that holds no teacher, stops `serve` before it listens, with
+/// one line saying what was expected.
+#[test]
+fn a_missing_or_wrong_run_folder_is_one_clear_line() {
+    let empty = tempfile::tempdir().unwrap();
+    let missing = empty.path().join("no-such-run");
+    for (run, says) in [
+        (missing.as_path(), "cannot read the run folder"),
+        (empty.path(), "found no teacher.safetensors"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_mnist_kd"))
+            .args(["serve", "--port", "0", "--run"])
+            .arg(run)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(o.stdout.is_empty(), "it never listened");
+    }
 }

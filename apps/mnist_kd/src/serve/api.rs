@@ -162,6 +162,7 @@ fn models(shared: &Shared) -> Value {
         "image_side": SIDE,
         "classes": classes,
         "distilled_at_temperature": run.temperature,
+        "teachers_in_ensemble": run.teachers_in_ensemble,
         "models": models,
         "pairs": pairs,
         "test_images": test_images,
@@ -227,9 +228,23 @@ fn parse_predict(run: &RunModels, body: &[u8]) -> Result<(Vec<f32>, Vec<usize>),
         .collect::<Result<Vec<f32>, _>>()?;
     let chosen = match value.get("models") {
         None | Some(Value::Null) => (0..run.models.len()).collect(),
+        Some(Value::Array(ids)) if ids.is_empty() => {
+            return Err(bad(
+                "\"models\": expected at least one model id (or no \"models\" for all), \
+                 found an empty list"
+                    .into(),
+            ))
+        }
         Some(Value::Array(ids)) => ids
             .iter()
-            .map(|id| {
+            .enumerate()
+            .map(|(i, id)| {
+                // Each model at most once: a list of one id repeated would run it again and again.
+                if ids[..i].contains(id) {
+                    return Err(bad(format!(
+                        "\"models\": expected each model once, found {id} again"
+                    )));
+                }
                 let name = id.as_str().ok_or_else(|| {
                     bad(format!(
                         "\"models\": expected model ids (strings), found {id}"
@@ -282,9 +297,10 @@ fn disagreements(shared: &Shared, query: &str) -> Reply {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v);
         match (given, default) {
-            (Some(v), _) => v
-                .parse()
-                .map_err(|_| format!("{name}: expected a whole number ≥ 0, found {v:?}")),
+            (Some(v), _) => v.parse().map_err(|_| {
+                let max = usize::MAX;
+                format!("{name}: expected a whole number from 0 to {max}, found {v:?}")
+            }),
             (None, Some(d)) => Ok(d),
             (None, None) => Err(format!("expected the parameter {name}, found none")),
         }

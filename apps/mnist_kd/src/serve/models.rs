@@ -64,6 +64,9 @@ pub struct RunModels {
     pub temperature: Option<f64>,
     /// The data folder the run was trained on, from `results.json`.
     pub data_dir: Option<PathBuf>,
+    /// How many teachers the students learned from: more than one for an ensemble, of which the
+    /// page shows the first (`teacher.safetensors`; the others are `teacher-k.safetensors`).
+    pub teachers_in_ensemble: usize,
 }
 
 impl RunModels {
@@ -77,8 +80,19 @@ impl RunModels {
                  runs/default), or give the folder of a run with --run"
             )
         })?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
+        let files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let name = |p: &PathBuf| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let teachers_in_ensemble = 1 + files
+            .iter()
+            .filter(|p| name(p).starts_with("teacher-") && name(p).ends_with(".safetensors"))
+            .count();
+        let mut paths: Vec<PathBuf> = files
+            .into_iter()
             .filter(|p| {
                 let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 name.ends_with(".safetensors")
@@ -128,6 +142,7 @@ impl RunModels {
             models,
             temperature,
             data_dir,
+            teachers_in_ensemble,
         })
     }
 

@@ -81,12 +81,14 @@ impl Server {
         BufReader::new(child.stdout.take().expect("piped"))
             .read_line(&mut line)
             .expect("the server prints its address");
-        let address = line
+        let address: SocketAddr = line
             .split("http://")
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in the server's first line {line:?}"));
+        // Without --address, the page is for this machine only.
+        assert!(address.ip().is_loopback(), "listening on {address}");
         Server { child, address }
     }
 

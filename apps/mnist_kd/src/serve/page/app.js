@@ -60,7 +60,8 @@ function resample(source, m) {
 /**
  * A drawing (`grey`: width × height values in [0, 1], ink 1) as MNIST made its digits: the
  * bounding box of the ink scaled, keeping its proportions, so that its longer side is 20 pixels;
- * then put in a 28 × 28 image so that its centre of mass falls on the centre (14, 14).
+ * then put in a 28 × 28 image so that its centre of mass falls on pixel (14, 14), where MNIST's
+ * digits have theirs (their centres of mass, in pixel indices, lie within half a pixel of 14).
  * Returns 784 values in [0, 1], row by row, or null for an empty drawing.
  */
 function mnistImage(grey, width, height) {
@@ -86,12 +87,12 @@ function mnistImage(grey, width, height) {
     const column = resample(Float32Array.from(rows, (row) => row[x]), th);
     for (let y = 0; y < th; y++) small[y * tw + x] = column[y];
   }
-  // Centre of mass, pixel centres at i + 0.5; then the whole-pixel shift that brings it to 14.
+  // Centre of mass in pixel indices; then the whole-pixel shift that brings it to pixel 14.
   let [mass, mx, my] = [0, 0, 0];
   for (let y = 0; y < th; y++) {
     for (let x = 0; x < tw; x++) {
       const v = small[y * tw + x];
-      mass += v; mx += v * (x + 0.5); my += v * (y + 0.5);
+      mass += v; mx += v * x; my += v * y;
     }
   }
   const dx = Math.round(SIDE / 2 - mx / mass);
@@ -119,6 +120,22 @@ const state = {
 window.distillery = { state, softmax, entropyBits, topK, mnistImage, predictions: 0, pending: 0, ready: false };
 
 const $ = (id) => document.getElementById(id);
+
+/**
+ * A new element with a class and children; a child string becomes a text node, never HTML, so a
+ * class name, a model's description or an error message cannot inject markup.
+ */
+function el(tag, className, ...children) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  node.append(...children);
+  return node;
+}
+
+/** Shows `message` as an error in the element `id`. */
+function showError(id, message) {
+  $(id).replaceChildren(el("span", "error", String(message)));
+}
 const percent = (x) => (100 * x).toFixed(2) + " %";
 
 // ---------------------------------------------------------------- one model's card
@@ -133,9 +150,11 @@ function card(model, logits, label) {
   div.dataset.id = model.id;
   div.dataset.top = String(top[0]);
   const accuracy = model.test_accuracy == null ? "" : ` · test accuracy ${percent(model.test_accuracy)}`;
-  const who = model.role === "teacher" ? "teacher" : `student ${model.role}`;
-  div.innerHTML = `<h3>${who} <span class="spec">${model.spec}</span></h3>
-    <p class="meta">${model.parameters.toLocaleString("en")} parameters${accuracy}</p>`;
+  const who = model.role === "teacher" ? "teacher " : `student ${model.role} `;
+  div.append(
+    el("h3", "", who, el("span", "spec", model.spec)),
+    el("p", "meta", `${model.parameters.toLocaleString("en")} parameters${accuracy}`),
+  );
   const bars = document.createElement("div");
   bars.className = "bars";
   bars.style.setProperty("--classes", p.length);
@@ -144,15 +163,18 @@ function card(model, logits, label) {
     bar.className = "bar" + (c === top[0] ? " top" : "") + (c === label ? " truth" : "");
     bar.dataset.p = String(pi);
     bar.title = `${state.run.classes[c]}: ${pi.toFixed(4)}`;
-    bar.innerHTML = `<div class="fill" style="height:${(100 * pi).toFixed(2)}%"></div><div class="class">${state.run.classes[c]}</div>`;
+    const fill = el("div", "fill");
+    fill.style.height = `${(100 * pi).toFixed(2)}%`;
+    bar.append(fill, el("div", "class", state.run.classes[c]));
     bars.appendChild(bar);
   });
   div.appendChild(bars);
-  const topText = top.map((c) => `<b>${state.run.classes[c]}</b> ${p[c].toFixed(3)}`).join(", ");
-  const summary = document.createElement("p");
-  summary.className = "summary";
+  const summary = el("p", "summary", "top-3: ");
+  top.forEach((c, k) => {
+    summary.append(el("b", "", state.run.classes[c]), ` ${p[c].toFixed(3)}`, k < 2 ? ", " : "");
+  });
+  summary.append(` · entropy ${entropyBits(p).toFixed(2)} bits`);
   summary.dataset.entropy = String(entropyBits(p));
-  summary.innerHTML = `top-3: ${topText} · entropy ${entropyBits(p).toFixed(2)} bits`;
   div.appendChild(summary);
   return div;
 }
@@ -171,6 +193,7 @@ const ink = pad.getContext("2d", { willReadFrequently: true });
 const PEN = 20; // stroke width on the 280-pixel pad: about MNIST's stroke once scaled to 20 × 20
 
 function clearPad() {
+  asked++; // an answer still on its way is for a drawing that is gone
   ink.fillStyle = "black";
   ink.fillRect(0, 0, pad.width, pad.height);
   state.drawLogits = null;
@@ -200,6 +223,8 @@ pad.addEventListener("pointermove", (e) => {
   const next = at(e);
   stroke(last, next);
   last = next;
+  // The bars follow the pen: a new prediction whenever the last one has come back.
+  if (window.distillery.pending === 0) predictDrawing();
 });
 for (const end of ["pointerup", "pointercancel"]) {
   pad.addEventListener(end, () => {
@@ -243,14 +268,14 @@ async function predictDrawing() {
   try {
     const reply = await fetch("/predict", { method: "POST", body: JSON.stringify({ pixels: state.image }) });
     const body = await reply.json();
-    if (!reply.ok) throw new Error(body.error);
     if (mine !== asked) return;
+    if (!reply.ok) throw new Error(body.error);
     state.drawLogits = Object.fromEntries(body.models.map((m) => [m.id, m.logits]));
     $("draw-status").textContent = `All ${body.models.length} models answered in ${body.microseconds} µs.`;
     renderDraw();
     window.distillery.predictions++;
   } catch (error) {
-    $("draw-status").innerHTML = `<span class="error">${error.message}</span>`;
+    if (mine === asked) showError("draw-status", error.message);
   } finally {
     window.distillery.pending--;
   }
@@ -270,21 +295,26 @@ function renderDraw() {
 
 // ---------------------------------------------------------------- the disagreement view
 
+let browsing = 0; // the latest load's number: a reply to an older one (another student) is dropped
 async function loadDisagreements(more) {
   const b = state.browse;
   if (!more) { b.offset = 0; b.images = []; b.chosen = null; $("browse-detail").replaceChildren(); }
+  const mine = ++browsing;
+  $("more").disabled = true;
   const reply = await fetch(`/disagreements?pair=${b.pair}&offset=${b.offset}&limit=24`);
   const body = await reply.json();
-  if (!reply.ok) { $("browse-count").innerHTML = `<span class="error">${body.error}</span>`; return; }
+  if (mine !== browsing) return;
+  $("more").disabled = false;
+  if (!reply.ok) { showError("browse-count", body.error); return; }
   b.images.push(...body.images);
   b.offset += body.images.length;
   $("browse-count").textContent =
     `${body.total} of the ${state.run.test_images} test images get different answers from ${body.spec} alone and distilled; showing ${b.images.length}.`;
   $("more").hidden = b.offset >= body.total;
-  renderThumbs(body);
+  renderThumbs();
 }
 
-function renderThumbs(page) {
+function renderThumbs() {
   const classes = state.run.classes;
   $("thumbs").replaceChildren(...state.browse.images.map((item, k) => {
     const button = document.createElement("button");
@@ -295,10 +325,9 @@ function renderThumbs(page) {
     showSeen(canvas, item.pixels.map((v) => v / 255));
     const alone = topK(softmax(item.alone, 1), 1)[0];
     const distilled = topK(softmax(item.distilled, 1), 1)[0];
-    button.append(canvas);
-    button.insertAdjacentHTML("beforeend",
-      `label <b>${classes[item.label]}</b><br>alone ${classes[alone]} · distilled ${classes[distilled]}`);
-    button.addEventListener("click", () => { state.browse.chosen = k; renderThumbs(page); renderBrowse(); });
+    button.append(canvas, "label ", el("b", "", classes[item.label]), el("br"),
+      `alone ${classes[alone]} · distilled ${classes[distilled]}`);
+    button.addEventListener("click", () => { state.browse.chosen = k; renderThumbs(); renderBrowse(); });
     return button;
   }));
 }
@@ -315,6 +344,7 @@ function renderBrowse() {
 // ---------------------------------------------------------------- wiring
 
 function showTab(name) {
+  if (!state.run) return; // the run is still loading
   $("view-draw").hidden = name !== "draw";
   $("view-browse").hidden = name !== "browse";
   $("tab-draw").classList.toggle("active", name === "draw");
@@ -337,18 +367,20 @@ $("more").addEventListener("click", () => loadDisagreements(true));
 async function start() {
   clearPad();
   const reply = await fetch("/models");
-  state.run = await reply.json();
-  const run = state.run;
+  const run = await reply.json();
+  if (!reply.ok) { showError("run-line", run.error); return; }
+  state.run = run;
   const count = (role) => run.models.filter((m) => m.role === role).length;
+  const teacher = run.teachers_in_ensemble > 1
+    ? `an ensemble of ${run.teachers_in_ensemble} teachers (the cards show its first member)`
+    : "a teacher";
   $("run-line").textContent =
-    `Run ${run.run}: a teacher, ${count("alone")} student(s) trained alone and the same ${count("distilled")} distilled.`;
+    `Run ${run.run}: ${teacher}, ${count("alone")} student(s) trained alone and the same ${count("distilled")} distilled.`;
   if (run.distilled_at_temperature != null) {
     $("trained-temperature").textContent = `The students here were distilled at T = ${run.distilled_at_temperature}.`;
   }
   $("pair").replaceChildren(...run.pairs.map((p, i) => new Option(`${p.spec} (${p.disagreements} disagreements)`, String(i))));
-  if (run.browser_error) {
-    $("browse-count").innerHTML = `<span class="error">${run.browser_error}</span>`;
-  }
+  if (run.browser_error) showError("browse-count", run.browser_error);
   window.distillery.ready = true;
 }
 start();
