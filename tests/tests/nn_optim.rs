@@ -802,3 +802,61 @@ fn sgd_on_a_large_parameter_is_the_same_on_one_and_two_threads() {
         }
     }
 }
+
+#[test]
+fn adam_on_a_large_parameter_is_the_same_on_one_and_two_threads() {
+    // As for SGD above: 100 003 elements, cut into chunks for rayon; expected: Adam's update
+    // written as a plain f32 loop (module doc), so the comparison is exact.
+    let n = 100_003;
+    let mut rng = StdRng::seed_from_u64(12);
+    let theta0: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let grads: Vec<Vec<f32>> = (0..3)
+        .map(|_| (0..n).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
+    let (lr, beta1, beta2, eps, wd) = (0.01f32, 0.9f32, 0.999f32, 1e-8f32, 0.01f32);
+    for decoupled in [false, true] {
+        let (mut theta, mut m, mut v) = (theta0.clone(), vec![0.0f32; n], vec![0.0f32; n]);
+        let (l2, shrink) = if decoupled {
+            (0.0, 1.0 - lr * wd)
+        } else {
+            (wd, 1.0)
+        };
+        for (t, g) in grads.iter().enumerate() {
+            let t = t as i32 + 1;
+            let step_size = (f64::from(lr) / (1.0 - f64::from(beta1).powi(t))) as f32;
+            let bias2_sqrt = (1.0 - f64::from(beta2).powi(t)).sqrt() as f32;
+            for i in 0..n {
+                let g = g[i] + l2 * theta[i];
+                theta[i] *= shrink;
+                m[i] = beta1 * m[i] + (1.0 - beta1) * g;
+                v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
+                theta[i] -= step_size * m[i] / (v[i].sqrt() / bias2_sqrt + eps);
+            }
+        }
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a rayon pool");
+            // Vars are not Send: the parameter lives and dies inside the pool's thread.
+            let result = pool.install(|| {
+                let p = param(&theta0);
+                let mut opt: Box<dyn Optimizer> = if decoupled {
+                    Box::new(AdamW::new(vec![p.clone()], lr).weight_decay(wd))
+                } else {
+                    Box::new(Adam::new(vec![p.clone()], lr).weight_decay(wd))
+                };
+                for g in &grads {
+                    set_grad(&p, g);
+                    opt.step();
+                }
+                let theta = p.value().data().to_vec();
+                theta
+            });
+            assert!(
+                result == theta,
+                "decoupled {decoupled}, {threads} thread(s): differs from the element-by-element update"
+            );
+        }
+    }
+}

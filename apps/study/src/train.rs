@@ -37,6 +37,11 @@ pub fn train_config(recipe: &Recipe, batch_size: usize, seed: u64) -> TrainConfi
     let mut config = TrainConfig::new(recipe.epochs, batch_size, seed);
     config.batch.shift = recipe.shift;
     config.mixup_alpha = recipe.mixup;
+    // Evaluation in the training batch's size: its activations then have the sizes the training
+    // step's had, so the allocator's block cache (tensor::block_cache) hands the same blocks back
+    // instead of faulting in fresh pages for a larger batch every epoch. The logits are the same
+    // bits in any batch size (tests/tests/batch_invariance.rs).
+    config.eval_batch_size = batch_size;
     config.keep_best = recipe.patience.map(|patience| kd::KeepBest {
         patience: Some(patience),
     });

@@ -118,17 +118,16 @@ impl AdamCore {
             *t += 1;
             let bias1 = 1.0 - f64::from(beta1).powi(*t);
             let bias2 = 1.0 - f64::from(beta2).powi(*t);
-            let step_size = (f64::from(lr) / bias1) as f32;
-            let bias2_sqrt = bias2.sqrt() as f32;
-            for (((theta, &g), m), v) in theta.iter_mut().zip(grad).zip(m.iter_mut()).zip(v) {
-                let g = g + l2 * *theta;
-                *theta *= shrink;
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                // √v̂ = √v / √(1 − β2^t): one square root per element, the correction per step.
-                let denom = v.sqrt() / bias2_sqrt + eps;
-                *theta -= step_size * *m / denom;
-            }
+            let update = Update {
+                beta1,
+                beta2,
+                eps,
+                l2,
+                shrink,
+                step_size: (f64::from(lr) / bias1) as f32,
+                bias2_sqrt: bias2.sqrt() as f32,
+            };
+            update.apply_in_parallel(theta, grad, m, v);
         }
     }
 
@@ -142,6 +141,64 @@ impl AdamCore {
     fn set_lr(&mut self, lr: f32) {
         check_lr(self.name, lr);
         self.lr = lr;
+    }
+}
+
+/// One step's numbers for every element of a parameter: the rule of [`AdamCore::step`].
+#[derive(Clone, Copy)]
+struct Update {
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    /// Adam's L2 term (wd, or 0 for AdamW).
+    l2: f32,
+    /// AdamW's shrink factor (1 − lr·wd, or 1 for Adam).
+    shrink: f32,
+    /// lr / (1 − β1^t).
+    step_size: f32,
+    /// √(1 − β2^t).
+    bias2_sqrt: f32,
+}
+
+impl Update {
+    /// Updates `theta` and the moments `m`, `v` from `grad`. A memory-bound pass over four arrays
+    /// of the parameter's size, so a large parameter is cut into chunks that rayon spreads over
+    /// the threads (as SGD's rule is); every element gets the same expression either way, so the
+    /// result does not depend on the thread count.
+    fn apply_in_parallel(self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        use rayon::prelude::*;
+        let n = theta.len();
+        if n < 2 * tensor::parallel::MIN_CHUNK {
+            return self.apply(theta, grad, m, v);
+        }
+        let chunk = tensor::parallel::chunk_len(n);
+        theta
+            .par_chunks_mut(chunk)
+            .zip(grad.par_chunks(chunk))
+            .zip(m.par_chunks_mut(chunk))
+            .zip(v.par_chunks_mut(chunk))
+            .for_each(|(((t, g), m), v)| self.apply(t, g, m, v));
+    }
+
+    fn apply(self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let Update {
+            beta1,
+            beta2,
+            eps,
+            l2,
+            shrink,
+            step_size,
+            bias2_sqrt,
+        } = self;
+        for (((theta, &g), m), v) in theta.iter_mut().zip(grad).zip(m.iter_mut()).zip(v) {
+            let g = g + l2 * *theta;
+            *theta *= shrink;
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            // √v̂ = √v / √(1 − β2^t): one square root per element, the correction per step.
+            let denom = v.sqrt() / bias2_sqrt + eps;
+            *theta -= step_size * *m / denom;
+        }
     }
 }
 
